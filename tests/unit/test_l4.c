@@ -279,7 +279,8 @@ static void icmp4(struct tp *t, const uint8_t *src, const uint8_t *dst, uint8_t 
 	l4[1] = code;
 	wr16(l4 + 4, id);
 	wr16(l4 + 6, 1); /* sequence */
-	memcpy(l4 + 8, body, n);
+	if (n)
+		memcpy(l4 + 8, body, n);
 	ip4(t, src, dst, 1, l4, 8 + n);
 }
 
@@ -898,7 +899,8 @@ static void icmp6(struct tp *t, const uint8_t *src, const uint8_t *dst, uint8_t 
 	l4[1] = code;
 	wr16(l4 + 4, id);
 	wr16(l4 + 6, 1);
-	memcpy(l4 + 8, body, n);
+	if (n)
+		memcpy(l4 + 8, body, n);
 	ip6(t, src, dst, 0, NULL, 0, 58, l4, 8 + n, hop);
 }
 
