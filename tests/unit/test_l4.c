@@ -870,7 +870,7 @@ static void test_icmp_quote_shapes(void **state)
 static void test_icmp_error_zone(void **state)
 {
 	struct ct_table *t = mk_table();
-	struct tp orig, e;
+	struct tp orig, e, x;
 
 	(void)state;
 	udp4(&orig, A, B, 1000, 2000, 4);
@@ -885,6 +885,41 @@ static void test_icmp_error_zone(void **state)
 	ct_pkt_set_zone(&e.p, 7, 3);
 	assert_int_equal(run(t, &e, 2 * SEC), 0);
 	assert_int_equal(e.p.ctinfo, CT_INFO_RELATED_REPLY);
+
+	/*
+	 * 13.3 a zone on the original direction only: the reply link keeps
+	 * zone 0, so an error matching it is found with the reply-side id.
+	 */
+	udp4(&orig, A, B, 1001, 2000, 4);
+	ct_pkt_set_zone(&orig.p, 9, 1);
+	assert_int_equal(run(t, &orig, 3 * SEC), 0);
+	icmp4_err(&e, B, A, 3, &orig, 0);
+	ct_pkt_set_zone(&e.p, 9, 1);
+	assert_int_equal(run(t, &e, 3 * SEC), 0);
+	assert_ptr_equal(e.p.ct, orig.p.ct);
+	assert_int_equal(e.p.ctinfo, CT_INFO_RELATED_REPLY);
+	/* 13.4 ... and an error matching the original link needs id 9 */
+	udp4(&x, B, A, 2000, 1001, 4);
+	icmp4_err(&e, R, B, 3, &x, 0);
+	ct_pkt_set_zone(&e.p, 9, 1);
+	assert_int_equal(run(t, &e, 3 * SEC), 0);
+	assert_int_equal(e.p.ctinfo, CT_INFO_RELATED);
+	icmp4_err(&e, R, B, 3, &x, 0);
+	assert_int_equal(run(t, &e, 3 * SEC), 0);
+	assert_int_equal(e.p.ctinfo, CT_INFO_INVALID);
+	/*
+	 * 13.5 the reply-side id only finds reply links: an entry zoned 9 both
+	 * ways is not found from a packet zoned 9 on the reply side only
+	 * when the quote matches its original link.
+	 */
+	udp4(&orig, A, B, 1002, 2000, 4);
+	ct_pkt_set_zone(&orig.p, 9, 3);
+	assert_int_equal(run(t, &orig, 3 * SEC), 0);
+	udp4(&x, B, A, 2000, 1002, 4);
+	icmp4_err(&e, R, B, 3, &x, 0);
+	ct_pkt_set_zone(&e.p, 9, 2);
+	assert_int_equal(run(t, &e, 3 * SEC), 0);
+	assert_int_equal(e.p.ctinfo, CT_INFO_INVALID);
 	ct_table_free(t);
 }
 
@@ -913,6 +948,32 @@ static void udp6(struct tp *t, const uint8_t *src, const uint8_t *dst, uint16_t 
 	wr16(l4 + 2, dp);
 	wr16(l4 + 4, 16);
 	ip6(t, src, dst, first_nh, ext, next, 17, l4, 16, 64);
+}
+
+/*
+ * 14.0 UDP over IPv6: conntrack accepts a zero checksum in either family
+ * (the kernel skips the check when the field is 0; RFC 8200's ban is
+ * enforced by the receiving UDP stack, not by conntrack), and verifies a
+ * non-zero one at prerouting.
+ */
+static void test_udp6_checksum(void **state)
+{
+	struct ct_table *t = mk_table();
+	struct tp x;
+
+	(void)state;
+	udp6(&x, A6, B6, 10, 20, NULL, 0, 0);
+	wr16(x.b + x.p.l4_off + 6, 0);
+	assert_int_equal(run(t, &x, 1 * SEC), 0);
+	assert_int_equal(x.p.ctinfo, CT_INFO_NEW);
+	udp6(&x, A6, B6, 11, 20, NULL, 0, 0);
+	x.b[x.p.l4_off + 10] ^= 1;
+	assert_int_equal(run(t, &x, 1 * SEC), 0);
+	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
+	udp6(&x, A6, B6, 11, 20, NULL, 0, 0);
+	assert_int_equal(run(t, &x, 1 * SEC), 0);
+	assert_int_equal(x.p.ctinfo, CT_INFO_NEW);
+	ct_table_free(t);
 }
 
 /* 14. Echo request / reply over IPv6; 129 without an entry is INVALID. */
@@ -1513,6 +1574,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_errors),
 		cmocka_unit_test(test_icmp_quote_shapes),
 		cmocka_unit_test(test_icmp_error_zone),
+		cmocka_unit_test(test_udp6_checksum),
 		cmocka_unit_test(test_icmp6_echo),
 		cmocka_unit_test(test_icmp6_untracked),
 		cmocka_unit_test(test_icmp6_errors),
