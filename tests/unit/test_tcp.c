@@ -74,6 +74,7 @@ struct flow {
 	/* Counters read from the DESTROY event (the entry is gone after). */
 	int destroyed;
 	uint64_t dead_pkts[2];
+	int updates;
 };
 
 static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *c, uint64_t now)
@@ -82,6 +83,8 @@ static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *c
 	uint64_t b;
 
 	(void)now;
+	if (type == CT_EVENT_UPDATE)
+		f->updates++;
 	if (type != CT_EVENT_DESTROY)
 		return;
 	f->destroyed++;
@@ -677,6 +680,54 @@ static void test_syn_in_ss_not_refreshed(void **st)
 	flow_free(f);
 }
 
+/*
+ * A SYN re-initialised with an ISN far above the first, then a SYN-ACK that
+ * acknowledges the old ISN: window check IV fails, so IGNORE: the state
+ * stays SS, nothing is counted, but UNREPLIED is cleared (§5.5) [V].
+ */
+static void test_synack_acks_old_isn(void **st)
+{
+	struct flow *f = flow_new();
+
+	(void)st;
+	tx(f, C2S, SYN, C0, 0, WIN, 0);
+	tx(f, C2S, SYN, C0 + 100000, 0, WIN, 0);
+	assert_int_equal(state(f), CT_TCP_SYN_SENT);
+	tx(f, S2C, SYN | ACK, S0, C0 + 1, WIN, 0);
+	assert_false(invalid(f));
+	assert_int_equal(state(f), CT_TCP_SYN_SENT);
+	assert_true(status(f) & CT_S_SEEN_REPLY);
+	assert_int_equal(pkts(f, S2C), 0);
+	/* The SYN-ACK to the new ISN then works. */
+	tx(f, S2C, SYN | ACK, S0, C0 + 100001, WIN, 0);
+	assert_int_equal(state(f), CT_TCP_SYN_RECV);
+	assert_int_equal(pkts(f, S2C), 1);
+	flow_free(f);
+}
+
+/* State changes and ASSURED raise UPDATE events; IG and plain data do not. */
+static void test_events(void **st)
+{
+	struct flow *f = flow_new();
+	struct ends e = {C0 + 1, S0 + 1};
+
+	(void)st;
+	tx(f, C2S, SYN, C0, 0, WIN, 0);               /* NEW at confirm */
+	assert_int_equal(f->updates, 0);
+	tx(f, S2C, SYN | ACK, S0, e.c, WIN, 0);       /* SR, SEEN_REPLY */
+	assert_int_equal(f->updates, 1);
+	tx(f, C2S, ACK, e.c, e.s, WIN, 0);            /* ES, ASSURED */
+	assert_int_equal(f->updates, 2);
+	tx(f, C2S, ACK | PSH, e.c, e.s, WIN, 10);     /* no change */
+	e.c += 10;
+	assert_int_equal(f->updates, 2);
+	tx(f, C2S, SYN, 77, 0, WIN, 0);               /* IG */
+	assert_int_equal(f->updates, 2);
+	tx(f, S2C, FIN | ACK, e.s, e.c, WIN, 0);      /* FW */
+	assert_int_equal(f->updates, 3);
+	flow_free(f);
+}
+
 /* ---- 5. loose pickup (§5.4 note 2) -------------------------------------- */
 
 static void test_pickup(void **st)
@@ -784,6 +835,11 @@ static void test_rst_variants(void **st)
 		 */
 		/* 11 */ {"SR, server beyond its allowance", 2, S2C, 50, false, false, false,
 			  CT_TCP_SYN_RECV, 59},
+		/* seq 0 (offset -next): an answer to a SYN unless ES and ASSURED. */
+		/* 12 */ {"SR, seq 0", 2, C2S, -(int32_t)(C0 + 1), false, false, false,
+			  CT_TCP_CLOSE, 10},
+		/* 13 */ {"ES assured, seq 0: below max ack", 0, C2S, -(int32_t)(C0 + 1), false,
+			  false, true, CT_TCP_ESTABLISHED, 431999},
 	};
 
 	(void)st;
@@ -795,7 +851,7 @@ static void test_rst_variants(void **st)
 		if (cases[i].ignore_invalid_rst)
 			set(f, "nf_conntrack_tcp_ignore_invalid_rst", "1");
 		if (cases[i].compat)
-			f->t->set.compat_rst_unack = 1;
+			set(f, "ctrack_compat_rst_unack", "1");
 		switch (cases[i].setup) {
 		case 0:
 			e = handshake(f);
@@ -1195,6 +1251,8 @@ int main(void)
 		cmocka_unit_test(test_bad_flags_in_established),
 		cmocka_unit_test(test_handshake_and_close),
 		cmocka_unit_test(test_syn_in_ss_not_refreshed),
+		cmocka_unit_test(test_synack_acks_old_isn),
+		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_pickup),
 		cmocka_unit_test(test_rst_no_reply_deletes),
 		cmocka_unit_test(test_rst_variants),
