@@ -1258,6 +1258,51 @@ static void test_can_early_drop(void **st)
 	assert_false(ct_l4proto_tcp.allow_clash);
 }
 
+/* ---- 12. the hand-built packets match the parser -------------------- */
+
+static void test_parser_agrees(void **st)
+{
+	static const uint8_t ws7[] = {1, 3, 3, 7};
+	struct flow *f = flow_new();
+	struct ct_pkt q;
+	struct seg s = {.dir = S2C,
+			.flags = SYN | ACK,
+			.seq = S0,
+			.ack = C0 + 1,
+			.win = WIN,
+			.len = 33,
+			.opt = ws7,
+			.optlen = sizeof(ws7)};
+
+	(void)st;
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&q, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	assert_int_equal(q.l4_bad, CT_L4_OK);
+	assert_int_equal(q.l4_off, f->p.l4_off);
+	assert_int_equal(q.l4_len, f->p.l4_len);
+	assert_int_equal(q.l3_len, f->p.l3_len);
+	assert_int_equal(q.proto, 6);
+	assert_memory_equal(&q.tuple, &f->p.tuple, sizeof(q.tuple));
+	assert_true(ct_pkt_l4_csum_ok(&q));
+
+	/* A handshake with parsed packets. */
+	s = (struct seg){.dir = C2S, .flags = SYN, .seq = C0, .win = WIN};
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&f->p, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	run_pkt(f);
+	s = (struct seg){.dir = S2C, .flags = SYN | ACK, .seq = S0, .ack = C0 + 1, .win = WIN};
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&f->p, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	run_pkt(f);
+	s = (struct seg){.dir = C2S, .flags = ACK, .seq = C0 + 1, .ack = S0 + 1, .win = WIN};
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&f->p, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	assert_int_equal(run_pkt(f), CT_INFO_ESTABLISHED);
+	assert_int_equal(state(f), CT_TCP_ESTABLISHED);
+	assert_true(status(f) & CT_S_ASSURED);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1286,6 +1331,7 @@ int main(void)
 	    cmocka_unit_test(test_window_checks),
 	    cmocka_unit_test(test_sack),
 	    cmocka_unit_test(test_can_early_drop),
+	    cmocka_unit_test(test_parser_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
