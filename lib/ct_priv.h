@@ -125,6 +125,7 @@ enum ct_ext_bit {
 	CT_EXT_HELPER = 1u << 3,
 	CT_EXT_NAT = 1u << 4,
 	CT_EXT_SEQADJ = 1u << 5,
+	CT_EXT_MASTER = 1u << 6, /* ct_ext_data.master is valid (EXPECTED entries) */
 };
 
 /*
@@ -247,6 +248,12 @@ struct ct_table {
 	struct ct_stats stats;
 	/* The entry attached to the packet in flight: never freed under it. */
 	struct ct_conn *held;
+	/* Helpers and expectations (lib/expect.c, lib/helper.c). */
+	struct ct_exp_table *exp;
+	ct_exp_event_fn exp_event_fn;
+	void *exp_event_arg;
+	/* NAT's helper hooks (nf_nat_ftp, ...), set by lib/nat; NULL without NAT. */
+	const struct ct_nat_helper_ops *nat_helper;
 };
 
 /* References */
@@ -331,6 +338,12 @@ void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p);
 void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now);
 /* Remaining timeout in ns (relative for unconfirmed entries). */
 uint64_t ct_timeout_left_ns(const struct ct_conn *c, uint64_t now);
+
+/*
+ * Mark extension `bit` present and return the extension data (zeroed when
+ * the entry gains its first extension).
+ */
+struct ct_ext_data *ct_ext_add(struct ct_table *t, struct ct_conn *c, uint8_t bit);
 
 /* Delete a confirmed entry now (DESTROY event); no-op on unconfirmed. */
 void ct_kill(struct ct_table *t, struct ct_conn *c, uint64_t now);
