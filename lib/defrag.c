@@ -762,7 +762,7 @@ enum ct_defrag_result ct_defrag_feed(struct ct_defrag *d, const struct ct_pkt *p
 {
 	*out = NULL;
 	ct_defrag_expire(d, now);
-	if (!p->is_frag)
+	if (!p->is_frag || (p->l3num != 2 && p->l3num != 10))
 		return CT_DEFRAG_PASS;
 	return p->l3num == 2 ? feed4(d, p, now, out) : feed6(d, p, now, out);
 }
