@@ -277,11 +277,19 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 	v->l3 = ct_conn_l3num(c);
 	v->proto = ct_conn_proto(c);
 	v->pstate = ct_conn_proto_state(c);
-	v->helper = ct_conn_helper_name(c);
+	v->helper = ct_conn_helper_name(t, c);
 
 	left = ct_conn_timeout_left(c, o->now) / CT_NSEC_PER_SEC;
 	v->timeout = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 	v->has_timeout = !destroy || v->timeout != 0;
+
+	/*
+	 * An UPDATE always carries at least one event bit; none left means the
+	 * table cleared them before calling us, so assume the common case, a
+	 * state change.
+	 */
+	if (kernel && o->event == CT_EVENT_UPDATE && pend == 0)
+		pend = CT_EV_PROTOINFO;
 
 	if (proto_has_state(v->proto)) {
 		if (listing || destroy || !kernel)
@@ -303,14 +311,15 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 	v->has_use = listing;
 
 	if (listing || destroy) {
-		v->has_acct = ct_conn_counters(c, CT_DIR_ORIGINAL, &v->packets[0], &v->bytes[0]) &&
-			      ct_conn_counters(c, CT_DIR_REPLY, &v->packets[1], &v->bytes[1]);
-		v->has_tstamp = ct_conn_timestamps(c, &v->start, &v->stop);
+		v->has_acct = ct_conn_counters(t, c, CT_DIR_ORIGINAL, &v->packets[0], &v->bytes[0]) &&
+			      ct_conn_counters(t, c, CT_DIR_REPLY, &v->packets[1], &v->bytes[1]);
+		v->has_tstamp = ct_conn_timestamps(t, c, &v->start, &v->stop);
 		v->has_stop = v->has_tstamp && v->stop != 0;
 	}
 
-	if (listing || (!destroy && (!kernel || (pend & CT_EV_LABEL)))) {
-		ct_conn_labels(c, v->labels);
+	/* A packet-raised NEW only has labels if a rule set them (IPCT_LABEL). */
+	if (listing || (!destroy && (!kernel || o->event == CT_EVENT_NEW || (pend & CT_EV_LABEL)))) {
+		ct_conn_labels(t, c, v->labels);
 		v->has_labels = (v->labels[0] | v->labels[1]) != 0;
 	}
 	if (destroy)
@@ -325,7 +334,6 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 		v->zone = ZONE_REPLY;
 	else
 		v->zone = ZONE_SPLIT;
-	(void)t;
 }
 
 static bool zone_orig(const struct fmt_view *v)
