@@ -152,13 +152,13 @@ int ct_format_addr(uint8_t l3num, const uint8_t addr[16], char *buf, size_t bufl
 /* ---- names, as libnetfilter_conntrack / conntrack-tools spell them ---- */
 
 static const char *const tcp_names[10] = {
-	"NONE",	    "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	"SYN_SENT2",
+    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
 };
 
 static const char *const sctp_names[10] = {
-	"NONE",		 "CLOSED",	  "COOKIE_WAIT",	"COOKIE_ECHOED",  "ESTABLISHED",
-	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT", "HEARTBEAT_ACKED",
+    "NONE",	     "CLOSED",	      "COOKIE_WAIT",	   "COOKIE_ECHOED",  "ESTABLISHED",
+    "SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT", "HEARTBEAT_ACKED",
 };
 
 /* Out-of-table states print as NONE (libnfct's bound check). */
@@ -230,8 +230,8 @@ struct fmt_view {
 	uint32_t timeout;
 	uint8_t l3, proto, pstate;
 	enum zone_kind zone;
-	bool has_timeout, has_state, has_mark, has_use, has_acct, has_tstamp, has_stop,
-		has_labels, has_vtags;
+	bool has_timeout, has_state, has_mark, has_use, has_acct, has_tstamp, has_stop, has_labels,
+	    has_vtags;
 	uint64_t packets[2], bytes[2];
 	uint64_t start, stop;
 	uint64_t labels[2];
@@ -311,14 +311,16 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 	v->has_use = listing;
 
 	if (listing || destroy) {
-		v->has_acct = ct_conn_counters(t, c, CT_DIR_ORIGINAL, &v->packets[0], &v->bytes[0]) &&
-			      ct_conn_counters(t, c, CT_DIR_REPLY, &v->packets[1], &v->bytes[1]);
+		v->has_acct =
+		    ct_conn_counters(t, c, CT_DIR_ORIGINAL, &v->packets[0], &v->bytes[0]) &&
+		    ct_conn_counters(t, c, CT_DIR_REPLY, &v->packets[1], &v->bytes[1]);
 		v->has_tstamp = ct_conn_timestamps(t, c, &v->start, &v->stop);
 		v->has_stop = v->has_tstamp && v->stop != 0;
 	}
 
 	/* A packet-raised NEW only has labels if a rule set them (IPCT_LABEL). */
-	if (listing || (!destroy && (!kernel || o->event == CT_EVENT_NEW || (pend & CT_EV_LABEL)))) {
+	if (listing ||
+	    (!destroy && (!kernel || o->event == CT_EVENT_NEW || (pend & CT_EV_LABEL)))) {
 		ct_conn_labels(t, c, v->labels);
 		v->has_labels = (v->labels[0] | v->labels[1]) != 0;
 	}
@@ -393,8 +395,8 @@ static void fb_ctime(struct fbuf *b, uint64_t wall_ns, int tz_offset_s)
 	struct civil cv;
 
 	local_civil(wall_ns, tz_offset_s, &cv);
-	fb_printf(b, "%s %s%3u %.2u:%.2u:%.2u %lld", wd[cv.wday], mn[cv.mon - 1], cv.mday,
-		  cv.hour, cv.min, cv.sec, (long long)cv.year);
+	fb_printf(b, "%s %s%3u %.2u:%.2u:%.2u %lld", wd[cv.wday], mn[cv.mon - 1], cv.mday, cv.hour,
+		  cv.min, cv.sec, (long long)cv.year);
 }
 
 /* delta-time: whole seconds of stop (or now) minus whole seconds of start. */
@@ -546,8 +548,7 @@ static void fb_tuple_xml(struct fbuf *b, const struct fmt_view *v, int dir)
 	if (l4_has_ports(v->proto))
 		fb_printf(b, "<sport>%u</sport><dport>%u</dport>", tu->src_l4, tu->dst_l4);
 	else if (v->proto == 47)
-		fb_printf(b, "<srckey>0x%x</srckey><dstkey>0x%x</dstkey>", tu->src_l4,
-			  tu->dst_l4);
+		fb_printf(b, "<srckey>0x%x</srckey><dstkey>0x%x</dstkey>", tu->src_l4, tu->dst_l4);
 	fb_puts(b, "</layer4>");
 	if ((dir == 0 && zone_orig(v)) || (dir == 1 && zone_reply(v)))
 		fb_printf(b, "<zone>%u</zone>", tu->zone);
@@ -620,7 +621,8 @@ static void fmt_xml(struct fbuf *b, const struct fmt_view *v, const struct ct_fm
 		fb_puts(b, "<unreplied/>");
 	if (v->has_tstamp) {
 		if (o->flags & CT_FMT_KTIMESTAMP) {
-			fb_printf(b, "<timestamp><start>%llu</start>", (unsigned long long)v->start);
+			fb_printf(b, "<timestamp><start>%llu</start>",
+				  (unsigned long long)v->start);
 			if (v->has_stop)
 				fb_printf(b, "<stop>%llu</stop>", (unsigned long long)v->stop);
 			fb_puts(b, "</timestamp>");
@@ -648,10 +650,10 @@ static void fb_status_save(struct fbuf *b, uint32_t status)
 		uint32_t bit;
 		const char *name;
 	} map[] = {
-		{CT_S_EXPECTED, "EXPECTED"},
-		{CT_S_SEEN_REPLY, "SEEN_REPLY"},
-		{CT_S_ASSURED, "ASSURED"},
-		{CT_S_FIXED_TIMEOUT, "FIXED_TIMEOUT"},
+	    {CT_S_EXPECTED, "EXPECTED"},
+	    {CT_S_SEEN_REPLY, "SEEN_REPLY"},
+	    {CT_S_ASSURED, "ASSURED"},
+	    {CT_S_FIXED_TIMEOUT, "FIXED_TIMEOUT"},
 	};
 	bool any = false;
 
@@ -693,12 +695,13 @@ static void fb_proto_save(struct fbuf *b, const struct fmt_view *v)
 	case 58: {
 		const char *p = v->proto == 1 ? "icmp" : "icmpv6";
 
-		fb_printf(b, "-p %s --%s-type %u --%s-code %u --%s-id %u ", p, p, o->dst_l4 >> 8,
-			  p, o->dst_l4 & 0xff, p, o->src_l4);
+		fb_printf(b, "-p %s --%s-type %u --%s-code %u --%s-id %u ", p, p, o->dst_l4 >> 8, p,
+			  o->dst_l4 & 0xff, p, o->src_l4);
 		break;
 	}
 	case 47:
-		fb_printf(b, "-p gre --srckey %u --dstkey %u --reply-key-src %u --reply-key-dst %u ",
+		fb_printf(b,
+			  "-p gre --srckey %u --dstkey %u --reply-key-src %u --reply-key-dst %u ",
 			  o->src_l4, o->dst_l4, r->src_l4, r->dst_l4);
 		break;
 	case 33:
@@ -757,8 +760,8 @@ static void fmt_save(struct fbuf *b, const struct fmt_view *v, const struct ct_f
 
 /* ---- entry points ---- */
 
-int ct_format_conn(const struct ct_table *t, const struct ct_conn *c,
-		   const struct ct_fmt_opts *o, char *buf, size_t buflen)
+int ct_format_conn(const struct ct_table *t, const struct ct_conn *c, const struct ct_fmt_opts *o,
+		   char *buf, size_t buflen)
 {
 	struct fbuf b = {buf, buflen, 0};
 	struct fmt_view v;
