@@ -399,12 +399,19 @@ static void fb_ctime(struct fbuf *b, uint64_t wall_ns, int tz_offset_s)
 		  cv.min, cv.sec, (long long)cv.year);
 }
 
-/* delta-time: whole seconds of stop (or now) minus whole seconds of start. */
-static unsigned long long delta_time(const struct fmt_view *v, const struct ct_fmt_opts *o)
+/*
+ * delta-time: whole seconds of stop (or now) minus whole seconds of start.
+ * The XML <deltatime> of a stopped entry is instead the nanosecond
+ * difference cut to seconds, so the two can differ by one.
+ */
+static unsigned long long delta_time(const struct fmt_view *v, const struct ct_fmt_opts *o,
+				     bool xml)
 {
 	int64_t stop = (int64_t)((v->has_stop ? v->stop : o->wall_now) / CT_NSEC_PER_SEC);
 	int64_t start = (int64_t)(v->start / CT_NSEC_PER_SEC);
 
+	if (xml && v->has_stop)
+		return (unsigned long long)(int64_t)((v->stop - v->start) / CT_NSEC_PER_SEC);
 	return (unsigned long long)(stop - start);
 }
 
@@ -505,7 +512,7 @@ static void fmt_default(struct fbuf *b, const struct fmt_view *v, const struct c
 	if (v->zone == ZONE_BOTH)
 		fb_printf(b, "zone=%u ", v->tu[0].zone);
 	if (v->has_tstamp) {
-		fb_printf(b, "delta-time=%llu ", delta_time(v, o));
+		fb_printf(b, "delta-time=%llu ", delta_time(v, o, false));
 		if (o->flags & CT_FMT_KTIMESTAMP) {
 			fb_puts(b, "[start=");
 			fb_ctime(b, v->start, o->tz_offset_s);
@@ -627,7 +634,7 @@ static void fmt_xml(struct fbuf *b, const struct fmt_view *v, const struct ct_fm
 				fb_printf(b, "<stop>%llu</stop>", (unsigned long long)v->stop);
 			fb_puts(b, "</timestamp>");
 		}
-		fb_printf(b, "<deltatime>%llu</deltatime>", delta_time(v, o));
+		fb_printf(b, "<deltatime>%llu</deltatime>", delta_time(v, o, true));
 	}
 	fb_puts(b, "</meta>");
 	if (o->event != 0 && (o->flags & CT_FMT_TIMESTAMP))

@@ -559,6 +559,30 @@ static const struct fcase cases[] = {
  .by0 = 30, .start = 1795446099412000000ull, .stop = 1795446100631000000ull, .now_ms = 1220,
  .ev = EV_DEL, .flags = F_SAVE,
  .want = "-D -t 28 -u UNSET -s 127.0.0.1 -d 127.0.0.1 -r 127.0.0.1 -q 127.0.0.1 -p udp --sport 45624 --dport 5353 --reply-port-src 5353 --reply-port-dst 45624"},
+
+/* ---- DESTROY of an expired entry (events-expiry.*): no timeout ---- */
+{180, "1.1.1.1", "2.2.2.2", 0, 0, 6, 10, 20, .timeout = 1, .mark = 9, .state = T_ES,
+ .acct = true, .start = 1795446665800000000ull, .stop = 1795446666790000000ull, .now_ms = 3000,
+ .ev = EV_DEL, .flags = F_K | F_KTS,
+ .want = "[DESTROY] tcp      6 ESTABLISHED src=1.1.1.1 dst=2.2.2.2 sport=10 dport=20 packets=0 bytes=0 [UNREPLIED] src=2.2.2.2 dst=1.1.1.1 sport=20 dport=10 packets=0 bytes=0 mark=9 delta-time=1 [start=Mon Nov 23 15:11:05 2026] [stop=Mon Nov 23 15:11:06 2026]"},
+{181, "1.1.1.1", "2.2.2.2", 0, 0, 17, 10, 20, .timeout = 1, .acct = true,
+ .start = 1795446665800000000ull, .stop = 1795446666790000000ull, .now_ms = 3000,
+ .ev = EV_DEL, .flags = F_K | F_KTS,
+ .want = "[DESTROY] udp      17 src=1.1.1.1 dst=2.2.2.2 sport=10 dport=20 packets=0 bytes=0 [UNREPLIED] src=2.2.2.2 dst=1.1.1.1 sport=20 dport=10 packets=0 bytes=0 delta-time=1 [start=Mon Nov 23 15:11:05 2026] [stop=Mon Nov 23 15:11:06 2026]"},
+{182, "1.1.1.1", "2.2.2.2", 0, 0, 6, 10, 20, .timeout = 1, .mark = 9, .state = T_ES,
+ .acct = true, .start = 1795446665800000000ull, .stop = 1795446666790000000ull, .now_ms = 3000,
+ .ev = EV_DEL, .flags = F_K | F_SAVE,
+ .want = "-D -u UNSET -s 1.1.1.1 -d 2.2.2.2 -r 2.2.2.2 -q 1.1.1.1 -p tcp --sport 10 --dport 20 --reply-port-src 20 --reply-port-dst 10 --state ESTABLISHED"},
+{183, "1.1.1.1", "2.2.2.2", 0, 0, 6, 10, 20, .timeout = 1, .mark = 9, .state = T_ES,
+ .acct = true, .start = 1795446665800000000ull, .stop = 1795446666790000000ull, .now_ms = 3000,
+ .ev = EV_DEL, .flags = F_K | F_XML,
+ .want = "<flow type=\"destroy\"><meta direction=\"original\"><layer3 protonum=\"2\" protoname=\"ipv4\"><src>1.1.1.1</src><dst>2.2.2.2</dst></layer3><layer4 protonum=\"6\" protoname=\"tcp\"><sport>10</sport><dport>20</dport></layer4><counters><packets>0</packets><bytes>0</bytes></counters></meta><meta direction=\"reply\"><layer3 protonum=\"2\" protoname=\"ipv4\"><src>2.2.2.2</src><dst>1.1.1.1</dst></layer3><layer4 protonum=\"6\" protoname=\"tcp\"><sport>20</sport><dport>10</dport></layer4><counters><packets>0</packets><bytes>0</bytes></counters></meta><meta direction=\"independent\"><state>ESTABLISHED</state><mark>9</mark><id>%u</id><unreplied/><deltatime>0</deltatime></meta></flow>"},
+{184, "1.1.1.1", "2.2.2.2", 0, 0, 17, 10, 20, .timeout = 1, .acct = true,
+ .start = 1795446665800000000ull, .stop = 1795446666790000000ull, .now_ms = 3000,
+ .ev = EV_DEL, .flags = F_K | F_XML,
+ .want = "<flow type=\"destroy\"><meta direction=\"original\"><layer3 protonum=\"2\" protoname=\"ipv4\"><src>1.1.1.1</src><dst>2.2.2.2</dst></layer3><layer4 protonum=\"17\" protoname=\"udp\"><sport>10</sport><dport>20</dport></layer4><counters><packets>0</packets><bytes>0</bytes></counters></meta><meta direction=\"reply\"><layer3 protonum=\"2\" protoname=\"ipv4\"><src>2.2.2.2</src><dst>1.1.1.1</dst></layer3><layer4 protonum=\"17\" protoname=\"udp\"><sport>20</sport><dport>10</dport></layer4><counters><packets>0</packets><bytes>0</bytes></counters></meta><meta direction=\"independent\"><id>%u</id><unreplied/><deltatime>0</deltatime></meta></flow>"},
+{185, "1.1.1.1", "2.2.2.2", 0, 0, 17, 10, 20, .timeout = 1, .ev = EV_NEW, .flags = F_XML,
+ .want = "<flow type=\"new\"><meta direction=\"original\"><layer3 protonum=\"2\" protoname=\"ipv4\"><src>1.1.1.1</src><dst>2.2.2.2</dst></layer3><layer4 protonum=\"17\" protoname=\"udp\"><sport>10</sport><dport>20</dport></layer4></meta><meta direction=\"reply\"><layer3 protonum=\"2\" protoname=\"ipv4\"><src>2.2.2.2</src><dst>1.1.1.1</dst></layer3><layer4 protonum=\"17\" protoname=\"udp\"><sport>20</sport><dport>10</dport></layer4></meta><meta direction=\"independent\"><timeout>1</timeout><mark>0</mark><id>%u</id><unreplied/></meta></flow>"},
 };
 /* clang-format on */
 
