@@ -236,8 +236,39 @@ struct fmt_view {
 	uint64_t start, stop;
 	uint64_t labels[2];
 	uint32_t vtag[2];
+	uint32_t use;
 	const char *helper;
 };
+
+/*
+ * The kernel's use count as a dump sees it: the table's own reference plus
+ * one per connection created from one of this entry's expectations (each
+ * child holds its master; the expectation itself holds none, checked with
+ * an FTP PASV data connection: use=2 on the control entry).  Only an entry
+ * with a helper can be a master, so only those pay for the scan; a child is
+ * EXPECTED and names its master in its extension data, which is zeroed when
+ * the entry gets its first extension.
+ */
+static uint32_t conn_use(const struct ct_table *t, const struct ct_conn *c)
+{
+	uint32_t use = 1;
+
+	if (!(c->ext & CT_EXT_HELPER))
+		return use;
+	for (int v6 = 0; v6 < 2; v6++) {
+		const struct ct_pool *pl = &t->pool[v6];
+
+		for (uint32_t i = 0; i < pl->used_hi; i++) {
+			const struct ct_conn *k =
+			    (const struct ct_conn *)(pl->mem + (size_t)i * pl->size);
+
+			if (k->in_use && k->ext && (k->status & CT_S_EXPECTED) && k != c &&
+			    pl->ext[i].master == c->self)
+				use++;
+		}
+	}
+	return use;
+}
 
 static bool proto_has_state(uint8_t proto)
 {
@@ -309,6 +340,8 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 	else
 		v->has_mark = v->mark != 0 || (!destroy && (pend & CT_EV_MARK));
 	v->has_use = listing;
+	if (listing)
+		v->use = conn_use(t, c);
 
 	if (listing || destroy) {
 		v->has_acct =
@@ -527,7 +560,7 @@ static void fmt_default(struct fbuf *b, const struct fmt_view *v, const struct c
 	if (v->helper)
 		fb_printf(b, "helper=%s ", v->helper);
 	if (v->has_use)
-		fb_puts(b, "use=1 ");
+		fb_printf(b, "use=%u ", v->use);
 	if (o->flags & CT_FMT_ID)
 		fb_printf(b, "id=%u ", v->id);
 	if (o->labels && v->has_labels)
@@ -620,7 +653,7 @@ static void fmt_xml(struct fbuf *b, const struct fmt_view *v, const struct ct_fm
 	if (v->zone == ZONE_BOTH)
 		fb_printf(b, "<zone>%u</zone>", v->tu[0].zone);
 	if (v->has_use)
-		fb_puts(b, "<use>1</use>");
+		fb_printf(b, "<use>%u</use>", v->use);
 	fb_printf(b, "<id>%u</id>", v->id);
 	if (v->status & CT_S_ASSURED)
 		fb_puts(b, "<assured/>");

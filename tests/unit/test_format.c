@@ -38,13 +38,13 @@ __attribute__((weak)) const struct ct_l4proto ct_l4proto_sctp = {.proto = 132};
 #define S_ 1000000000ull
 
 /* Flags */
-#define F_EXT CT_FMT_EXTENDED
-#define F_ID CT_FMT_ID
-#define F_KTS CT_FMT_KTIMESTAMP
-#define F_TS CT_FMT_TIMESTAMP
+#define F_EXT  CT_FMT_EXTENDED
+#define F_ID   CT_FMT_ID
+#define F_KTS  CT_FMT_KTIMESTAMP
+#define F_TS   CT_FMT_TIMESTAMP
 #define F_SAVE CT_FMT_SAVE
-#define F_XML CT_FMT_XML
-#define F_K CT_FMT_EVENT_KERNEL
+#define F_XML  CT_FMT_XML
+#define F_K    CT_FMT_EVENT_KERNEL
 #define EV_NEW CT_EVENT_NEW
 #define EV_UPD CT_EVENT_UPDATE
 #define EV_DEL CT_EVENT_DESTROY
@@ -722,10 +722,24 @@ static void check_addr6(const uint8_t a[16])
 static void test_addr(void **state)
 {
 	static const char *const fixed[] = {
-		"::",	      "::1",	       "::2:3",	       "::ffff:1.2.3.4", "::1.2.3.4",
-		"1::",	      "1:0:0:2::3",    "1::2:0:0:3",   "1:0:1:0:1:0:1:0", "fe80::1",
-		"::ffff:0:0", "0:0:1::",       "1:2:3:4:5:6:7:8", "2001:db8::1:0:0:1",
-		"fd00:0:0:1::22", "::fffe:1.2.3.4", "0:0:0:0:0:ffff:0:1", "ffff::",
+	    "::",
+	    "::1",
+	    "::2:3",
+	    "::ffff:1.2.3.4",
+	    "::1.2.3.4",
+	    "1::",
+	    "1:0:0:2::3",
+	    "1::2:0:0:3",
+	    "1:0:1:0:1:0:1:0",
+	    "fe80::1",
+	    "::ffff:0:0",
+	    "0:0:1::",
+	    "1:2:3:4:5:6:7:8",
+	    "2001:db8::1:0:0:1",
+	    "fd00:0:0:1::22",
+	    "::fffe:1.2.3.4",
+	    "0:0:0:0:0:ffff:0:1",
+	    "ffff::",
 	};
 	uint8_t a[16];
 	char buf[64];
@@ -768,8 +782,9 @@ static void test_ctime(void **state)
 	for (int n = 0; n < 3000; n++) {
 		const struct fcase base = {0, "1.1.1.1", "2.2.2.2", 0, 0, 17, 1, 2, .timeout = 30};
 		/* 2001 .. 2099, any nanosecond */
-		uint64_t secs_in = 1000000000ull + ((uint64_t)rand_r(&seed) << 16 ^
-						     (uint64_t)rand_r(&seed)) % 3100000000ull;
+		uint64_t secs_in =
+		    1000000000ull +
+		    ((uint64_t)rand_r(&seed) << 16 ^ (uint64_t)rand_r(&seed)) % 3100000000ull;
 		uint64_t start = secs_in * S_ + (uint64_t)rand_r(&seed) % S_;
 		struct fcase fc = base;
 		struct ct_table *t = NULL;
@@ -878,12 +893,74 @@ static void test_event_path(void **state)
 			    "packets=0 bytes=0 [ASSURED] mark=42 zone=3 delta-time=0");
 }
 
+/*
+ * use= counts the children of an FTP control entry (listing-ftp.txt); the
+ * data connection is EXPECTED and names the control entry as its master.
+ */
+static void test_use_children(void **state)
+{
+	const struct fcase m = {0,
+				"127.0.0.1",
+				"127.0.0.1",
+				0,
+				0,
+				6,
+				47160,
+				21,
+				.status = SR | AS,
+				.timeout = 432000,
+				.state = T_ES,
+				.now_ms = 500};
+	struct ct_table *t = NULL;
+	struct ct_conn *master = build(&m, &t), *child = NULL;
+	struct ct_conn_spec s;
+	struct ct_fmt_opts o;
+	char got[1024], want[1024];
+	const char *helper;
+
+	(void)state;
+	memset(ct_conn_ext(t, master), 0, sizeof(struct ct_ext_data));
+	master->ext |= CT_EXT_HELPER;
+	memset(&s, 0, sizeof(s));
+	s.orig.l3num = 2;
+	s.orig.proto = 6;
+	memcpy(s.orig.src, (uint8_t[4]){127, 0, 0, 1}, 4);
+	memcpy(s.orig.dst, (uint8_t[4]){127, 0, 0, 1}, 4);
+	s.orig.src_l4 = 33642;
+	s.orig.dst_l4 = 40001;
+	s.reply = s.orig;
+	s.reply.src_l4 = 40001;
+	s.reply.dst_l4 = 33642;
+	s.status = CT_S_EXPECTED | SR | AS;
+	s.timeout_s = 432000;
+	s.proto_state = CT_TCP_ESTABLISHED;
+	s.acct = true; /* gives the child its extension data */
+	assert_int_equal(ct_conn_insert(t, &s, 0, &child), 0);
+	ct_conn_ext(t, child)->master = master->self;
+
+	fill_opts(&m, &o);
+	ct_format_conn(t, master, &o, got, sizeof(got));
+	helper = ct_conn_helper_name(t, master);
+	/* the real line carries helper=ftp; helper names come with the helpers */
+	snprintf(want, sizeof(want),
+		 "tcp      6 431999 ESTABLISHED src=127.0.0.1 dst=127.0.0.1 sport=47160 dport=21 "
+		 "src=127.0.0.1 dst=127.0.0.1 sport=21 dport=47160 [ASSURED] mark=0 %s%suse=2",
+		 helper ? "helper=" : "", helper ? "ftp " : "");
+	assert_string_equal(got, want);
+
+	ct_conn_delete(t, child, 600 * MS);
+	ct_format_conn(t, master, &o, got, sizeof(got));
+	assert_non_null(strstr(got, " use=1"));
+	ct_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden),	 cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_addr),	 cmocka_unit_test(test_ctime),
-		cmocka_unit_test(test_xml_frame), cmocka_unit_test(test_event_path),
+	    cmocka_unit_test(test_golden),	 cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_addr),	 cmocka_unit_test(test_ctime),
+	    cmocka_unit_test(test_xml_frame),	 cmocka_unit_test(test_event_path),
+	    cmocka_unit_test(test_use_children),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
