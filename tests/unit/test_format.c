@@ -21,19 +21,6 @@
 #include "ct_priv.h"
 #include "ctrack/format.h"
 
-/*
- * The protocol trackers land separately; these entries are all inserted
- * with an explicit reply tuple, so the table only needs the symbols.  Weak,
- * so the real trackers win once they exist.
- */
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_tcp = {.proto = 6};
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_udp = {.proto = 17};
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_udplite = {.proto = 136};
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_icmp = {.proto = 1};
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_icmpv6 = {.proto = 58};
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_gre = {.proto = 47};
-__attribute__((weak)) const struct ct_l4proto ct_l4proto_sctp = {.proto = 132};
-
 #define MS 1000000ull
 #define S_ 1000000000ull
 
@@ -954,13 +941,172 @@ static void test_use_children(void **state)
 	ct_table_free(t);
 }
 
+/*
+ * End to end: the TCP flow of events-kernel.labels.txt (127.0.0.1:53310 ->
+ * :8080, `ct mark set 5` on the way out, acct and timestamps on) replayed
+ * through the real tracker; every event is formatted in its callback.  The
+ * packets carry the same option lengths as the loopback capture (20 bytes on
+ * SYNs, 12 otherwise), so the counters match too.  The capture's label-only
+ * UPDATE is left out (no ruleset here).
+ */
+struct replay {
+	struct ct_table *t;
+	uint64_t wall0;
+	char line[16][512];
+	int n;
+};
+
+static void on_replay_event(void *arg, enum ct_event_type type, const struct ct_conn *c,
+			    uint64_t now)
+{
+	struct replay *r = arg;
+	struct ct_fmt_opts o = {
+	    .flags = CT_FMT_EVENT_KERNEL, .now = now, .wall_now = r->wall0 + now, .event = type};
+
+	if (r->n < 16)
+		ct_format_conn(r->t, c, &o, r->line[r->n++], sizeof(r->line[0]));
+}
+
+static uint16_t sum16(const uint8_t *b, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	put16(b, (uint16_t)(v >> 16));
+	put16(b + 2, (uint16_t)v);
+}
+
+/* One loopback IPv4/TCP segment through conntrack and confirm. */
+static void replay_seg(struct replay *r, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
+		       uint16_t len, uint64_t now, uint32_t mark)
+{
+	static const uint8_t syn_opt[20] = {2, 4, 0xff, 0xd7, 1, 1, 8, 10, 0, 0,
+					    0, 1, 0,	0,    0, 0, 1, 1,  1, 1};
+	static const uint8_t ts_opt[12] = {1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1};
+	uint8_t buf[128], *th = buf + 20;
+	uint16_t sp = dir ? 8080 : 53310, dp = dir ? 53310 : 8080;
+	uint32_t optlen = (flags & 0x02) ? 20 : 12, l4 = 20 + optlen + len, tot = 20 + l4;
+	uint32_t lo = 0x7f000001, nlo = __builtin_bswap32(lo), sum = 0;
+	struct ct_pkt p;
+
+	memset(buf, 0, sizeof(buf));
+	buf[0] = 0x45;
+	put16(buf + 2, (uint16_t)tot);
+	buf[8] = 64;
+	buf[9] = 6;
+	put32(buf + 12, lo);
+	put32(buf + 16, lo);
+	put16(buf + 10, sum16(buf, 20, 0));
+	put16(th, sp);
+	put16(th + 2, dp);
+	put32(th + 4, seq);
+	put32(th + 8, ack);
+	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+	th[13] = flags;
+	put16(th + 14, 65483);
+	memcpy(th + 20, (flags & 0x02) ? syn_opt : ts_opt, optlen);
+	sum = 2 * (lo >> 16) + 2 * (lo & 0xffff) + 6 + l4;
+	put16(th + 16, sum16(th, l4, sum));
+
+	memset(&p, 0, sizeof(p));
+	p.data = buf;
+	p.len = p.wire_len = tot;
+	p.link = CT_LINK_RAW;
+	p.l3num = 2;
+	p.proto = 6;
+	p.ttl = 64;
+	p.l4_off = 20;
+	p.l3_len = tot;
+	p.l4_len = l4;
+	p.tuple.l3num = 2;
+	p.tuple.proto = 6;
+	memcpy(p.tuple.src, &nlo, 4);
+	memcpy(p.tuple.dst, &nlo, 4);
+	p.tuple.src_l4 = sp;
+	p.tuple.dst_l4 = dp;
+	assert_int_equal(ct_hook_conntrack(r->t, &p, CT_HOOK_OUTPUT, now), 0);
+	assert_non_null(p.ct);
+	if (mark && dir == 0)
+		ct_conn_set_mark(p.ct, mark); /* nft: tcp dport 8080 ct mark set 5 */
+	assert_int_equal(ct_confirm(r->t, &p, now), 0);
+}
+
+static void test_replay_tcp(void **state)
+{
+	static const char *const want[] = {
+	    "    [NEW] tcp      6 120 SYN_SENT src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "[UNREPLIED] src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 mark=5",
+	    " [UPDATE] tcp      6 60 SYN_RECV src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 mark=5",
+	    " [UPDATE] tcp      6 432000 ESTABLISHED src=127.0.0.1 dst=127.0.0.1 sport=53310 "
+	    "dport=8080 src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 [ASSURED] mark=5",
+	    " [UPDATE] tcp      6 120 FIN_WAIT src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 [ASSURED] mark=5",
+	    " [UPDATE] tcp      6 60 CLOSE_WAIT src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 [ASSURED] mark=5",
+	    " [UPDATE] tcp      6 30 LAST_ACK src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 [ASSURED] mark=5",
+	    " [UPDATE] tcp      6 120 TIME_WAIT src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 [ASSURED] mark=5",
+	    "[DESTROY] tcp      6 118 TIME_WAIT src=127.0.0.1 dst=127.0.0.1 sport=53310 dport=8080 "
+	    "packets=6 bytes=325 src=127.0.0.1 dst=127.0.0.1 sport=8080 dport=53310 packets=5 "
+	    "bytes=270 [ASSURED] mark=5 delta-time=1",
+	};
+	struct replay r;
+	struct ct_table_config cfg = {.max = 16, .event_fn = on_replay_event, .event_arg = &r};
+	const uint64_t t0 = 100 * S_;
+	enum { SYN = 0x02, FIN = 0x01, ACK = 0x10, PSH = 0x08 };
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.wall0 = 1795446054056479076ull; /* t0 = the capture's start stamp */
+	cfg.wall_offset = r.wall0;
+	assert_int_equal(ct_table_new(&cfg, &r.t), 0);
+	assert_int_equal(ct_setting_set(r.t, "nf_conntrack_events", "1"), 0);
+	assert_int_equal(ct_setting_set(r.t, "nf_conntrack_acct", "1"), 0);
+	assert_int_equal(ct_setting_set(r.t, "nf_conntrack_timestamp", "1"), 0);
+
+	replay_seg(&r, 0, SYN, 1000, 0, 0, t0, 5);
+	replay_seg(&r, 1, SYN | ACK, 5000, 1001, 0, t0 + 1 * MS, 0);
+	replay_seg(&r, 0, ACK, 1001, 5001, 0, t0 + 2 * MS, 5);
+	replay_seg(&r, 0, PSH | ACK, 1001, 5001, 5, t0 + 3 * MS, 5);
+	replay_seg(&r, 1, ACK, 5001, 1006, 0, t0 + 4 * MS, 0);
+	replay_seg(&r, 1, PSH | ACK, 5001, 1006, 2, t0 + 5 * MS, 0);
+	replay_seg(&r, 0, ACK, 1006, 5003, 0, t0 + 6 * MS, 5);
+	replay_seg(&r, 1, FIN | ACK, 5003, 1006, 0, t0 + 200 * MS, 0);
+	replay_seg(&r, 0, ACK, 1006, 5004, 0, t0 + 201 * MS, 5);
+	replay_seg(&r, 0, FIN | ACK, 1006, 5004, 0, t0 + 500 * MS, 5);
+	replay_seg(&r, 1, ACK, 5004, 1007, 0, t0 + 501 * MS, 0);
+	ct_table_flush(r.t, t0 + 1732 * MS);
+	ct_table_free(r.t);
+
+	for (int i = 0; i < r.n && i < 8; i++)
+		if (strcmp(r.line[i], want[i]) != 0)
+			fail_msg("event %d:\n want: %s\n  got: %s", i, want[i], r.line[i]);
+	assert_int_equal(r.n, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),	 cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_addr),	 cmocka_unit_test(test_ctime),
 	    cmocka_unit_test(test_xml_frame),	 cmocka_unit_test(test_event_path),
-	    cmocka_unit_test(test_use_children),
+	    cmocka_unit_test(test_use_children), cmocka_unit_test(test_replay_tcp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
