@@ -322,8 +322,9 @@ static void event(struct ct_table *t, enum ct_event_type type, struct ct_conn *c
 static void flush_update(struct ct_table *t, struct ct_conn *c, uint64_t now)
 {
 	if (c->ev_pending && ct_conn_confirmed(c) && !(c->status & CT_S_DYING)) {
-		c->ev_pending = 0;
+		/* The formatter reads ev_pending to know what changed: clear after. */
 		event(t, CT_EVENT_UPDATE, c, now);
+		c->ev_pending = 0;
 	}
 }
 
@@ -830,11 +831,11 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	conn_link(t, c, CT_DIR_ORIGINAL);
 	conn_link(t, c, CT_DIR_REPLY);
 	t->stats.insert++;
-	c->ev_pending = 0;
 	p->ct_new = false;
 	if (t->held == c)
 		t->held = NULL;
 	event(t, CT_EVENT_NEW, c, now);
+	c->ev_pending = 0;
 	return 0;
 }
 
