@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrack-bench: the reference workloads of ../shared/bench/README.md, with the
+ * targets of issue 2 (libctrack) and issue 8 (performance) beside them.
+ *
+ * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [WORKLOAD...]
+ *   PCAPDIR holds tcp-100k.pcap and tcp-1m.pcap (bench/run.sh makes them).
+ *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory (default: all).
+ * Exit status: 0 when every classification count matched, 1 on a mismatch,
+ * 2 on a usage or set-up error.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MIB (1024.0 * 1024.0)
+
+struct opts {
+	const char *dir;
+	int runs; /* 0: per-workload default */
+	int cpu;  /* -1: do not pin */
+};
+
+/* One timed figure of a workload, for the summary. */
+struct figure {
+	bool have;
+	double ns;       /* ns per packet (or per connection), median */
+	double limit_ns; /* ns per random read over the same footprint */
+	double bytes_per_conn;
+};
+
+struct results {
+	struct figure udp_1flow, tcp_100k, tcp_1m, udp_1m_create, udp_1m_lookup, memory;
+	bool mismatch;
+};
+
+static int table_new(uint32_t max, struct ct_table **t)
+{
+	struct ct_table_config cfg = {.max = max};
+	int rc = ct_table_new(&cfg, t);
+
+	if (rc)
+		fprintf(stderr, "bench: ct_table_new(max %u): %s\n", max, strerror(-rc));
+	return rc;
+}
+
+static void print_rate(const char *label, const char *unit, double *ns, int runs)
+{
+	double lo = ns[0], hi = ns[0], med;
+
+	for (int r = 1; r < runs; r++) {
+		lo = ns[r] < lo ? ns[r] : lo;
+		hi = ns[r] > hi ? ns[r] : hi;
+	}
+	med = bench_median(ns, runs);
+	printf("  %-9s %7.2f %-6s %8.1f ns/%s   (median of %d; %.1f .. %.1f)\n", label,
+	       1e3 / med, unit, med, strcmp(unit, "Mpps") ? "conn" : "pkt", runs, lo, hi);
+}
+
+static void print_limit(struct figure *f, size_t footprint, size_t nreads)
+{
+	f->limit_ns = bench_limit_ns(footprint, nreads, 3);
+	printf("  %-9s %7.2f Mpps   %8.1f ns/read  over %.1f MiB (the table's resident "
+	       "footprint): track = %.1f x limit\n",
+	       "limit", 1e3 / f->limit_ns, f->limit_ns, (double)footprint / MIB,
+	       f->ns / f->limit_ns);
+}
+
+/*
+ * Run a stream `runs` times, each on a fresh table; print the median and the
+ * limit figure; check the counts of every run.
+ */
+static int run_stream(const struct bench_stream *s, size_t n, uint32_t max,
+		      int runs, const struct bench_counts *expect, struct figure *f,
+		      struct results *res)
+{
+	double ns[16];
+	size_t footprint = 0;
+	bool ok = true;
+
+	for (int r = 0; r < runs; r++) {
+		struct bench_counts c = {0};
+		struct ct_table *t;
+		size_t rss0 = bench_rss_bytes();
+		uint64_t el;
+		bool same;
+
+		if (table_new(max, &t))
+			return -1;
+		el = bench_track(t, s, 0, n, 0, &c);
+		footprint = bench_rss_bytes() - rss0;
+		ct_table_free(t);
+		ns[r] = (double)el / (double)n;
+		/* Print the counts of the first run, and of any run that differs. */
+		same = memcmp(&c, expect, sizeof(c)) == 0;
+		if (r == 0 || !same)
+			bench_counts_check("counts", &c, expect);
+		ok &= same;
+	}
+	f->have = true;
+	print_rate("track", "Mpps", ns, runs);
+	f->ns = bench_median(ns, runs);
+	print_limit(f, footprint, n < 4000000 ? n : 4000000);
+	if (!ok)
+		res->mismatch = true;
+	return 0;
+}
+
+static int do_udp_1flow(const struct opts *o, struct results *res)
+{
+	const size_t n = 10000000;
+	struct bench_counts expect = {.new_ = n, .created = 1};
+	struct bench_stream s;
+	int rc;
+
+	printf("\nudp-1flow: 1 UDP flow, %zu copies of one 42-byte frame, never a reply; "
+	       "max 262144 (default)\n", n);
+	if (bench_gen_udp_1flow(&s))
+		return -1;
+	rc = run_stream(&s, n, 0, o->runs ? o->runs : 5, &expect, &res->udp_1flow,
+			res);
+	bench_stream_free(&s);
+	return rc;
+}
+
+static int load_tcp(const struct opts *o, const char *file, struct bench_stream *s)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", o->dir, file);
+	return bench_load_pcap(path, s);
+}
+
+static int do_tcp(const struct opts *o, const struct bench_stream *s, const char *name,
+		  uint64_t conns, uint64_t per_conn, uint32_t max, int runs, struct figure *f,
+		  struct results *res)
+{
+	uint64_t data = (per_conn - 6) / 2;
+	/* SYN; then orig: ACK, data, FIN, last ACK; reply: SYN/ACK, data ACKs, FIN. */
+	struct bench_counts expect = {
+		.new_ = conns,
+		.est_orig = conns * (3 + data),
+		.est_reply = conns * (2 + data),
+		.created = conns,
+	};
+
+	printf("\n%s: %llu TCP connections x %llu packets = %zu packets, all live at once; "
+	       "max %u\n", name, (unsigned long long)conns, (unsigned long long)per_conn,
+	       s->npkts, max);
+	if (s->npkts != conns * per_conn) {
+		fprintf(stderr, "bench: %s: %zu packets, expected %llu (stale pcap?)\n", name,
+			s->npkts, (unsigned long long)(conns * per_conn));
+		return -1;
+	}
+	return run_stream(s, s->npkts, max, o->runs ? o->runs : runs, &expect, f, res);
+}
+
+/*
+ * udp-1m: pass 1 creates 1 M unreplied flows (connections per second),
+ * passes 2 and 3 look them up (packets per second); still NEW (no reply seen).
+ */
+static int do_udp_1m(const struct opts *o, struct results *res)
+{
+	const size_t n = 1000000;
+	const uint32_t max = 2000000;
+	struct bench_counts exp1 = {.new_ = n, .created = n}, exp2 = {.new_ = 2 * n};
+	int runs = o->runs ? o->runs : 3;
+	double cns[16], lns[16];
+	size_t footprint = 0;
+	struct bench_stream s;
+	bool ok = true;
+
+	printf("\nudp-1m: %zu UDP flows 10.0.0.(i/50000):(1024+i%%50000) -> 192.168.0.1:53; "
+	       "pass 1 creates, passes 2-3 look up; max %u\n", n, max);
+	if (bench_gen_udp_flows(n, &s))
+		return -1;
+	for (int r = 0; r < runs; r++) {
+		struct bench_counts c1 = {0}, c2 = {0};
+		size_t rss0 = bench_rss_bytes();
+		struct ct_table *t;
+
+		if (table_new(max, &t)) {
+			bench_stream_free(&s);
+			return -1;
+		}
+		cns[r] = (double)bench_track(t, &s, 0, n, 0, &c1) / (double)n;
+		lns[r] = (double)bench_track(t, &s, n, 2 * n, 0, &c2) / (double)(2 * n);
+		footprint = bench_rss_bytes() - rss0;
+		ct_table_free(t);
+		if (r == 0 || memcmp(&c1, &exp1, sizeof(c1)) || memcmp(&c2, &exp2, sizeof(c2))) {
+			ok &= bench_counts_check("create", &c1, &exp1);
+			ok &= bench_counts_check("lookup", &c2, &exp2);
+		}
+	}
+	bench_stream_free(&s);
+	res->udp_1m_create.have = res->udp_1m_lookup.have = true;
+	print_rate("create", "M/s", cns, runs);
+	res->udp_1m_create.ns = bench_median(cns, runs);
+	print_rate("lookup", "Mpps", lns, runs);
+	res->udp_1m_lookup.ns = bench_median(lns, runs);
+	print_limit(&res->udp_1m_lookup, footprint, 2 * n);
+	res->udp_1m_create.limit_ns = res->udp_1m_lookup.limit_ns;
+	if (!ok)
+		res->mismatch = true;
+	return 0;
+}
+
+/*
+ * memory: 1 M ESTABLISHED IPv4 TCP connections (the handshakes, i.e. the
+ * first three phases of tcp-1m) in a table sized for exactly 1 M; resident
+ * bytes grown since before ct_table_new, divided by the entries.
+ */
+static int do_memory(const struct bench_stream *s, struct results *res)
+{
+	const size_t conns = 1000000;
+	const uint32_t max = 1000000;
+	struct bench_counts expect = {.new_ = conns, .est_orig = conns, .est_reply = conns,
+				      .created = conns};
+	struct bench_counts c = {0};
+	size_t rss0, rss_new, rss1;
+	struct ct_table *t;
+	uint32_t count;
+	bool ok;
+
+	printf("\nmemory: %zu IPv4 TCP connections (SYN, SYN/ACK, ACK) in a table of max %u\n",
+	       conns, max);
+	if (s->npkts < 3 * conns)
+		return -1;
+	rss0 = bench_rss_bytes();
+	if (table_new(max, &t))
+		return -1;
+	rss_new = bench_rss_bytes();
+	bench_track(t, s, 0, 3 * conns, 0, &c);
+	rss1 = bench_rss_bytes();
+	count = ct_table_count(t);
+	ct_table_free(t);
+	ok = bench_counts_check("counts", &c, &expect);
+	if (count != conns) {
+		printf("  table count %u, expected %zu  *** MISMATCH ***\n", count, conns);
+		ok = false;
+	}
+	res->memory.have = true;
+	res->memory.bytes_per_conn = count ? (double)(rss1 - rss0) / count : 0;
+	printf("  %-9s %7.1f bytes/conn  (%.1f MiB resident for %u entries; %.1f MiB of it "
+	       "right after ct_table_new)\n",
+	       "memory", res->memory.bytes_per_conn, (double)(rss1 - rss0) / MIB, count,
+	       (double)(rss_new - rss0) / MIB);
+	if (!ok)
+		res->mismatch = true;
+	return 0;
+}
+
+static const char *verdict(bool have, bool pass)
+{
+	return !have ? "-" : pass ? "PASS" : "MISS";
+}
+
+static void print_summary(const struct results *r)
+{
+	const struct figure *f;
+
+	printf("\nsummary (one core; medians)        figure                 issue 2          "
+	       "issue 8\n");
+	f = &r->udp_1flow;
+	if (f->have)
+		printf("  udp-1flow          %8.2f Mpps %7.1f ns/pkt   -                >= 20 Mpps %s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 50));
+	f = &r->tcp_100k;
+	if (f->have)
+		printf("  tcp-100k           %8.2f Mpps %7.1f ns/pkt   >= 6 Mpps %-6s >= 8 Mpps %s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 6),
+		       verdict(true, f->ns <= 1e3 / 8));
+	f = &r->tcp_1m;
+	if (f->have)
+		printf("  tcp-1m             %8.2f Mpps %7.1f ns/pkt   -                >= 4 Mpps %s, "
+		       "%.1f x limit (<= 2) %s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 250), f->ns / f->limit_ns,
+		       verdict(true, f->ns <= 2 * f->limit_ns));
+	f = &r->udp_1m_create;
+	if (f->have)
+		printf("  udp-1m create      %8.2f M/s  %7.1f ns/conn  -                >= 3 M/s %s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 3));
+	f = &r->udp_1m_lookup;
+	if (f->have)
+		printf("  udp-1m lookup      %8.2f Mpps %7.1f ns/pkt   -                >= 8 Mpps %s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 8));
+	f = &r->memory;
+	if (f->have)
+		printf("  memory IPv4        %8.1f bytes/conn          <= 160 %-9s <= 128 %s\n",
+		       f->bytes_per_conn, verdict(true, f->bytes_per_conn <= 160),
+		       verdict(true, f->bytes_per_conn <= 128));
+	printf("  classification     %s\n",
+	       r->mismatch ? "*** MISMATCH (see above) ***" : "all counts as expected");
+}
+
+static bool want(int argc, char **argv, int first, const char *name)
+{
+	if (first >= argc)
+		return true;
+	for (int i = first; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	o->dir = "build/bench";
+	o->runs = 0;
+	o->cpu = -1;
+	while ((ch = getopt(argc, argv, "d:r:c:")) != -1) {
+		switch (ch) {
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'r':
+			o->runs = atoi(optarg);
+			if (o->runs < 1 || o->runs > 16)
+				return -EINVAL;
+			break;
+		case 'c':
+			o->cpu = atoi(optarg);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (strcmp(argv[i], "udp-1flow") && strcmp(argv[i], "tcp-100k") &&
+		    strcmp(argv[i], "tcp-1m") && strcmp(argv[i], "udp-1m") &&
+		    strcmp(argv[i], "memory"))
+			return -EINVAL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct results res = {0};
+	struct bench_stream s;
+	struct opts o;
+	int err = 0;
+
+	if (parse_opts(argc, argv, &o)) {
+		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] "
+				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory]...\n", argv[0]);
+		return 2;
+	}
+	/*
+	 * Large blocks straight from mmap and back to the kernel on free, with a
+	 * fixed threshold, so each table starts from untouched pages and the
+	 * resident-memory deltas measure the table alone.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_print_machine();
+	if (o.cpu >= 0 && bench_pin_cpu(o.cpu) == 0)
+		printf("pinned:   CPU %d\n", o.cpu);
+	printf("method:   packets in memory, parsed up front; timed: ct_hook_conntrack "
+	       "(prerouting) + ct_confirm per packet, batches of %d; now = capture time\n",
+	       BENCH_BATCH);
+
+	if (want(argc, argv, optind, "udp-1flow"))
+		err |= do_udp_1flow(&o, &res);
+	if (want(argc, argv, optind, "tcp-100k")) {
+		if (load_tcp(&o, "tcp-100k.pcap", &s) == 0) {
+			err |= do_tcp(&o, &s, "tcp-100k", 100000, 10, 262144, 5, &res.tcp_100k,
+				      &res);
+			bench_stream_free(&s);
+		} else {
+			err = -1;
+		}
+	}
+	if (want(argc, argv, optind, "tcp-1m") || want(argc, argv, optind, "memory")) {
+		if (load_tcp(&o, "tcp-1m.pcap", &s) == 0) {
+			if (want(argc, argv, optind, "tcp-1m"))
+				err |= do_tcp(&o, &s, "tcp-1m", 1000000, 6, 2000000, 3, &res.tcp_1m,
+					      &res);
+			if (want(argc, argv, optind, "memory"))
+				err |= do_memory(&s, &res);
+			bench_stream_free(&s);
+		} else {
+			err = -1;
+		}
+	}
+	if (want(argc, argv, optind, "udp-1m"))
+		err |= do_udp_1m(&o, &res);
+
+	print_summary(&res);
+	if (err)
+		return 2;
+	return res.mismatch ? 1 : 0;
+}
