@@ -66,10 +66,12 @@ bool bench_counts_check(const char *label, const struct bench_counts *got,
 /*
  * Track packets [first, first + n) of the stream (time offset by
  * time_base) and add the classification to *counts.  Returns the elapsed
- * ns of the tracking loop alone.
+ * ns of the tracking loop alone.  With `parse`, each packet is parsed again
+ * inside the timed loop (the figure comparable to OVS, which extracts the
+ * key inside conntrack_execute).
  */
 uint64_t bench_track(struct ct_table *t, const struct bench_stream *s, size_t first, size_t n,
-		     uint64_t time_base, struct bench_counts *counts);
+		     uint64_t time_base, bool parse, struct bench_counts *counts);
 
 /*
  * The limit figure: ns per read of `nreads` random 64-byte lines of an
