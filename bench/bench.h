@@ -45,6 +45,12 @@ int bench_gen_udp_1flow(struct bench_stream *out);
 /* n UDP flows 10.0.0.(i / 50000):(1024 + i % 50000) -> 192.168.0.1:53. */
 int bench_gen_udp_flows(size_t n, struct bench_stream *out);
 
+/*
+ * n IPv6 TCP handshakes (SYN, SYN/ACK, ACK; phase by phase, 3 n packets)
+ * 2001:db8::i:(1024 + i % 60000) -> 2001:db8:1::1:80, valid checksums.
+ */
+int bench_gen_tcp6_handshakes(size_t n, struct bench_stream *out);
+
 /* Classification of the tracked packets. */
 struct bench_counts {
 	uint64_t new_;       /* ctinfo NEW */

@@ -128,16 +128,24 @@ err:
 	return rc;
 }
 
-/* One's complement sum over a header (RFC 1071), for the IPv4 header checksum. */
-static uint16_t ip_csum(const uint8_t *b, size_t len)
+/* One's complement sum (RFC 1071) of an even-length buffer, not folded. */
+static uint32_t sum16(const uint8_t *b, size_t len, uint32_t s)
 {
-	uint32_t s = 0;
-
 	for (size_t i = 0; i + 1 < len; i += 2)
 		s += (uint32_t)b[i] << 8 | b[i + 1];
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)~s;
+}
+
+static uint16_t ip_csum(const uint8_t *b, size_t len)
+{
+	return fold(sum16(b, len, 0));
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -221,6 +229,89 @@ int bench_gen_udp_flows(size_t n, struct bench_stream *out)
 		if (rc) {
 			bench_stream_free(out);
 			return rc;
+		}
+	}
+	return 0;
+}
+
+#define TCP6_FRAME_LEN 74 /* Ethernet 14 + IPv6 40 + TCP 20 */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* Ethernet + IPv6 + TCP without options, window 65535, valid checksum. */
+static void write_tcp6_frame(uint8_t *f, const uint8_t src[16], const uint8_t dst[16],
+			     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+			     uint8_t flags)
+{
+	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd};
+	uint8_t *ip = f + 14, *tcp = f + 54;
+	uint32_t s;
+
+	memcpy(f, eth, sizeof(eth));
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put16(ip + 4, 20);
+	ip[6] = 6;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	memset(tcp, 0, 20);
+	put16(tcp, sport);
+	put16(tcp + 2, dport);
+	put32(tcp + 4, seq);
+	put32(tcp + 8, ack);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	put16(tcp + 14, 65535);
+	/* RFC 8200 8.1 pseudo-header: addresses, upper-layer length, next header. */
+	s = sum16(ip + 8, 32, 0) + 20 + 6;
+	put16(tcp + 16, fold(sum16(tcp, 20, s)));
+}
+
+int bench_gen_tcp6_handshakes(size_t n, struct bench_stream *out)
+{
+	enum { SYN = 0x02, ACK = 0x10 };
+	uint8_t srv[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1};
+	size_t stride = align_up(TCP6_FRAME_LEN);
+	int rc;
+
+	srv[15] = 1;
+	memset(out, 0, sizeof(*out));
+	out->frames = malloc(3 * n * stride);
+	out->pkts = malloc(3 * n * sizeof(*out->pkts));
+	if (!out->frames || !out->pkts) {
+		bench_stream_free(out);
+		fprintf(stderr, "bench: out of memory\n");
+		return -ENOMEM;
+	}
+	out->npkts = 3 * n;
+	out->t0 = 1000;
+	out->step_ns = 1000;
+	/* Phase by phase, as gen_tcp_pcap.py: all SYNs, all SYN/ACKs, all ACKs. */
+	for (size_t ph = 0; ph < 3; ph++) {
+		for (size_t i = 0; i < n; i++) {
+			size_t k = ph * n + i;
+			uint8_t *f = out->frames + k * stride;
+			uint8_t cli[16] = {0x20, 0x01, 0x0d, 0xb8};
+			uint16_t cport = (uint16_t)(1024 + i % 60000);
+			uint32_t cseq = (uint32_t)(1000 + i), sseq = (uint32_t)(500000 + i);
+
+			put32(cli + 12, (uint32_t)i);
+			if (ph == 0)
+				write_tcp6_frame(f, cli, srv, cport, 80, cseq, 0, SYN);
+			else if (ph == 1)
+				write_tcp6_frame(f, srv, cli, 80, cport, sseq, cseq + 1, SYN | ACK);
+			else
+				write_tcp6_frame(f, cli, srv, cport, 80, cseq + 1, sseq + 1, ACK);
+			rc = parse_one(&out->pkts[k], f, TCP6_FRAME_LEN, TCP6_FRAME_LEN, k);
+			if (rc) {
+				bench_stream_free(out);
+				return rc;
+			}
 		}
 	}
 	return 0;

@@ -35,7 +35,7 @@ struct figure {
 };
 
 struct results {
-	struct figure udp_1flow, tcp_100k, tcp_1m, udp_1m_create, udp_1m_lookup, memory;
+	struct figure udp_1flow, tcp_100k, tcp_1m, udp_1m_create, udp_1m_lookup, memory, memory6;
 	bool mismatch;
 };
 
@@ -140,7 +140,7 @@ static int do_udp_1flow(const struct opts *o, struct results *res)
 	       "max 262144 (default)\n", n);
 	if (bench_gen_udp_1flow(&s))
 		return -1;
-	rc = run_stream(&s, n, 0, o->runs ? o->runs : 5, 3, &expect, &res->udp_1flow,
+	rc = run_stream(&s, n, 0, o->runs ? o->runs : 5, o->runs ? o->runs : 3, &expect, &res->udp_1flow,
 			res);
 	bench_stream_free(&s);
 	return rc;
@@ -175,6 +175,8 @@ static int do_tcp(const struct opts *o, const struct bench_stream *s, const char
 			s->npkts, (unsigned long long)(conns * per_conn));
 		return -1;
 	}
+	if (o->runs && parse_runs)
+		parse_runs = o->runs;
 	return run_stream(s, s->npkts, max, o->runs ? o->runs : runs, parse_runs, &expect, f, res);
 }
 
@@ -229,11 +231,13 @@ static int do_udp_1m(const struct opts *o, struct results *res)
 }
 
 /*
- * memory: 1 M ESTABLISHED IPv4 TCP connections (the handshakes, i.e. the
- * first three phases of tcp-1m) in a table sized for exactly 1 M; resident
- * bytes grown since before ct_table_new, divided by the entries.
+ * memory: 1 M ESTABLISHED TCP connections (handshakes: the first three
+ * phases of tcp-1m for IPv4, generated ones for IPv6) in a table sized for
+ * exactly 1 M; resident bytes grown since before ct_table_new, divided by the
+ * entries.
  */
-static int do_memory(const struct bench_stream *s, struct results *res)
+static int measure_memory(const char *label, const struct bench_stream *s, struct figure *f,
+			  struct results *res)
 {
 	const size_t conns = 1000000;
 	const uint32_t max = 1000000;
@@ -245,8 +249,6 @@ static int do_memory(const struct bench_stream *s, struct results *res)
 	uint32_t count;
 	bool ok;
 
-	printf("\nmemory: %zu IPv4 TCP connections (SYN, SYN/ACK, ACK) in a table of max %u\n",
-	       conns, max);
 	if (s->npkts < 3 * conns)
 		return -1;
 	rss0 = bench_rss_bytes();
@@ -262,15 +264,29 @@ static int do_memory(const struct bench_stream *s, struct results *res)
 		printf("  table count %u, expected %zu  *** MISMATCH ***\n", count, conns);
 		ok = false;
 	}
-	res->memory.have = true;
-	res->memory.bytes_per_conn = count ? (double)(rss1 - rss0) / count : 0;
+	f->have = true;
+	f->bytes_per_conn = count ? (double)(rss1 - rss0) / count : 0;
 	printf("  %-9s %7.1f bytes/conn  (%.1f MiB resident for %u entries; %.1f MiB of it "
 	       "right after ct_table_new)\n",
-	       "memory", res->memory.bytes_per_conn, (double)(rss1 - rss0) / MIB, count,
+	       label, f->bytes_per_conn, (double)(rss1 - rss0) / MIB, count,
 	       (double)(rss_new - rss0) / MIB);
 	if (!ok)
 		res->mismatch = true;
 	return 0;
+}
+
+static int do_memory(const struct bench_stream *s4, struct results *res)
+{
+	struct bench_stream s6;
+	int rc;
+
+	printf("\nmemory: 1000000 TCP connections (SYN, SYN/ACK, ACK) in a table of max 1000000\n");
+	rc = measure_memory("IPv4", s4, &res->memory, res);
+	if (bench_gen_tcp6_handshakes(1000000, &s6))
+		return -1;
+	rc |= measure_memory("IPv6", &s6, &res->memory6, res);
+	bench_stream_free(&s6);
+	return rc;
 }
 
 static const char *verdict(bool have, bool pass)
@@ -312,6 +328,10 @@ static void print_summary(const struct results *r)
 		printf("  memory IPv4        %8.1f bytes/conn          <= 160 %-9s <= 128 %s\n",
 		       f->bytes_per_conn, verdict(true, f->bytes_per_conn <= 160),
 		       verdict(true, f->bytes_per_conn <= 128));
+	f = &r->memory6;
+	if (f->have)
+		printf("  memory IPv6        %8.1f bytes/conn          -                <= 192 %s\n",
+		       f->bytes_per_conn, verdict(true, f->bytes_per_conn <= 192));
 	printf("  classification     %s\n",
 	       r->mismatch ? "*** MISMATCH (see above) ***" : "all counts as expected");
 }
