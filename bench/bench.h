@@ -85,6 +85,17 @@ uint64_t bench_track(struct ct_table *t, const struct bench_stream *s, size_t fi
  * Median of `runs`.
  */
 double bench_limit_ns(size_t bytes, size_t nreads, int runs);
+/* The same with the reads and the array split over nthreads threads (CPUs 0..). */
+double bench_limit_par_ns(size_t bytes, size_t nreads, int nthreads);
+
+/*
+ * Sharding over threads (bench/threads.c): split a stream by a hash that is
+ * the same for both directions of a flow; run each shard on its own thread
+ * (CPU k) and table.  bench_shard_run returns the slowest shard's ns.
+ */
+int bench_shard_split(const struct bench_stream *s, int nshards, struct bench_stream *out);
+uint64_t bench_shard_run(struct bench_stream *shards, struct ct_table **tables, int nshards,
+			 size_t first_pass, size_t passes, struct bench_counts *counts);
 
 /* System helpers (bench/sys.c). */
 uint64_t bench_now_ns(void);  /* CLOCK_MONOTONIC */

@@ -5,7 +5,7 @@
  *
  * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [WORKLOAD...]
  *   PCAPDIR holds tcp-100k.pcap and tcp-1m.pcap (bench/run.sh makes them).
- *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory (default: all).
+ *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads (default: all).
  * Exit status: 0 when every classification count matched, 1 on a mismatch,
  * 2 on a usage or set-up error.
  */
@@ -36,6 +36,7 @@ struct figure {
 
 struct results {
 	struct figure udp_1flow, tcp_100k, tcp_1m, udp_1m_create, udp_1m_lookup, memory, memory6;
+	double x2_create, x2_lookup; /* 2-thread speed-ups, 0 = not run */
 	bool mismatch;
 };
 
@@ -289,6 +290,89 @@ static int do_memory(const struct bench_stream *s4, struct results *res)
 	return rc;
 }
 
+/*
+ * 2threads: udp-1m on one thread and sharded over two (a table each), the
+ * speed-up for creation (pass 1) and lookups (passes 2-3).
+ */
+static int do_2threads(const struct opts *o, struct results *res)
+{
+	const size_t n = 1000000;
+	int runs = o->runs ? o->runs : 3;
+	double c1[16], l1[16], c2[16], l2[16], m1[16], m2[16], mc1, ml1, mc2, ml2, mm1, mm2;
+	size_t footprint = 0;
+	struct bench_counts exp1 = {.new_ = n, .created = n}, exp2 = {.new_ = 2 * n};
+	struct bench_stream s, sh[2] = {{0}};
+	bool ok = true;
+	int rc = -1;
+
+	printf("\n2threads: udp-1m, one thread (max 2000000) vs. sharded by a symmetric hash "
+	       "over 2 threads on CPUs 0-1 (a table of max 1000000 each)\n");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("  SKIP: fewer than 2 CPUs\n");
+		return 0;
+	}
+	if (bench_gen_udp_flows(n, &s))
+		return -1;
+	if (bench_shard_split(&s, 2, sh))
+		goto out;
+	printf("  shards    %zu + %zu flows\n", sh[0].npkts, sh[1].npkts);
+	for (int r = 0; r < runs; r++) {
+		struct bench_counts a1 = {0}, a2 = {0}, b1 = {0}, b2 = {0};
+		struct ct_table *t, *tt[2] = {NULL, NULL};
+
+		size_t rss0 = bench_rss_bytes();
+
+		if (table_new(2000000, &t))
+			goto out;
+		c1[r] = (double)bench_track(t, &s, 0, n, 0, false, &a1);
+		l1[r] = (double)bench_track(t, &s, n, 2 * n, 0, false, &a2);
+		footprint = bench_rss_bytes() - rss0;
+		ct_table_free(t);
+		if (table_new(1000000, &tt[0]) || table_new(1000000, &tt[1])) {
+			ct_table_free(tt[0]);
+			goto out;
+		}
+		c2[r] = (double)bench_shard_run(sh, tt, 2, 0, 1, &b1);
+		l2[r] = (double)bench_shard_run(sh, tt, 2, 1, 2, &b2);
+		ct_table_free(tt[0]);
+		ct_table_free(tt[1]);
+		if (r == 0 || memcmp(&b1, &exp1, sizeof(b1)) || memcmp(&b2, &exp2, sizeof(b2)) ||
+		    memcmp(&a1, &exp1, sizeof(a1)) || memcmp(&a2, &exp2, sizeof(a2))) {
+			ok &= bench_counts_check("1t create", &a1, &exp1);
+			ok &= bench_counts_check("1t lookup", &a2, &exp2);
+			ok &= bench_counts_check("2t create", &b1, &exp1);
+			ok &= bench_counts_check("2t lookup", &b2, &exp2);
+		}
+	}
+	/* What the machine itself allows: the limit figure on 1 and on 2 threads. */
+	for (int r = 0; r < runs; r++) {
+		m1[r] = bench_limit_par_ns(footprint, 2 * n, 1);
+		m2[r] = bench_limit_par_ns(footprint, 2 * n, 2);
+	}
+	mm1 = bench_median(m1, runs);
+	mm2 = bench_median(m2, runs);
+	mc1 = bench_median(c1, runs) / (double)n;
+	ml1 = bench_median(l1, runs) / (double)(2 * n);
+	mc2 = bench_median(c2, runs) / (double)n;
+	ml2 = bench_median(l2, runs) / (double)(2 * n);
+	res->x2_create = mc1 / mc2;
+	res->x2_lookup = ml1 / ml2;
+	printf("  1 thread  create %6.2f M/s    lookup %6.2f Mpps   (medians of %d)\n", 1e3 / mc1,
+	       1e3 / ml1, runs);
+	printf("  2 threads create %6.2f M/s    lookup %6.2f Mpps   speed-up %.2f x / %.2f x\n",
+	       1e3 / mc2, 1e3 / ml2, res->x2_create, res->x2_lookup);
+	printf("  limit     1 thread %.1f ns/read, 2 threads %.1f ns/read over %.1f MiB: the "
+	       "machine's own speed-up %.2f x\n", mm1, mm2, (double)footprint / MIB, mm1 / mm2);
+	if (!ok)
+		res->mismatch = true;
+	rc = 0;
+out:
+	free(sh[0].pkts);
+	free(sh[1].pkts);
+	bench_stream_free(&s);
+	return rc;
+}
+
 static const char *verdict(bool have, bool pass)
 {
 	return !have ? "-" : pass ? "PASS" : "MISS";
@@ -332,6 +416,11 @@ static void print_summary(const struct results *r)
 	if (f->have)
 		printf("  memory IPv6        %8.1f bytes/conn          -                <= 192 %s\n",
 		       f->bytes_per_conn, verdict(true, f->bytes_per_conn <= 192));
+	if (r->x2_create > 0)
+		printf("  2 threads (udp-1m) %5.2f x create, %.2f x lookup         -                "
+		       ">= 1.8 x %s\n",
+		       r->x2_create, r->x2_lookup,
+		       verdict(true, r->x2_create >= 1.8 && r->x2_lookup >= 1.8));
 	printf("  classification     %s\n",
 	       r->mismatch ? "*** MISMATCH (see above) ***" : "all counts as expected");
 }
@@ -373,7 +462,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	for (int i = optind; i < argc; i++)
 		if (strcmp(argv[i], "udp-1flow") && strcmp(argv[i], "tcp-100k") &&
 		    strcmp(argv[i], "tcp-1m") && strcmp(argv[i], "udp-1m") &&
-		    strcmp(argv[i], "memory"))
+		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads"))
 			return -EINVAL;
 	return 0;
 }
@@ -387,7 +476,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o)) {
 		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] "
-				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory]...\n", argv[0]);
+				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads]...\n", argv[0]);
 		return 2;
 	}
 	/*
@@ -429,6 +518,8 @@ int main(int argc, char **argv)
 	}
 	if (want(argc, argv, optind, "udp-1m"))
 		err |= do_udp_1m(&o, &res);
+	if (want(argc, argv, optind, "2threads"))
+		err |= do_2threads(&o, &res);
 
 	print_summary(&res);
 	if (err)

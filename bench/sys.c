@@ -66,13 +66,16 @@ static void read_first_line(const char *path, const char *key, char *out, size_t
 
 void bench_print_machine(void)
 {
-	char model[256], thp[128], kernel[128];
+	char model[256], thp[128], kernel[128], load[128];
 
 	read_first_line("/proc/cpuinfo", "model name", model, sizeof(model));
 	read_first_line("/sys/kernel/mm/transparent_hugepage/enabled", NULL, thp, sizeof(thp));
 	read_first_line("/proc/sys/kernel/osrelease", NULL, kernel, sizeof(kernel));
+	read_first_line("/proc/loadavg", NULL, load, sizeof(load));
 	printf("machine:  %ld CPUs (nproc), %s, Linux %s, THP %s\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), model, kernel, thp);
+	/* Other work on a 2-CPU machine moves every figure: say how busy it was. */
+	printf("load:     %s (/proc/loadavg at start)\n", load);
 #ifdef __VERSION__
 	printf("compiler: %s%s%s\n", __VERSION__,
 #ifdef __OPTIMIZE__
