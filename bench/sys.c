@@ -76,6 +76,9 @@ void bench_print_machine(void)
 	       sysconf(_SC_NPROCESSORS_ONLN), model, kernel, thp);
 	/* Other work on a 2-CPU machine moves every figure: say how busy it was. */
 	printf("load:     %s (/proc/loadavg at start)\n", load);
+	if (atof(load) > 0.5 * (double)sysconf(_SC_NPROCESSORS_ONLN))
+		printf("WARNING:  the machine is busy (load above half the CPUs): the figures below "
+		       "are unreliable; run again when it is idle\n");
 #ifdef __VERSION__
 	printf("compiler: %s%s%s\n", __VERSION__,
 #ifdef __OPTIMIZE__
