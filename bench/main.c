@@ -522,6 +522,7 @@ int main(int argc, char **argv)
 		err |= do_2threads(&o, &res);
 
 	print_summary(&res);
+	bench_print_busy("end");
 	if (err)
 		return 2;
 	return res.mismatch ? 1 : 0;

@@ -75,10 +75,8 @@ void bench_print_machine(void)
 	printf("machine:  %ld CPUs (nproc), %s, Linux %s, THP %s\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), model, kernel, thp);
 	/* Other work on a 2-CPU machine moves every figure: say how busy it was. */
-	printf("load:     %s (/proc/loadavg at start)\n", load);
-	if (atof(load) > 0.5 * (double)sysconf(_SC_NPROCESSORS_ONLN))
-		printf("WARNING:  the machine is busy (load above half the CPUs): the figures below "
-		       "are unreliable; run again when it is idle\n");
+	printf("load:     %s (/proc/loadavg)\n", load);
+	bench_print_busy("start");
 #ifdef __VERSION__
 	printf("compiler: %s%s%s\n", __VERSION__,
 #ifdef __OPTIMIZE__
@@ -96,6 +94,50 @@ void bench_print_machine(void)
 	/* bench/run.sh passes the exact compile line. */
 	if (getenv("CTRACK_BENCH_FLAGS"))
 		printf("flags:    %s\n", getenv("CTRACK_BENCH_FLAGS"));
+}
+
+/* Aggregate busy and total jiffies of the first line of /proc/stat. */
+static bool cpu_jiffies(unsigned long long *busy, unsigned long long *total)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return false;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 5)
+		return false;
+	*total = 0;
+	for (int i = 0; i < 8; i++)
+		*total += v[i];
+	*busy = *total - v[3] - v[4]; /* idle, iowait */
+	return true;
+}
+
+/*
+ * How busy the CPUs are right now, measured over half a second while this
+ * process sleeps: the load average trails by a minute and counts our own
+ * earlier runs, this does not.
+ */
+void bench_print_busy(const char *when)
+{
+	unsigned long long b0, t0, b1, t1;
+	struct timespec ts = {0, 500000000};
+	double busy;
+
+	if (!cpu_jiffies(&b0, &t0))
+		return;
+	nanosleep(&ts, NULL);
+	if (!cpu_jiffies(&b1, &t1) || t1 == t0)
+		return;
+	busy = 100.0 * (double)(b1 - b0) / (double)(t1 - t0);
+	printf("busy:     %.0f %% of the CPUs used by other work (0.5 s sample at %s)\n", busy, when);
+	if (busy > 20)
+		printf("WARNING:  the machine is busy: the figures are unreliable; run again when it "
+		       "is idle\n");
 }
 
 int bench_pin_cpu(int cpu)
