@@ -248,6 +248,7 @@ enum ct_err_result ct_icmp_related(struct ct_table *t, struct ct_pkt *p, uint32_
 		goto invalid;
 
 	/* No refresh, no accounting, no SEEN_REPLY (spec §6.3 step 5). */
+	t->held = c; /* attached to the packet in flight: not freed under it */
 	p->ct = c;
 	p->ct_new = false;
 	p->dir = (uint8_t)dir;

@@ -41,6 +41,7 @@ enum {
  * the handler refines (reopen, challenge ACK, simultaneous open, RST checks,
  * creation rules) are explained in the comment under their row.
  */
+/* clang-format off */
 static const uint8_t tcp_next[2][CT_TCPC_MAX][CT_TCP_MAX] = {
 	[CT_DIR_ORIGINAL] = {
 		/*                 sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
@@ -109,6 +110,7 @@ static const uint8_t tcp_next[2][CT_TCPC_MAX][CT_TCP_MAX] = {
 		/* Unreachable, as in the original direction. */
 	},
 };
+/* clang-format on */
 
 uint8_t ct_tcp_next_state(unsigned dir, unsigned cls, unsigned old_state)
 {
@@ -170,19 +172,19 @@ struct tcp_seg {
 	const uint8_t *opt; /* options, borrowed from the packet */
 	uint32_t optlen;
 	uint32_t seq;
-	uint32_t ack;       /* the raw ack field, whether or not ACK is set */
-	uint32_t end;       /* seq + payload (+1 SYN, +1 FIN) */
-	uint16_t win;       /* raw, unscaled */
+	uint32_t ack; /* the raw ack field, whether or not ACK is set */
+	uint32_t end; /* seq + payload (+1 SYN, +1 FIN) */
+	uint16_t win; /* raw, unscaled */
 	uint8_t flags;
-	uint8_t cls;        /* enum ct_tcp_class */
+	uint8_t cls; /* enum ct_tcp_class */
 };
 
-#define TCP_OPT_EOL 0
-#define TCP_OPT_NOP 1
-#define TCP_OPT_WSCALE 3
+#define TCP_OPT_EOL	  0
+#define TCP_OPT_NOP	  1
+#define TCP_OPT_WSCALE	  3
 #define TCP_OPT_SACK_PERM 4
-#define TCP_OPT_SACK 5
-#define TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */
+#define TCP_OPT_SACK	  5
+#define TCP_MAX_WSCALE	  14 /* RFC 7323 §2.3 */
 
 /*
  * Walk the options and call back for each complete one.  Like the kernel we
@@ -351,8 +353,7 @@ static uint8_t tcp_new(const struct ct_table *t, struct ct_tcp *s, const struct 
  * First SYN(-ACK) of a direction, or its re-initialisation: window data from
  * this packet.  RFC 7323 §2.2: scaling is used only if both sides offer it.
  */
-static void tcp_init_sender(struct ct_tcp_dir *snd, struct ct_tcp_dir *rcv,
-			    const struct tcp_seg *g)
+static void tcp_init_sender(struct ct_tcp_dir *snd, struct ct_tcp_dir *rcv, const struct tcp_seg *g)
 {
 	snd->td_end = g->end;
 	snd->td_maxend = g->end;
@@ -444,8 +445,7 @@ static enum tcp_win_result tcp_window(const struct ct_table *t, struct ct_tcp *s
 		} else {
 			tcp_init_midstream(snd, rcv, g, sack);
 		}
-	} else if (syn && seq_after(end, snd->td_end) &&
-		   (s->state == sSS || s->state == sSR)) {
+	} else if (syn && seq_after(end, snd->td_end) && (s->state == sSS || s->state == sSR)) {
 		/*
 		 * RFC 9293 §3.4.1: a restarted TCP may pick a higher ISN; it
 		 * may also change its options.  Rebuild this side.
@@ -609,7 +609,7 @@ static bool tcp_try_resync(struct ct_tcp *s, uint8_t dir, const struct tcp_seg *
 
 /* Outcome of the RST sequence rules (spec §5.5 "RST packets"). */
 enum tcp_rst_action {
-	TCP_RST_CHECK,      /* go through the window check */
+	TCP_RST_CHECK,	    /* go through the window check */
 	TCP_RST_SKIP_CHECK, /* accept without the window check */
 	TCP_RST_INVALID,
 };
@@ -679,8 +679,7 @@ static void tcp_handle_invalid(struct ct_table *t, struct ct_conn *c, uint8_t di
 		return;
 	if (g->cls != CT_TCPC_RST && g->cls != CT_TCPC_FIN)
 		return;
-	if (s->last_dir != dir &&
-	    (s->last_index == CT_TCPC_FIN || s->last_index == CT_TCPC_RST)) {
+	if (s->last_dir != dir && (s->last_index == CT_TCPC_FIN || s->last_index == CT_TCPC_RST)) {
 		left = ct_timeout_left_ns(c, now);
 		if (left < 120 * CT_SEC)
 			return;
@@ -883,10 +882,10 @@ static bool tcp_invert(const struct ct_tuple *orig, struct ct_tuple *reply)
 }
 
 const struct ct_l4proto ct_l4proto_tcp = {
-	.proto = 6,
-	.allow_clash = false,
-	.error = NULL,
-	.invert = tcp_invert,
-	.packet = tcp_packet,
-	.can_early_drop = tcp_can_early_drop,
+    .proto = 6,
+    .allow_clash = false,
+    .error = NULL,
+    .invert = tcp_invert,
+    .packet = tcp_packet,
+    .can_early_drop = tcp_can_early_drop,
 };

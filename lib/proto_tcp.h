@@ -43,12 +43,12 @@ enum ct_tcp_hdr_flag {
 enum ct_tcp_invalid {
 	CT_TCP_INV_NONE = 0,
 	CT_TCP_INV_TRUNCATED = 1, /* "truncated packet": short header, doff < 5, fragment */
-	CT_TCP_INV_CSUM = 2,      /* "bad checksum" (prerouting, nf_conntrack_checksum=1) */
-	CT_TCP_INV_FLAGS = 3,     /* "invalid tcp flag combination" */
-	CT_TCP_INV_NEW = 4,       /* "invalid new": class may not create an entry */
+	CT_TCP_INV_CSUM = 2,	  /* "bad checksum" (prerouting, nf_conntrack_checksum=1) */
+	CT_TCP_INV_FLAGS = 3,	  /* "invalid tcp flag combination" */
+	CT_TCP_INV_NEW = 4,	  /* "invalid new": class may not create an entry */
 	CT_TCP_INV_NO_LOOSE = 5,  /* ACK pickup refused: nf_conntrack_tcp_loose=0 */
-	CT_TCP_INV_STATE = 6,     /* "invalid state": table cell IV */
-	CT_TCP_INV_RST = 7,       /* "invalid rst": seq below the peer's highest ACK */
+	CT_TCP_INV_STATE = 6,	  /* "invalid state": table cell IV */
+	CT_TCP_INV_RST = 7,	  /* "invalid rst": seq below the peer's highest ACK */
 	CT_TCP_INV_SEQ_OVER = 8,  /* "SEQ is over upper bound" (window check I) */
 	CT_TCP_INV_ACK_OVER = 9,  /* "ACK is over upper bound" (window check III) */
 };

@@ -23,8 +23,16 @@
 
 #define SEC CT_NSEC_PER_SEC
 
-enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40,
-       CWR = 0x80 };
+enum {
+	FIN = 0x01,
+	SYN = 0x02,
+	RST = 0x04,
+	PSH = 0x08,
+	ACK = 0x10,
+	URG = 0x20,
+	ECE = 0x40,
+	CWR = 0x80
+};
 enum { C2S = 0, S2C = 1 }; /* client (originator) to server, and back */
 
 /* ---- packet building --------------------------------------------------- */
@@ -57,7 +65,7 @@ struct seg {
 	uint8_t flags;
 	uint32_t seq, ack;
 	uint16_t win;
-	uint16_t len;       /* payload bytes */
+	uint16_t len;	    /* payload bytes */
 	const uint8_t *opt; /* raw options, padded here to 4 bytes */
 	uint8_t optlen;
 };
@@ -74,6 +82,7 @@ struct flow {
 	/* Counters read from the DESTROY event (the entry is gone after). */
 	int destroyed;
 	uint64_t dead_pkts[2];
+	int updates;
 };
 
 static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *c, uint64_t now)
@@ -82,6 +91,8 @@ static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *c
 	uint64_t b;
 
 	(void)now;
+	if (type == CT_EVENT_UPDATE)
+		f->updates++;
 	if (type != CT_EVENT_DESTROY)
 		return;
 	f->destroyed++;
@@ -189,8 +200,8 @@ static uint8_t run_pkt(struct flow *f)
 	return f->p.ctinfo;
 }
 
-static uint8_t tx(struct flow *f, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
-		  uint16_t win, uint16_t len)
+static uint8_t tx(struct flow *f, int dir, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+		  uint16_t len)
 {
 	struct seg s = {.dir = dir, .flags = flags, .seq = seq, .ack = ack, .win = win, .len = len};
 
@@ -201,8 +212,14 @@ static uint8_t tx(struct flow *f, int dir, uint8_t flags, uint32_t seq, uint32_t
 static uint8_t tx_opt(struct flow *f, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
 		      uint16_t win, uint16_t len, const uint8_t *opt, uint8_t optlen)
 {
-	struct seg s = {.dir = dir, .flags = flags, .seq = seq, .ack = ack, .win = win,
-			.len = len, .opt = opt, .optlen = optlen};
+	struct seg s = {.dir = dir,
+			.flags = flags,
+			.seq = seq,
+			.ack = ack,
+			.win = win,
+			.len = len,
+			.opt = opt,
+			.optlen = optlen};
 
 	build(f, &s);
 	return run_pkt(f);
@@ -260,8 +277,8 @@ static bool invalid(struct flow *f)
 
 /* ---- reaching each state with known sequence numbers ------------------ */
 
-#define C0 1000u     /* client ISN */
-#define S0 500000u   /* server ISN */
+#define C0  1000u   /* client ISN */
+#define S0  500000u /* server ISN */
 #define WIN 65535
 
 struct ends {
@@ -328,8 +345,8 @@ static struct ends handshake(struct flow *f)
 static void test_flags_valid(void **st)
 {
 	/* The accepted combinations of {FIN,SYN,RST,ACK,URG} (spec §5.1). */
-	static const uint8_t ok[] = {SYN, SYN | URG, SYN | ACK, RST, RST | ACK,
-				     FIN | ACK, FIN | ACK | URG, ACK, ACK | URG};
+	static const uint8_t ok[] = {SYN,	SYN | URG,	 SYN | ACK, RST,      RST | ACK,
+				     FIN | ACK, FIN | ACK | URG, ACK,	    ACK | URG};
 
 	(void)st;
 	for (unsigned fl = 0; fl < 256; fl++) {
@@ -349,16 +366,16 @@ static void test_classify(void **st)
 		uint8_t flags;
 		enum ct_tcp_class cls;
 	} cases[] = {
-		/* 1 */ {SYN, CT_TCPC_SYN},
-		/* 2 */ {SYN | ACK, CT_TCPC_SYNACK},
-		/* 3 */ {SYN | URG | PSH, CT_TCPC_SYN},
-		/* 4 */ {FIN | ACK, CT_TCPC_FIN},
-		/* 5 */ {ACK | PSH, CT_TCPC_ACK},
-		/* 6 */ {RST | ACK, CT_TCPC_RST},
-		/* 7 */ {RST | SYN, CT_TCPC_RST},
-		/* 8 */ {0, CT_TCPC_NONE},
-		/* 9 */ {URG, CT_TCPC_NONE},
-		/* 10 */ {FIN, CT_TCPC_FIN},
+	    /* 1 */ {SYN, CT_TCPC_SYN},
+	    /* 2 */ {SYN | ACK, CT_TCPC_SYNACK},
+	    /* 3 */ {SYN | URG | PSH, CT_TCPC_SYN},
+	    /* 4 */ {FIN | ACK, CT_TCPC_FIN},
+	    /* 5 */ {ACK | PSH, CT_TCPC_ACK},
+	    /* 6 */ {RST | ACK, CT_TCPC_RST},
+	    /* 7 */ {RST | SYN, CT_TCPC_RST},
+	    /* 8 */ {0, CT_TCPC_NONE},
+	    /* 9 */ {URG, CT_TCPC_NONE},
+	    /* 10 */ {FIN, CT_TCPC_FIN},
 	};
 
 	(void)st;
@@ -371,22 +388,22 @@ static void test_classify(void **st)
 
 /* Spec §5.4 transcribed: rows SYN, SYNACK, FIN, ACK, RST, NONE; columns NO..S2. */
 static const char *const spec_tables[2][6] = {
-	{
-		"SS SS IG IG IG IG IG SS SS S2",
-		"IV IV SR IV IV IV IV IV IV SR",
-		"IV IV FW FW LA LA LA TW CL IV",
-		"ES IV ES ES CW CW TW TW CL IV",
-		"IV CL CL CL CL CL CL CL CL CL",
-		"IV IV IV IV IV IV IV IV IV IV",
-	},
-	{
-		"IV S2 IV IV IV IV IV SS IV S2",
-		"IV SR IG IG IG IG IG IG IG SR",
-		"IV IV FW FW LA LA LA TW CL IV",
-		"IV IG SR ES CW CW TW TW CL IG",
-		"IV CL CL CL CL CL CL CL CL CL",
-		"IV IV IV IV IV IV IV IV IV IV",
-	},
+    {
+	"SS SS IG IG IG IG IG SS SS S2",
+	"IV IV SR IV IV IV IV IV IV SR",
+	"IV IV FW FW LA LA LA TW CL IV",
+	"ES IV ES ES CW CW TW TW CL IV",
+	"IV CL CL CL CL CL CL CL CL CL",
+	"IV IV IV IV IV IV IV IV IV IV",
+    },
+    {
+	"IV S2 IV IV IV IV IV SS IV S2",
+	"IV SR IG IG IG IG IG IG IG SR",
+	"IV IV FW FW LA LA LA TW CL IV",
+	"IV IG SR ES CW CW TW TW CL IG",
+	"IV CL CL CL CL CL CL CL CL CL",
+	"IV IV IV IV IV IV IV IV IV IV",
+    },
 };
 
 static uint8_t abbrev(const char *s)
@@ -491,11 +508,12 @@ static void test_cells_pipeline(void **st)
 						  ct_conn_proto_state(f->p.ct) == CT_TCP_SYN_SENT &&
 						  !(ct_conn_status(f->p.ct) & CT_S_SEEN_REPLY);
 					if (!ok)
-						fail_msg("dir %d class %d old %d: no reopen", d, k, o);
+						fail_msg("dir %d class %d old %d: no reopen", d, k,
+							 o);
 				} else if (want == OUT_DEL) {
 					if (inv || got != NO_ENTRY || f->destroyed != 1)
-						fail_msg("dir %d class %d old %d: not deleted", d, k,
-							 o);
+						fail_msg("dir %d class %d old %d: not deleted", d,
+							 k, o);
 				} else if (got != want || inv != (cell == CT_TCP_MAX)) {
 					fail_msg("dir %d class %d old %d: state %d invalid %d, "
 						 "want %d invalid %d",
@@ -523,18 +541,16 @@ static void test_sanity(void **st)
 		bool want_invalid;
 		uint8_t reason;
 	} cases[] = {
-		/* 1 */ {"doff 4", 0, SYN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_TRUNCATED},
-		/* 2 */ {"doff past end", 1, SYN, CT_HOOK_PREROUTING, "1", true,
-			 CT_TCP_INV_TRUNCATED},
-		/* 3 */ {"l4 < 20", 2, SYN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_TRUNCATED},
-		/* 4 */ {"bad csum prerouting", 3, SYN, CT_HOOK_PREROUTING, "1", true,
-			 CT_TCP_INV_CSUM},
-		/* 5 */ {"bad csum output", 3, SYN, CT_HOOK_OUTPUT, "1", false, 0},
-		/* 6 */ {"bad csum, checksum=0", 3, SYN, CT_HOOK_PREROUTING, "0", false, 0},
-		/* 7 */ {"SYN+FIN", 4, SYN | FIN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_FLAGS},
-		/* 8 */ {"NULL", 4, 0, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_FLAGS},
-		/* 9 */ {"SYN+PSH+ECE+CWR", 4, SYN | PSH | ECE | CWR, CT_HOOK_PREROUTING, "1", false,
-			 0},
+	    /* 1 */ {"doff 4", 0, SYN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_TRUNCATED},
+	    /* 2 */ {"doff past end", 1, SYN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_TRUNCATED},
+	    /* 3 */ {"l4 < 20", 2, SYN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_TRUNCATED},
+	    /* 4 */ {"bad csum prerouting", 3, SYN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_CSUM},
+	    /* 5 */ {"bad csum output", 3, SYN, CT_HOOK_OUTPUT, "1", false, 0},
+	    /* 6 */ {"bad csum, checksum=0", 3, SYN, CT_HOOK_PREROUTING, "0", false, 0},
+	    /* 7 */ {"SYN+FIN", 4, SYN | FIN, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_FLAGS},
+	    /* 8 */ {"NULL", 4, 0, CT_HOOK_PREROUTING, "1", true, CT_TCP_INV_FLAGS},
+	    /* 9 */
+	    {"SYN+PSH+ECE+CWR", 4, SYN | PSH | ECE | CWR, CT_HOOK_PREROUTING, "1", false, 0},
 	};
 
 	(void)st;
@@ -575,8 +591,8 @@ static void test_sanity(void **st)
 /* Invalid flag combinations are INVALID even inside an established flow. */
 static void test_bad_flags_in_established(void **st)
 {
-	static const uint8_t bad[] = {FIN, 0, SYN | FIN, FIN | RST, FIN | SYN | RST | PSH | URG,
-				      FIN | PSH | URG};
+	static const uint8_t bad[] = {
+	    FIN, 0, SYN | FIN, FIN | RST, FIN | SYN | RST | PSH | URG, FIN | PSH | URG};
 
 	(void)st;
 	for (size_t i = 0; i < sizeof(bad); i++) {
@@ -677,6 +693,54 @@ static void test_syn_in_ss_not_refreshed(void **st)
 	flow_free(f);
 }
 
+/*
+ * A SYN re-initialised with an ISN far above the first, then a SYN-ACK that
+ * acknowledges the old ISN: window check IV fails, so IGNORE: the state
+ * stays SS, nothing is counted, but UNREPLIED is cleared (§5.5) [V].
+ */
+static void test_synack_acks_old_isn(void **st)
+{
+	struct flow *f = flow_new();
+
+	(void)st;
+	tx(f, C2S, SYN, C0, 0, WIN, 0);
+	tx(f, C2S, SYN, C0 + 100000, 0, WIN, 0);
+	assert_int_equal(state(f), CT_TCP_SYN_SENT);
+	tx(f, S2C, SYN | ACK, S0, C0 + 1, WIN, 0);
+	assert_false(invalid(f));
+	assert_int_equal(state(f), CT_TCP_SYN_SENT);
+	assert_true(status(f) & CT_S_SEEN_REPLY);
+	assert_int_equal(pkts(f, S2C), 0);
+	/* The SYN-ACK to the new ISN then works. */
+	tx(f, S2C, SYN | ACK, S0, C0 + 100001, WIN, 0);
+	assert_int_equal(state(f), CT_TCP_SYN_RECV);
+	assert_int_equal(pkts(f, S2C), 1);
+	flow_free(f);
+}
+
+/* State changes and ASSURED raise UPDATE events; IG and plain data do not. */
+static void test_events(void **st)
+{
+	struct flow *f = flow_new();
+	struct ends e = {C0 + 1, S0 + 1};
+
+	(void)st;
+	tx(f, C2S, SYN, C0, 0, WIN, 0); /* NEW at confirm */
+	assert_int_equal(f->updates, 0);
+	tx(f, S2C, SYN | ACK, S0, e.c, WIN, 0); /* SR, SEEN_REPLY */
+	assert_int_equal(f->updates, 1);
+	tx(f, C2S, ACK, e.c, e.s, WIN, 0); /* ES, ASSURED */
+	assert_int_equal(f->updates, 2);
+	tx(f, C2S, ACK | PSH, e.c, e.s, WIN, 10); /* no change */
+	e.c += 10;
+	assert_int_equal(f->updates, 2);
+	tx(f, C2S, SYN, 77, 0, WIN, 0); /* IG */
+	assert_int_equal(f->updates, 2);
+	tx(f, S2C, FIN | ACK, e.s, e.c, WIN, 0); /* FW */
+	assert_int_equal(f->updates, 3);
+	flow_free(f);
+}
+
 /* ---- 5. loose pickup (§5.4 note 2) -------------------------------------- */
 
 static void test_pickup(void **st)
@@ -751,39 +815,48 @@ static void test_rst_variants(void **st)
 {
 	static const struct {
 		const char *what;
-		uint8_t setup;     /* 0 ES, 1 ES + client data 100 B, 2 SR, 3 FW */
+		uint8_t setup; /* 0 ES, 1 ES + client data 100 B, 2 SR, 3 FW */
 		int dir;
-		int32_t seq_off;   /* from the sender's next sequence number */
+		int32_t seq_off; /* from the sender's next sequence number */
 		bool ignore_invalid_rst;
 		bool compat;
 		bool want_invalid;
 		uint8_t want_state;
 		uint64_t want_tmo;
 	} cases[] = {
-		/* 1 */ {"exact (== peer max ack)", 0, C2S, 0, false, false, false, CT_TCP_CLOSE, 10},
-		/* 2 */ {"below peer max ack", 0, C2S, -10, false, false, true, CT_TCP_ESTABLISHED,
-			 431999},
-		/* 3 */ {"below, ignore_invalid_rst", 0, C2S, -10, true, false, false,
-			 CT_TCP_ESTABLISHED, 10},
-		/* 4 */ {"in window, not exact", 0, C2S, 50, false, false, false,
-			 CT_TCP_ESTABLISHED, 10},
-		/* 5 */ {"in window, not exact, 6.12 compat", 0, C2S, 50, false, true, false,
-			 CT_TCP_ESTABLISHED, 300},
-		/* 6 */ {"RST train after data", 1, C2S, 0, false, false, false, CT_TCP_CLOSE, 10},
-		/* 7 */ {"server exact", 0, S2C, 0, false, false, false, CT_TCP_CLOSE, 10},
-		/* 8 */ {"not assured: in window -> CL", 2, C2S, 50, false, false, false,
-			 CT_TCP_CLOSE, 10},
-		/* 9 */ {"closing state: anything goes", 3, S2C, 100000000, false, false, false,
-			 CT_TCP_CLOSE, 10},
-		/* 10 */ {"out of window", 0, C2S, 10000000, false, false, true,
-			  CT_TCP_ESTABLISHED, 431999},
-		/*
-		 * In SR the server may not send past its SYN-ACK until the
-		 * client ACKs (td_maxend = end): 50 bytes beyond is an
-		 * overshoot within the client's window, so window IGNORE.
-		 */
-		/* 11 */ {"SR, server beyond its allowance", 2, S2C, 50, false, false, false,
-			  CT_TCP_SYN_RECV, 59},
+	    /* 1 */ {"exact (== peer max ack)", 0, C2S, 0, false, false, false, CT_TCP_CLOSE, 10},
+	    /* 2 */
+	    {"below peer max ack", 0, C2S, -10, false, false, true, CT_TCP_ESTABLISHED, 431999},
+	    /* 3 */
+	    {"below, ignore_invalid_rst", 0, C2S, -10, true, false, false, CT_TCP_ESTABLISHED, 10},
+	    /* 4 */
+	    {"in window, not exact", 0, C2S, 50, false, false, false, CT_TCP_ESTABLISHED, 10},
+	    /* 5 */
+	    {"in window, not exact, 6.12 compat", 0, C2S, 50, false, true, false,
+	     CT_TCP_ESTABLISHED, 300},
+	    /* 6 */ {"RST train after data", 1, C2S, 0, false, false, false, CT_TCP_CLOSE, 10},
+	    /* 7 */ {"server exact", 0, S2C, 0, false, false, false, CT_TCP_CLOSE, 10},
+	    /* 8 */
+	    {"not assured: in window -> CL", 2, C2S, 50, false, false, false, CT_TCP_CLOSE, 10},
+	    /* 9 */
+	    {"closing state: anything goes", 3, S2C, 100000000, false, false, false, CT_TCP_CLOSE,
+	     10},
+	    /* 10 */
+	    {"out of window", 0, C2S, 10000000, false, false, true, CT_TCP_ESTABLISHED, 431999},
+	    /*
+	     * In SR the server may not send past its SYN-ACK until the
+	     * client ACKs (td_maxend = end): 50 bytes beyond is an
+	     * overshoot within the client's window, so window IGNORE.
+	     */
+	    /* 11 */
+	    {"SR, server beyond its allowance", 2, S2C, 50, false, false, false, CT_TCP_SYN_RECV,
+	     59},
+	    /* seq 0 (offset -next): an answer to a SYN unless ES and ASSURED. */
+	    /* 12 */
+	    {"SR, seq 0", 2, C2S, -(int32_t)(C0 + 1), false, false, false, CT_TCP_CLOSE, 10},
+	    /* 13 */
+	    {"ES assured, seq 0: below max ack", 0, C2S, -(int32_t)(C0 + 1), false, false, true,
+	     CT_TCP_ESTABLISHED, 431999},
 	};
 
 	(void)st;
@@ -795,7 +868,7 @@ static void test_rst_variants(void **st)
 		if (cases[i].ignore_invalid_rst)
 			set(f, "nf_conntrack_tcp_ignore_invalid_rst", "1");
 		if (cases[i].compat)
-			f->t->set.compat_rst_unack = 1;
+			set(f, "ctrack_compat_rst_unack", "1");
 		switch (cases[i].setup) {
 		case 0:
 			e = handshake(f);
@@ -856,7 +929,7 @@ static void test_rst_answers_challenge_ack_in_ss(void **st)
 	assert_false(invalid(f));
 	assert_int_equal(state(f), CT_TCP_SYN_SENT); /* IG */
 	assert_true(status(f) & CT_S_SEEN_REPLY);    /* IG still clears UNREPLIED */
-	assert_int_equal(pkts(f, S2C), 0);            /* ... but is not counted */
+	assert_int_equal(pkts(f, S2C), 0);	     /* ... but is not counted */
 	/* The client resets the old connection with seq = the challenge's ack. */
 	tx(f, C2S, RST, 3000000000u, 0, 0, 0);
 	assert_false(invalid(f));
@@ -1051,12 +1124,12 @@ static void test_window_scaling(void **st)
 		bool synack_ws;
 		int want; /* 0 accepted, 1 IGNORE, 2 INVALID */
 	} cases[] = {
-		/* 1 */ {100000, true, 0},
-		/* 2 */ {120000, true, 0},
-		/* 3 */ {200000, true, 1},
-		/* 4 */ {300000, true, 2},
-		/* 5 */ {500, false, 0},
-		/* 6 */ {100000, false, 2},
+	    /* 1 */ {100000, true, 0},
+	    /* 2 */ {120000, true, 0},
+	    /* 3 */ {200000, true, 1},
+	    /* 4 */ {300000, true, 2},
+	    /* 5 */ {500, false, 0},
+	    /* 6 */ {100000, false, 2},
 	};
 
 	(void)st;
@@ -1100,19 +1173,19 @@ static void test_window_checks(void **st)
 		int want; /* 0 accepted, 1 IGNORE, 2 INVALID */
 		uint8_t reason;
 	} cases[] = {
-		/* 1 */ {"in window", 0, 0, false, 0, 0},
-		/* 2 */ {"ack over upper bound (III)", 0, 1, false, 2, CT_TCP_INV_ACK_OVER},
-		/* 3 */ {"ack over upper bound, be_liberal", 0, 1, true, 0, 0},
-		/* 4 */ {"seq under lower bound (II)", -200000, 0, false, 1, 0},
-		/* 5 */ {"ack under lower bound (IV)", 0, -200000, false, 1, 0},
-		/*
-		 * The client may send up to ack + window = e.c + 65535.  Past it
-		 * by no more than the server's max window (65535): IGNORE;
-		 * further: INVALID.
-		 */
-		/* 6 */ {"seq over upper bound, overshoot <= window", 70000, 0, false, 1, 0},
-		/* 7 */ {"seq over upper bound (I)", 140000, 0, false, 2, CT_TCP_INV_SEQ_OVER},
-		/* 8 */ {"seq over upper bound, be_liberal", 140000, 0, true, 0, 0},
+	    /* 1 */ {"in window", 0, 0, false, 0, 0},
+	    /* 2 */ {"ack over upper bound (III)", 0, 1, false, 2, CT_TCP_INV_ACK_OVER},
+	    /* 3 */ {"ack over upper bound, be_liberal", 0, 1, true, 0, 0},
+	    /* 4 */ {"seq under lower bound (II)", -200000, 0, false, 1, 0},
+	    /* 5 */ {"ack under lower bound (IV)", 0, -200000, false, 1, 0},
+	    /*
+	     * The client may send up to ack + window = e.c + 65535.  Past it
+	     * by no more than the server's max window (65535): IGNORE;
+	     * further: INVALID.
+	     */
+	    /* 6 */ {"seq over upper bound, overshoot <= window", 70000, 0, false, 1, 0},
+	    /* 7 */ {"seq over upper bound (I)", 140000, 0, false, 2, CT_TCP_INV_SEQ_OVER},
+	    /* 8 */ {"seq over upper bound, be_liberal", 140000, 0, true, 0, 0},
 	};
 
 	(void)st;
@@ -1149,7 +1222,8 @@ static void test_sack(void **st)
 
 		/* The receiver of the SACK (the server) decides. */
 		tx_opt(f, C2S, SYN, C0, 0, WIN, 0, sackperm, sizeof(sackperm));
-		tx_opt(f, S2C, SYN | ACK, S0, C0 + 1, WIN, 0, sackperm, perm ? sizeof(sackperm) : 0);
+		tx_opt(f, S2C, SYN | ACK, S0, C0 + 1, WIN, 0, sackperm,
+		       perm ? sizeof(sackperm) : 0);
 		tx(f, C2S, ACK, C0 + 1, S0 + 1, WIN, 0);
 		/* server sends 1000 bytes */
 		tx(f, S2C, ACK | PSH, S0 + 1, C0 + 1, WIN, 1000);
@@ -1174,8 +1248,8 @@ static void test_can_early_drop(void **st)
 	(void)st;
 	memset(&c, 0, sizeof(c));
 	for (uint8_t s = 0; s < CT_TCP_MAX; s++) {
-		bool want = s == CT_TCP_FIN_WAIT || s == CT_TCP_CLOSE_WAIT || s == CT_TCP_LAST_ACK ||
-			    s == CT_TCP_TIME_WAIT || s == CT_TCP_CLOSE;
+		bool want = s == CT_TCP_FIN_WAIT || s == CT_TCP_CLOSE_WAIT ||
+			    s == CT_TCP_LAST_ACK || s == CT_TCP_TIME_WAIT || s == CT_TCP_CLOSE;
 
 		c.ps.tcp.state = s;
 		assert_int_equal(ct_l4proto_tcp.can_early_drop(&c), want);
@@ -1184,32 +1258,80 @@ static void test_can_early_drop(void **st)
 	assert_false(ct_l4proto_tcp.allow_clash);
 }
 
+/* ---- 12. the hand-built packets match the parser -------------------- */
+
+static void test_parser_agrees(void **st)
+{
+	static const uint8_t ws7[] = {1, 3, 3, 7};
+	struct flow *f = flow_new();
+	struct ct_pkt q;
+	struct seg s = {.dir = S2C,
+			.flags = SYN | ACK,
+			.seq = S0,
+			.ack = C0 + 1,
+			.win = WIN,
+			.len = 33,
+			.opt = ws7,
+			.optlen = sizeof(ws7)};
+
+	(void)st;
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&q, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	assert_int_equal(q.l4_bad, CT_L4_OK);
+	assert_int_equal(q.l4_off, f->p.l4_off);
+	assert_int_equal(q.l4_len, f->p.l4_len);
+	assert_int_equal(q.l3_len, f->p.l3_len);
+	assert_int_equal(q.proto, 6);
+	assert_memory_equal(&q.tuple, &f->p.tuple, sizeof(q.tuple));
+	assert_true(ct_pkt_l4_csum_ok(&q));
+
+	/* A handshake with parsed packets. */
+	s = (struct seg){.dir = C2S, .flags = SYN, .seq = C0, .win = WIN};
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&f->p, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	run_pkt(f);
+	s = (struct seg){.dir = S2C, .flags = SYN | ACK, .seq = S0, .ack = C0 + 1, .win = WIN};
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&f->p, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	run_pkt(f);
+	s = (struct seg){.dir = C2S, .flags = ACK, .seq = C0 + 1, .ack = S0 + 1, .win = WIN};
+	build(f, &s);
+	assert_int_equal(ct_pkt_parse(&f->p, f->buf, f->p.len, CT_LINK_RAW), CT_PARSE_OK);
+	assert_int_equal(run_pkt(f), CT_INFO_ESTABLISHED);
+	assert_int_equal(state(f), CT_TCP_ESTABLISHED);
+	assert_true(status(f) & CT_S_ASSURED);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flags_valid),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_table_cells),
-		cmocka_unit_test(test_cells_pipeline),
-		cmocka_unit_test(test_sanity),
-		cmocka_unit_test(test_bad_flags_in_established),
-		cmocka_unit_test(test_handshake_and_close),
-		cmocka_unit_test(test_syn_in_ss_not_refreshed),
-		cmocka_unit_test(test_pickup),
-		cmocka_unit_test(test_rst_no_reply_deletes),
-		cmocka_unit_test(test_rst_variants),
-		cmocka_unit_test(test_rst_answers_ignored_syn),
-		cmocka_unit_test(test_rst_answers_challenge_ack_in_ss),
-		cmocka_unit_test(test_invalid_fin_lowers_timeout),
-		cmocka_unit_test(test_reopen),
-		cmocka_unit_test(test_resync_from_es),
-		cmocka_unit_test(test_simultaneous_open),
-		cmocka_unit_test(test_challenge_ack_last_ack),
-		cmocka_unit_test(test_retrans_cap),
-		cmocka_unit_test(test_window_scaling),
-		cmocka_unit_test(test_window_checks),
-		cmocka_unit_test(test_sack),
-		cmocka_unit_test(test_can_early_drop),
+	    cmocka_unit_test(test_flags_valid),
+	    cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_table_cells),
+	    cmocka_unit_test(test_cells_pipeline),
+	    cmocka_unit_test(test_sanity),
+	    cmocka_unit_test(test_bad_flags_in_established),
+	    cmocka_unit_test(test_handshake_and_close),
+	    cmocka_unit_test(test_syn_in_ss_not_refreshed),
+	    cmocka_unit_test(test_synack_acks_old_isn),
+	    cmocka_unit_test(test_events),
+	    cmocka_unit_test(test_pickup),
+	    cmocka_unit_test(test_rst_no_reply_deletes),
+	    cmocka_unit_test(test_rst_variants),
+	    cmocka_unit_test(test_rst_answers_ignored_syn),
+	    cmocka_unit_test(test_rst_answers_challenge_ack_in_ss),
+	    cmocka_unit_test(test_invalid_fin_lowers_timeout),
+	    cmocka_unit_test(test_reopen),
+	    cmocka_unit_test(test_resync_from_es),
+	    cmocka_unit_test(test_simultaneous_open),
+	    cmocka_unit_test(test_challenge_ack_last_ack),
+	    cmocka_unit_test(test_retrans_cap),
+	    cmocka_unit_test(test_window_scaling),
+	    cmocka_unit_test(test_window_checks),
+	    cmocka_unit_test(test_sack),
+	    cmocka_unit_test(test_can_early_drop),
+	    cmocka_unit_test(test_parser_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
