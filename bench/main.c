@@ -73,6 +73,22 @@ static void print_limit(struct figure *f, size_t footprint, size_t nreads)
 }
 
 /*
+ * Every workload stays well inside its timeouts (UDP 30 s unreplied, TCP
+ * TIME_WAIT 120 s; no run spans more than 10 s of packet time), so every
+ * entry created must still be in the table at the end.
+ */
+static bool check_count(const struct ct_table *t, uint64_t expect)
+{
+	uint32_t count = ct_table_count(t);
+
+	if (count == expect)
+		return true;
+	printf("  entries   %u in the table at the end, expected %llu  *** MISMATCH ***\n", count,
+	       (unsigned long long)expect);
+	return false;
+}
+
+/*
  * Track a stream `runs` times, each on a fresh table; ns[r] gets the ns per
  * packet of run r and *footprint the resident growth of the last run.
  * Returns false if any run's counts differ from *expect (printed).
@@ -91,6 +107,7 @@ static int time_runs(const struct bench_stream *s, size_t n, uint32_t max, int r
 			return -1;
 		el = bench_track(t, s, 0, n, 0, parse, &c);
 		*footprint = bench_rss_bytes() - rss0;
+		*ok &= check_count(t, expect->created);
 		ct_table_free(t);
 		ns[r] = (double)el / (double)n;
 		/* Print the counts of the first run, and of any run that differs. */
@@ -212,6 +229,7 @@ static int do_udp_1m(const struct opts *o, struct results *res)
 		cns[r] = (double)bench_track(t, &s, 0, n, 0, false, &c1) / (double)n;
 		lns[r] = (double)bench_track(t, &s, n, 2 * n, 0, false, &c2) / (double)(2 * n);
 		footprint = bench_rss_bytes() - rss0;
+		ok &= check_count(t, n);
 		ct_table_free(t);
 		if (r == 0 || memcmp(&c1, &exp1, sizeof(c1)) || memcmp(&c2, &exp2, sizeof(c2))) {
 			ok &= bench_counts_check("create", &c1, &exp1);
