@@ -101,7 +101,10 @@ uint64_t bench_shard_run(struct bench_stream *shards, struct ct_table **tables, 
 uint64_t bench_now_ns(void);  /* CLOCK_MONOTONIC */
 size_t bench_rss_bytes(void); /* resident set size from /proc/self/statm */
 void bench_print_machine(void);
-void bench_print_busy(const char *when); /* other work on the CPUs now */
+/* Other work on the CPUs now, in percent (0.5 s sample); above BENCH_BUSY_PCT, warn. */
+#define BENCH_BUSY_PCT 20
+double bench_busy_pct(void);
+void bench_print_busy(const char *when, double busy);
 int bench_pin_cpu(int cpu);
 double bench_median(double *v, int n); /* sorts v */
 

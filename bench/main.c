@@ -3,7 +3,8 @@
  * ctrack-bench: the reference workloads of ../shared/bench/README.md, with the
  * targets of issue 2 (libctrack) and issue 8 (performance) beside them.
  *
- * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [WORKLOAD...]
+ * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [-w WAIT_S] [WORKLOAD...]
+ *   -w: wait up to WAIT_S seconds for other work on the CPUs to stop.
  *   PCAPDIR holds tcp-100k.pcap and tcp-1m.pcap (bench/run.sh makes them).
  *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads (default: all).
  * Exit status: 0 when every classification count matched, 1 on a mismatch,
@@ -24,6 +25,7 @@ struct opts {
 	const char *dir;
 	int runs; /* 0: per-workload default */
 	int cpu;  /* -1: do not pin */
+	int wait_s; /* wait up to this long for other work to stop */
 };
 
 /* One timed figure of a workload, for the summary. */
@@ -460,7 +462,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->dir = "build/bench";
 	o->runs = 0;
 	o->cpu = -1;
-	while ((ch = getopt(argc, argv, "d:r:c:")) != -1) {
+	o->wait_s = 0;
+	while ((ch = getopt(argc, argv, "d:r:c:w:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->dir = optarg;
@@ -472,6 +475,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'c':
 			o->cpu = atoi(optarg);
+			break;
+		case 'w':
+			o->wait_s = atoi(optarg);
 			break;
 		default:
 			return -EINVAL;
@@ -490,10 +496,11 @@ int main(int argc, char **argv)
 	struct results res = {0};
 	struct bench_stream s;
 	struct opts o;
+	double busy;
 	int err = 0;
 
 	if (parse_opts(argc, argv, &o)) {
-		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] "
+		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] "
 				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads]...\n", argv[0]);
 		return 2;
 	}
@@ -505,6 +512,11 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_print_machine();
+	/* Each sample takes 0.5 s: wait_s seconds is 2 * wait_s samples. */
+	busy = bench_busy_pct();
+	for (int i = 0; busy > BENCH_BUSY_PCT && i < 2 * o.wait_s; i++)
+		busy = bench_busy_pct();
+	bench_print_busy("start", busy);
 	if (o.cpu >= 0 && bench_pin_cpu(o.cpu) == 0)
 		printf("pinned:   CPU %d\n", o.cpu);
 	printf("method:   packets in memory, parsed up front; timed: ct_hook_conntrack "
@@ -540,7 +552,7 @@ int main(int argc, char **argv)
 		err |= do_2threads(&o, &res);
 
 	print_summary(&res);
-	bench_print_busy("end");
+	bench_print_busy("end", bench_busy_pct());
 	if (err)
 		return 2;
 	return res.mismatch ? 1 : 0;

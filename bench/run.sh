@@ -43,6 +43,7 @@ flags=$(make -s --no-print-directory -n -B BUILD="$BUILD" "$BUILD/bench/main.o" 
 	grep -- ' -c ' | head -n 1 || true)
 export CTRACK_BENCH_FLAGS="${flags:-unknown}"
 
-# One core, the last one, so the figures are for one pinned thread.
+# One core, the last one, so the figures are for one pinned thread; wait up
+# to 30 s for other work (builds, fuzzers) to leave the CPUs.
 cpu=$(( $(nproc) - 1 ))
-exec "$BUILD/ctrack-bench" -d "$DIR" -c "$cpu" "$@"
+exec "$BUILD/ctrack-bench" -d "$DIR" -c "$cpu" -w "${CTRACK_BENCH_WAIT:-30}" "$@"

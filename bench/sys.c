@@ -76,7 +76,6 @@ void bench_print_machine(void)
 	       sysconf(_SC_NPROCESSORS_ONLN), model, kernel, thp);
 	/* Other work on a 2-CPU machine moves every figure: say how busy it was. */
 	printf("load:     %s (/proc/loadavg)\n", load);
-	bench_print_busy("start");
 #ifdef __VERSION__
 	printf("compiler: %s%s%s\n", __VERSION__,
 #ifdef __OPTIMIZE__
@@ -118,24 +117,29 @@ static bool cpu_jiffies(unsigned long long *busy, unsigned long long *total)
 }
 
 /*
- * How busy the CPUs are right now, measured over half a second while this
- * process sleeps: the load average trails by a minute and counts our own
- * earlier runs, this does not.
+ * How busy the CPUs are right now, in percent, measured over half a second
+ * while this process sleeps: the load average trails by a minute and counts
+ * our own earlier runs, this does not.  -1 if /proc/stat is unreadable.
  */
-void bench_print_busy(const char *when)
+double bench_busy_pct(void)
 {
 	unsigned long long b0, t0, b1, t1;
 	struct timespec ts = {0, 500000000};
-	double busy;
 
 	if (!cpu_jiffies(&b0, &t0))
-		return;
+		return -1;
 	nanosleep(&ts, NULL);
 	if (!cpu_jiffies(&b1, &t1) || t1 == t0)
+		return -1;
+	return 100.0 * (double)(b1 - b0) / (double)(t1 - t0);
+}
+
+void bench_print_busy(const char *when, double busy)
+{
+	if (busy < 0)
 		return;
-	busy = 100.0 * (double)(b1 - b0) / (double)(t1 - t0);
 	printf("busy:     %.0f %% of the CPUs used by other work (0.5 s sample at %s)\n", busy, when);
-	if (busy > 20)
+	if (busy > BENCH_BUSY_PCT)
 		printf("WARNING:  the machine is busy: the figures are unreliable; run again when it "
 		       "is idle\n");
 }
