@@ -542,6 +542,16 @@ def _packet_socket(ns, dev, proto):
     return s
 
 
+FW_ADDRS = {a2b(a) for a in (F04, F14, F06, F16)}
+
+
+def _from_fw(l3):
+    """True for packets the fw itself sent (source is one of its addresses)."""
+    if l3 and l3[0] >> 4 == 4:
+        return l3[12:16] in FW_ADDRS
+    return l3[8:24] in FW_ADDRS
+
+
 class Scenario:
     """One run of packets.  c()/s() inject an L3 packet from the client or
     server side; finish() collects the kernel's view; check() replays the
@@ -713,6 +723,8 @@ class Scenario:
                     i + 1, "client->" if side == "c" else "server->", describe(l3),
                     "forwarded" if a else "dropped", "forwarded" if b else "dropped", v))
         for (side, n), cnt in extra:
+            if _from_fw(n):
+                continue        # the fw's own answers (ICMP errors): not forwarded
             diffs.append("kernel sent %d x packet to %s side that was never injected: %s" % (
                 cnt, "client" if side == "c" else "server", describe(n)))
         diffs += compare_tables(self.kernel_table, ctable, TIMEOUT_TOLERANCE_S)
@@ -727,7 +739,10 @@ class Scenario:
             stdout, verdicts, table, fwd, cmd = self.ctrack_out
             out.append("ctrack table (%s):" % cmd)
             out += ["  " + ln for ln in table] or ["  (empty)"]
-        kfwd, _ = self.kernel_forwarded()
+        kfwd, extra = self.kernel_forwarded()
+        for (side, n), cnt in extra:
+            out.append("kernel-originated (not injected) towards %s: %d x %s" % (
+                "client" if side == "c" else "server", cnt, describe(n)))
         out.append("packets (kernel verdict / ctrack verdict):")
         for i, (ts, side, l3, fr) in enumerate(self.sent):
             cv = ""
