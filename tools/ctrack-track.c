@@ -268,7 +268,7 @@ static int print_table(const struct ct_table *t, uint64_t now)
 		};
 		uint64_t pk, by;
 
-		if (ct_conn_counters(c, CT_DIR_ORIGINAL, &pk, &by))
+		if (ct_conn_counters(t, c, CT_DIR_ORIGINAL, &pk, &by))
 			fo.flags |= CT_FMT_ACCT;
 		if (ct_format_conn(t, c, &fo, buf, sizeof(buf)) < 0)
 			return -EINVAL;
