@@ -151,9 +151,9 @@ def test_tcp_midstream_pickup(kd, loose):
     f.c(ACK)
     f.c(ACK | PSH, b"z" * 20)
     # The same started from the server side.
-    g = TcpFlow(sc, S4, C4, 22, 44001)
-    g.c(ACK, b"s" * 10)
-    g.s(ACK)
+    g = TcpFlow(sc, C4, S4, 44001, 22)
+    g.s(ACK, b"s" * 10)
+    g.c(ACK)
     sc.finish()
     if loose == "1":
         assert sc.kernel_has(" ESTABLISHED ", "sport=44000", "[ASSURED]"), sc.kernel_table
