@@ -278,3 +278,94 @@ def test_tcp_ipv6(kd):
     sc.finish()
     assert sc.kernel_has("ipv6", "TIME_WAIT", "sport=50000"), sc.kernel_table
     kd.check(sc)
+
+
+def test_tcp_syn_in_established_resync(kd):
+    """§5.5: a new client SYN on an established flow is ignored, the server's
+    SYN-ACK acknowledging it resynchronises (SR), the client ACK -> ES."""
+    sc = kd.scenario()
+    f = established(sc, 51000)
+    g = TcpFlow(sc, C4, S4, 51000, 80, cisn=77000000, sisn=88000000)
+    g.handshake(copts=OPTS, sopts=OPTS)
+    g.data(10)
+    sc.finish()
+    kd.check(sc)
+
+
+def test_tcp_syn_reinit_in_syn_sent(kd):
+    """§5.8: a later SYN with a higher end re-initialises the sender in SS;
+    a SYN-ACK acking the old ISN fails (stays SS, UNREPLIED cleared)."""
+    sc = kd.scenario()
+    f = TcpFlow(sc, C4, S4, 51100, 80)
+    f.c(SYN, opts=OPTS)
+    f.c(SYN, seq=f.nxt["c"] + 100000, opts=OPTS)
+    f.s(SYN | ACK, ack=1000001, opts=OPTS)        # acks the old ISN
+    g = TcpFlow(sc, C4, S4, 51101, 80)
+    g.c(SYN, opts=OPTS)
+    g.c(SYN, seq=g.nxt["c"] + 100000, opts=OPTS)
+    g.s(SYN | ACK, opts=OPTS)                     # acks the new ISN
+    g.c(ACK)
+    sc.finish()
+    kd.check(sc)
+
+
+def test_tcp_last_ack_challenge(kd):
+    """§5.4 note 3: in LAST_ACK a client SYN arms a challenge ACK; the next
+    server ACK does not move to TIME_WAIT."""
+    sc = kd.scenario()
+    f = established(sc, 51200)
+    f.c(FIN | ACK)
+    f.s(ACK)
+    f.s(FIN | ACK)
+    f.c(SYN, seq=f.nxt["c"] + 5000, opts=OPTS, advance=False)
+    f.s(ACK, seq=f.nxt["s"])
+    sc.finish()
+    kd.check(sc)
+
+
+def test_tcp_zero_window_and_unacked(kd):
+    """§5.7 rules 3 and 4: unacknowledged data caps at UNACK (300 s); a zero
+    window caps at RETRANS (300 s)."""
+    sc = kd.scenario()
+    f = established(sc, 51300)
+    f.c(ACK | PSH, b"u" * 500)                    # not acked yet
+    g = established(sc, 51301)
+    g.s(ACK, win=0)
+    g.c(ACK)
+    sc.finish()
+    kd.check(sc)
+
+
+def test_tcp_be_liberal(kd):
+    """§5.8: with nf_conntrack_tcp_be_liberal=1 out-of-window segments are
+    accepted (window data not updated)."""
+    sc = kd.scenario({"net.netfilter.nf_conntrack_tcp_be_liberal": "1"})
+    f = established(sc, 51400)
+    cn, sn = f.nxt["c"], f.nxt["s"]
+    f.c(ACK | PSH, b"a" * 10, seq=cn + 50_000_000, advance=False)
+    f.c(ACK, ack=sn + 50_000_000, advance=False)
+    f.c(ACK | PSH, b"c" * 10)
+    sc.finish()
+    kd.check(sc)
+
+
+def test_tcp_fin_variants(kd):
+    """Server closes first; both FINs cross; FIN retransmitted (FW -> LA)."""
+    sc = kd.scenario()
+    f = established(sc, 51500)
+    f.s(FIN | ACK)
+    f.c(ACK)
+    f.c(FIN | ACK)
+    f.s(ACK)
+    g = established(sc, 51501)
+    pc = g.c(FIN | ACK, send=False)
+    ps = g.s(FIN | ACK, ack=g.nxt["c"] - 1, send=False)
+    sc.c(pc)
+    sc.s(ps)
+    g.c(ACK)
+    g.s(ACK)
+    h = established(sc, 51502)
+    p = h.c(FIN | ACK)
+    sc.c(p)
+    sc.finish()
+    kd.check(sc)
