@@ -827,3 +827,60 @@ def icmp_error(src, dst, typ, code, quoted, rest=b"\0\0\0\0"):
     proto = 58 if is6(src) else 1
     q = quoted[:1232] if proto == 58 else quoted[:28 + ((quoted[0] & 15) * 4 - 20)]
     return ip(src, dst, proto, icmp(typ, code, rest, q, False, src, dst))
+
+
+def stepwise(sysctls, packets, workdir, match=None):
+    """Debugging aid: inject `packets` ([(side, l3)]) one at a time into a
+    fresh topology, list the kernel table after each and replay the prefix
+    through ctrack-track; return (index, report) at the first difference in
+    the forwarded verdict or in the table lines containing `match`, or None."""
+    topo = Topology(sysctls).up()
+    try:
+        sc = Scenario(topo, workdir, sysctls, name="stepwise")
+        for i, (side, l3) in enumerate(packets):
+            sc._send(side, l3)
+            sc._drain(0.02)
+            sc.kernel_table, sc.list_time = topo.conntrack_list()
+            diffs = sc.compare()
+            if match is not None:
+                diffs = [d for d in diffs if match in d or d.startswith("packet")]
+            if diffs:
+                return i, sc.report(diffs)
+        sc.close()
+        return None
+    finally:
+        topo.down()
+
+
+def differs(sysctls, packets, workdir):
+    """Run `packets` ([(side, l3)]) through both; the difference list."""
+    topo = Topology(sysctls).up()
+    try:
+        sc = Scenario(topo, workdir, sysctls, name="differs")
+        for side, l3 in packets:
+            sc._send(side, l3)
+        sc.finish()
+        return sc.compare(), sc
+    finally:
+        topo.down()
+
+
+def minimise(sysctls, packets, workdir):
+    """Debugging aid: greedily drop packets while kernel and ctrack still
+    differ; returns the smallest packet list found and its report."""
+    diffs, sc = differs(sysctls, packets, workdir)
+    if not diffs:
+        return packets, None
+    changed = True
+    while changed:
+        changed = False
+        i = 0
+        while i < len(packets):
+            trial = packets[:i] + packets[i + 1:]
+            d, s = differs(sysctls, trial, workdir)
+            if d:
+                packets, diffs, sc = trial, d, s
+                changed = True
+            else:
+                i += 1
+    return packets, sc.report(diffs)

@@ -369,3 +369,26 @@ def test_tcp_fin_variants(kd):
     sc.c(p)
     sc.finish()
     kd.check(sc)
+
+
+def test_tcp_min_random2_close_first_client_window(kd):
+    """Minimised from test_random_tcp[2] (flow 30009).  The client side never
+    had its window data set up (its ACK in SYN_SENT was ignored, its SYN-ACK
+    was INVALID, its RST skipped the window check as an answer to the
+    challenge ACK), so its next segment is that side's first in-window
+    packet (§5.8 'mid-stream first packet from a side'): the kernel accepts
+    and counts it."""
+    sc = kd.scenario()
+    f = TcpFlow(sc, C4, S4, 30009, 80)
+    wsc = bytes.fromhex("020405b401030302")
+    f.s(SYN, seq=1996704917, ack=0, win=1000, opts=wsc)
+    f.c(ACK | PSH, seq=1563430078, ack=1996706018, win=29200)
+    f.c(SYN | ACK, seq=1563457733, ack=1996706018, win=29200,
+        opts=bytes.fromhex("020405b404020101"))
+    f.s(SYN, seq=1996706018, ack=0, win=29200, opts=bytes.fromhex("020405b40402010303020101"))
+    f.c(RST, seq=1563430078, ack=0, win=65535)
+    f.s(ACK, b"d" * 100, seq=1996707022, ack=1563430082, win=65535)
+    f.c(ACK | PSH, seq=1563364019, ack=1996707122, win=0)
+    sc.finish()
+    assert sc.kernel_has(" CLOSE ", "dport=80 packets=2 bytes=80"), sc.kernel_table
+    kd.check(sc)
