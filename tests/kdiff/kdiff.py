@@ -59,6 +59,7 @@ ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
 ETH_P_IPV6 = 0x86DD
 PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = 35
 
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 
@@ -563,7 +564,7 @@ class Scenario:
         self.name = name
         self.sysctls = dict(sysctls or {})
         self.sent = []            # (ts_ns, side 'c' | 's', l3 bytes)
-        self.captured = []        # (side where captured 'c' | 's', l3 bytes)
+        self.captured = []        # (side where captured 'c' | 's', l3 bytes, rx time ns)
         self.kernel_table = None
         self.list_time = None
         self.ctrack_out = None
@@ -573,6 +574,7 @@ class Scenario:
                    "s": _packet_socket(topo.s, "s0", ETH_P_ALL)}
         for s in self.rx.values():
             s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+            s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             s.setblocking(False)
         self.socks = list(self.tx.values()) + list(self.rx.values())
 
@@ -613,19 +615,24 @@ class Scenario:
             for side, s in self.rx.items():
                 while True:
                     try:
-                        data, addr = s.recvfrom(65535)
+                        data, anc, _, addr = s.recvmsg(65535, 64)
                     except BlockingIOError:
                         break
                     got = True
                     if addr[2] == PACKET_OUTGOING:
                         continue
-                    self._keep(side, data)
+                    ts = time.time_ns()
+                    for lvl, typ, val in anc:
+                        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+                            sec, nsec = struct.unpack("qq", val[:16])
+                            ts = sec * 1_000_000_000 + nsec
+                    self._keep(side, data, ts)
             if not got:
                 if time.monotonic() >= deadline:
                     return
                 time.sleep(0.01)
 
-    def _keep(self, side, fr):
+    def _keep(self, side, fr, ts):
         if len(fr) < 14 or fr[0] & 1:          # multicast / broadcast: ND, MLD
             return
         src_mac = fr[6:12]
@@ -634,7 +641,7 @@ class Scenario:
         et = struct.unpack("!H", fr[12:14])[0]
         if et not in (ETH_P_IP, ETH_P_IPV6):
             return
-        self.captured.append((side, normalise_l3(fr[14:])))
+        self.captured.append((side, normalise_l3(fr[14:]), ts))
 
     def finish(self):
         """Collect forwarded packets and the kernel table."""
@@ -647,20 +654,33 @@ class Scenario:
     # -- kernel verdicts --------------------------------------------------
     def kernel_forwarded(self):
         """Per injected packet: True if the kernel forwarded it; plus the
-        captured packets that match no injected packet."""
-        pool = {}
-        for side, n in self.captured:
-            pool.setdefault((side, n), 0)
-            pool[(side, n)] += 1
-        fwd = []
-        for ts, side, l3, fr in self.sent:
+        captured packets that match no injected packet.  Identical packets
+        (retransmissions) are told apart by time: a capture belongs to the
+        latest identical packet injected before it (forwarding takes
+        microseconds)."""
+        caps = {}
+        for side, n, ts in self.captured:
+            caps.setdefault((side, n), []).append(ts)
+        sent_by_key = {}
+        for i, (ts, side, l3, fr) in enumerate(self.sent):
             key = ("s" if side == "c" else "c", normalise_l3(l3))
-            if pool.get(key, 0) > 0:
-                pool[key] -= 1
-                fwd.append(True)
-            else:
-                fwd.append(False)
-        extra = [(k, v) for k, v in pool.items() if v > 0]
+            sent_by_key.setdefault(key, []).append(i)
+        fwd = [False] * len(self.sent)
+        extra = []
+        for key, tss in caps.items():
+            cands = sent_by_key.get(key, [])
+            left = 0
+            for ts in sorted(tss):
+                pick = None
+                for i in cands:
+                    if not fwd[i] and self.sent[i][0] <= ts:
+                        pick = i
+                if pick is None:
+                    left += 1
+                else:
+                    fwd[pick] = True
+            if left:
+                extra.append((key, left))
         return fwd, extra
 
     def kernel_has(self, *needles):
