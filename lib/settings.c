@@ -46,7 +46,7 @@ static const struct setting settings[] = {
 	S("nf_conntrack_tcp_loose", tcp_loose, 0, 1, 1),
 	S("nf_conntrack_tcp_be_liberal", tcp_be_liberal, 0, 1, 0),
 	S("nf_conntrack_tcp_ignore_invalid_rst", tcp_ignore_invalid_rst, 0, 1, 0),
-	S("nf_conntrack_tcp_max_retrans", tcp_max_retrans, 0, 0x7fffffff, 3),
+	S("nf_conntrack_tcp_max_retrans", tcp_max_retrans, 0, 255, 3), /* a u8 in the kernel */
 	TO("nf_conntrack_tcp_timeout_syn_sent", tcp_timeouts[CT_TCP_SYN_SENT], 120),
 	TO("nf_conntrack_tcp_timeout_syn_recv", tcp_timeouts[CT_TCP_SYN_RECV], 60),
 	TO("nf_conntrack_tcp_timeout_established", tcp_timeouts[CT_TCP_ESTABLISHED], 432000),

@@ -86,6 +86,7 @@ struct ct_table *fw_ct(struct fw *fw);
 int fw_add_iface(struct fw *fw, const char *name, const uint8_t mac[6]);
 int fw_iface_index(const struct fw *fw, const char *name); /* -ENOENT */
 const char *fw_iface_name(const struct fw *fw, uint32_t ifindex);
+const uint8_t *fw_iface_mac(const struct fw *fw, uint32_t ifindex); /* NULL if none */
 /* An address with its prefix: adds the connected route. */
 int fw_add_addr(struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint8_t addr[16],
 		uint8_t plen);

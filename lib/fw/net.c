@@ -54,6 +54,13 @@ const char *fw_iface_name(const struct fw *fw, uint32_t ifindex)
 	return fw->iface[ifindex - 2].name;
 }
 
+const uint8_t *fw_iface_mac(const struct fw *fw, uint32_t ifindex)
+{
+	if (ifindex < 2 || ifindex - 2 >= fw->niface)
+		return NULL;
+	return fw->iface[ifindex - 2].mac;
+}
+
 /* Does addr fall in prefix/plen? */
 static bool in_prefix(const uint8_t *addr, const uint8_t *prefix, uint8_t plen)
 {
