@@ -671,14 +671,17 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 		case CT_ERR_NONE:
 			break;
 		case CT_ERR_RELATED:
+			t->held = p->ct; /* never freed under the packet */
 			return 0;
 		case CT_ERR_UNTRACKED:
 			p->ct = NULL;
 			p->ctinfo = CT_INFO_UNTRACKED;
 			return 0;
 		case CT_ERR_INVALID:
+			/* ICMP error handling failures count as `error`, not `invalid`. */
 			t->stats.error++;
 			set_invalid(t, p);
+			t->stats.invalid--;
 			return 0;
 		}
 	}
