@@ -172,6 +172,17 @@ struct ct_ext_data {
 	uint8_t helper;        /* helper id, 0 if none */
 	uint8_t pad[3];
 	uint32_t helper_data[8]; /* per-helper private state (FTP seq memory, ...) */
+	/*
+	 * TCP sequence adjustment after a NAT helper changed a payload's
+	 * length (CT_EXT_SEQADJ, lib/seqadj.c), per direction: segments after
+	 * correction_pos are shifted by offset_after, earlier ones by
+	 * offset_before.
+	 */
+	struct ct_seqadj_dir {
+		uint32_t correction_pos;
+		int32_t offset_before;
+		int32_t offset_after;
+	} seqadj[2];
 };
 
 /* Settings: every nf_conntrack sysctl that changes tracking (spec §12). */

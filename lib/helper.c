@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "helper_priv.h"
+#include "seqadj.h"
 
 /* Registry order gives the ids stored in ct_ext_data.helper (index + 1). */
 static const struct ct_helper *const helpers[] = {
@@ -83,7 +84,7 @@ int ct_conn_set_helper(struct ct_table *t, struct ct_conn *c, const char *name, 
 	/* Unconfirmed: the NEW event carries it, no separate event bit. */
 	c->status |= CT_S_HELPER;
 	if (c->status & (CT_S_SRC_NAT | CT_S_DST_NAT))
-		ct_ext_add(t, c, CT_EXT_SEQADJ);
+		ct_seqadj_init(t, c);
 	return 0;
 }
 
@@ -100,7 +101,12 @@ int ct_helper_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	 * too, which then reads the quoted header as its own protocol and
 	 * finds nothing; skipping other protocols is the same outcome.
 	 */
-	if (!h || p->proto != h->proto)
-		return 0;
-	return h->help(t, c, p, now) == CT_V_ACCEPT ? 0 : -EPERM;
+	if (h && p->proto == h->proto && h->help(t, c, p, now) != CT_V_ACCEPT)
+		return -EPERM;
+	/* Then the sequence adjustment a NAT helper asked for (counted drop). */
+	if ((c->status & CT_S_SEQ_ADJUST) && p->proto == 6 && !ct_seqadj_apply(t, c, p)) {
+		t->stats.drop++;
+		return -EPERM;
+	}
+	return 0;
 }

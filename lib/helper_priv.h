@@ -58,8 +58,8 @@ void ct_expect_master_gone(struct ct_table *t, struct ct_conn *c, uint64_t now);
 
 /*
  * The confirm step's helper part (kernel nf_confirm): run c's helper on
- * the packet.  0 accept, -EPERM drop.  Call only when p->ct carries
- * HELPER or SEQ_ADJUST and p->ctinfo is not RELATED_REPLY.
+ * the packet, then apply SEQ_ADJUST (lib/seqadj.c; rewrites the TCP
+ * header).  Nothing for RELATED_REPLY packets.  0 accept, -EPERM drop.
  */
 int ct_helper_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now);
 

@@ -829,10 +829,12 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 
 	/*
 	 * helpers: the entry's helper sees every packet here, after NAT and
-	 * before confirm, except ICMP errors in the reply direction (kernel
-	 * nf_confirm, §9.2).  Its drop is not counted as a conntrack drop.
+	 * before confirm, except ICMP errors in the reply direction, then
+	 * SEQ_ADJUST entries get their TCP seq/ack shifted (kernel nf_confirm,
+	 * §9.2); this rewrites the packet, whose buffer must be writable.
 	 */
-	if (c && (c->ext & CT_EXT_HELPER) && ct_helper_confirm(t, p, now) != 0) {
+	if (c && ((c->ext & CT_EXT_HELPER) || (c->status & CT_S_SEQ_ADJUST)) &&
+	    ct_helper_confirm(t, p, now) != 0) {
 		release(t, p);
 		p->ct = NULL;
 		p->ctinfo = CT_INFO_INVALID;

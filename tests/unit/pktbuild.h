@@ -109,24 +109,36 @@ static inline struct ct_pkt *pb_parse(struct pb_pkt *k)
 	return r == CT_PARSE_OK ? &k->p : NULL;
 }
 
-static inline struct ct_pkt *pb_tcp(struct pb_pkt *k, const char *src, uint16_t sport,
-				    const char *dst, uint16_t dport, uint8_t flags, uint32_t seq,
-				    uint32_t ack, const void *data, uint32_t dlen)
+/* A TCP segment with `olen` bytes of options (a multiple of 4). */
+static inline struct ct_pkt *pb_tcp_opt(struct pb_pkt *k, const char *src, uint16_t sport,
+					const char *dst, uint16_t dport, uint8_t flags,
+					uint32_t seq, uint32_t ack, const uint8_t *opt,
+					uint32_t olen, const void *data, uint32_t dlen)
 {
-	uint32_t pseudo, off = pb_ip(k, src, dst, 6, 20 + dlen, &pseudo);
+	uint32_t hl = 20 + olen;
+	uint32_t pseudo, off = pb_ip(k, src, dst, 6, hl + dlen, &pseudo);
 	uint8_t *th = k->buf + off;
 
 	pb_w16(th, sport);
 	pb_w16(th + 2, dport);
 	pb_w32(th + 4, seq);
 	pb_w32(th + 8, (flags & PB_ACK) ? ack : 0);
-	th[12] = 5 << 4;
+	th[12] = (uint8_t)((hl / 4) << 4);
 	th[13] = flags;
 	pb_w16(th + 14, 64240);
+	if (olen)
+		memcpy(th + 20, opt, olen);
 	if (dlen)
-		memcpy(th + 20, data, dlen);
-	pb_w16(th + 16, pb_csum(th, 20 + dlen, pseudo));
+		memcpy(th + hl, data, dlen);
+	pb_w16(th + 16, pb_csum(th, hl + dlen, pseudo));
 	return pb_parse(k);
+}
+
+static inline struct ct_pkt *pb_tcp(struct pb_pkt *k, const char *src, uint16_t sport,
+				    const char *dst, uint16_t dport, uint8_t flags, uint32_t seq,
+				    uint32_t ack, const void *data, uint32_t dlen)
+{
+	return pb_tcp_opt(k, src, sport, dst, dport, flags, seq, ack, NULL, 0, data, dlen);
 }
 
 static inline struct ct_pkt *pb_udp(struct pb_pkt *k, const char *src, uint16_t sport,

@@ -20,6 +20,7 @@
 
 #include "helper_priv.h"
 #include "pktbuild.h"
+#include "seqadj.h"
 
 #define SEC CT_NSEC_PER_SEC
 #define T0 (100 * SEC)
@@ -591,6 +592,73 @@ static void test_syn_payload_ignored(void **state)
 	ct_table_free(t);
 }
 
+static uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* 14. Sequence adjustment (spec §9.3 [V] snat example: PORT grew by 2 bytes):
+ *     the rewritten segment keeps its seq, later client segments leave
+ *     with seq + 2, later server segments with ack - 2 (SACK edges too);
+ *     the TCP checksum stays valid. */
+static void test_seqadj(void **state)
+{
+	struct ct_table *t = mk_table(NULL);
+	struct pb_sess s;
+	struct pb_pkt k;
+	struct ct_pkt *p, q;
+	uint32_t port_seq, sack_l, sack_r;
+	uint8_t opt[12] = {1, 1, 5, 10};
+	const char *cmd = "PORT 10,0,1,2,156,65\r\n";
+
+	(void)state;
+	sess4(&s);
+	assert_int_equal(pb_sess_open(t, &s, "ftp", T0), 0);
+	greet(t, &s, T0);
+	port_seq = s.cseq;
+	/* what the NAT FTP hook does after rewriting the PORT text */
+	ct_seqadj_set(t, s.ct, CT_DIR_ORIGINAL, port_seq, 2);
+	assert_true(ct_conn_status(s.ct) & CT_S_SEQ_ADJUST);
+	p = pb_tcp(&k, C4, 40000, S4, 21, PB_ACK | PB_PSH, port_seq, s.sseq, cmd,
+		   (uint32_t)strlen(cmd));
+	assert_int_equal(pb_run(t, p, T0), 0);
+	assert_int_equal(rd32(k.buf + 24), port_seq); /* kept */
+	s.cseq += (uint32_t)strlen(cmd);
+	p = pb_tcp(&k, C4, 40000, S4, 21, PB_ACK | PB_PSH, s.cseq, s.sseq, "LIST\r\n", 6);
+	assert_int_equal(pb_run(t, p, T0), 0);
+	assert_int_equal(rd32(k.buf + 24), s.cseq + 2);
+	assert_int_equal(rd32(k.buf + 28), s.sseq); /* the server's side did not change */
+	assert_int_equal(ct_pkt_parse(&q, k.buf, k.len, CT_LINK_RAW), CT_PARSE_OK);
+	assert_true(ct_pkt_l4_csum_ok(&q));
+	s.cseq += 6;
+	/* the server acks the client; one SACK block above and one below the correction */
+	sack_l = port_seq - 10;
+	sack_r = s.cseq;
+	pb_w32(opt + 4, sack_l);
+	pb_w32(opt + 8, sack_r);
+	p = pb_tcp_opt(&k, S4, 21, C4, 40000, PB_ACK, s.sseq, s.cseq, opt, 12, NULL, 0);
+	assert_int_equal(pb_run(t, p, T0), 0);
+	assert_int_equal(rd32(k.buf + 24), s.sseq);
+	assert_int_equal(rd32(k.buf + 28), s.cseq - 2);
+	assert_int_equal(rd32(k.buf + 20 + 24), sack_l);
+	assert_int_equal(rd32(k.buf + 20 + 28), sack_r - 2);
+	assert_int_equal(ct_pkt_parse(&q, k.buf, k.len, CT_LINK_RAW), CT_PARSE_OK);
+	assert_true(ct_pkt_l4_csum_ok(&q));
+	assert_int_equal(ct_seqadj_offset(t, s.ct, CT_DIR_ORIGINAL, port_seq), 0);
+	assert_int_equal(ct_seqadj_offset(t, s.ct, CT_DIR_ORIGINAL, port_seq + 1), 2);
+	/* a second change before the first is passed is ignored; a later one adds up */
+	ct_seqadj_set(t, s.ct, CT_DIR_ORIGINAL, port_seq - 100, 5);
+	assert_int_equal(ct_seqadj_offset(t, s.ct, CT_DIR_ORIGINAL, port_seq + 1), 2);
+	ct_seqadj_set(t, s.ct, CT_DIR_ORIGINAL, s.cseq, -1);
+	assert_int_equal(ct_seqadj_offset(t, s.ct, CT_DIR_ORIGINAL, s.cseq), 2);
+	assert_int_equal(ct_seqadj_offset(t, s.ct, CT_DIR_ORIGINAL, s.cseq + 1), 1);
+	/* a truncated option: the packet is dropped */
+	opt[0] = 1, opt[1] = 1, opt[2] = 5, opt[3] = 20;
+	p = pb_tcp_opt(&k, S4, 21, C4, 40000, PB_ACK, s.sseq, s.cseq, opt, 12, NULL, 0);
+	assert_int_equal(pb_run(t, p, T0), -EPERM);
+	ct_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_master_deleted),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_syn_payload_ignored),
+		cmocka_unit_test(test_seqadj),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
