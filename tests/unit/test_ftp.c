@@ -272,6 +272,17 @@ static void test_active_v4(void **state)
 			    "master-src=10.0.1.2 master-dst=10.0.2.2 sport=40000 dport=21 class=0 "
 			    "helper=ftp");
 
+	/* `conntrack -L` shows the helper before use= ([V] "... mark=0 helper=ftp use=1") */
+	{
+		struct ct_fmt_opts o = {.now = T0};
+		char cl[512];
+		size_t n;
+
+		ct_format_conn(t, s.ct, &o, cl, sizeof(cl));
+		n = strlen(cl);
+		assert_true(n > 25);
+		assert_string_equal(cl + n - 25, " mark=42 helper=ftp use=1");
+	}
 	/* The data connection: server port 20 to the announced port. */
 	p = pb_tcp(&k, S4, 20, C4, 51210, PB_SYN, 777, 0, NULL, 0);
 	assert_int_equal(ct_hook_conntrack(t, p, CT_HOOK_PREROUTING, T0 + SEC), 0);
