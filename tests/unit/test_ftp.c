@@ -670,6 +670,88 @@ static void test_seqadj(void **state)
 	ct_table_free(t);
 }
 
+/* 15. NAT interplay: with SRC_NAT/DST_NAT on the master, the NAT module's
+ *     FTP hook gets the match (text offset and length, the payload offset)
+ *     and the expectation to register, in place of the helper; a new entry
+ *     from a nat expectation calls follow_master. */
+static struct {
+	int ftp_calls, follow_calls;
+	uint32_t payload_off, off, len;
+	struct ct_expect_spec exp;
+	const struct ct_conn *master;
+	uint16_t saved_l4;
+} nat_log;
+
+static enum ct_verdict fake_nat_ftp(struct ct_table *t, struct ct_conn *c, struct ct_pkt *p,
+				    uint32_t payload_off, const struct ct_ftp_match *m,
+				    struct ct_expect_spec *exp, uint64_t now)
+{
+	(void)p;
+	nat_log.ftp_calls++;
+	nat_log.payload_off = payload_off;
+	nat_log.off = m->off;
+	nat_log.len = m->len;
+	nat_log.exp = *exp;
+	exp->nat = true;
+	exp->nat_dir = CT_DIR_ORIGINAL;
+	exp->saved_l4 = m->port;
+	return ct_expect_create(t, c, exp, now) == 0 ? CT_V_ACCEPT : CT_V_DROP;
+}
+
+static void fake_follow(struct ct_table *t, struct ct_conn *c, const struct ct_conn *master,
+			const struct ct_expect_info *e, uint64_t now)
+{
+	(void)t;
+	(void)now;
+	assert_true(ct_conn_status(c) & CT_S_EXPECTED);
+	nat_log.follow_calls++;
+	nat_log.master = master;
+	nat_log.saved_l4 = e->saved_l4;
+}
+
+static void test_nat_hooks(void **state)
+{
+	static const struct ct_nat_helper_ops ops = {.ftp = fake_nat_ftp,
+						     .follow_master = fake_follow};
+	struct ct_table *t = mk_table(NULL);
+	struct pb_sess s;
+	uint8_t a[16];
+
+	(void)state;
+	memset(&nat_log, 0, sizeof(nat_log));
+	ct_nat_helper_set(t, &ops);
+	sess4(&s);
+	assert_int_equal(pb_sess_open(t, &s, "ftp", T0), 0);
+	greet(t, &s, T0);
+	/* not NATed: the helper registers the expectation itself */
+	assert_int_equal(pb_sess_send(t, &s, 1, "PORT 10,0,1,2,200,10\r\n", T0), 0);
+	assert_int_equal(nat_log.ftp_calls, 0);
+	assert_int_equal(ct_expect_count(t), 1);
+	s.ct->status |= CT_S_SRC_NAT;
+	assert_int_equal(pb_sess_send(t, &s, 1, "PORT 10,0,1,2,200,11\r\n", T0), 0);
+	assert_int_equal(nat_log.ftp_calls, 1);
+	assert_int_equal(nat_log.payload_off, 20 + 20);
+	assert_int_equal(nat_log.off, 5);
+	assert_int_equal(nat_log.len, 15);
+	pb_addr(S4, a);
+	assert_memory_equal(nat_log.exp.tuple.src, a, 16);
+	pb_addr(C4, a);
+	assert_memory_equal(nat_log.exp.tuple.dst, a, 16);
+	assert_int_equal(nat_log.exp.tuple.dst_l4, 51211);
+	assert_int_equal(nat_log.exp.mask_src_l4, 0);
+	{
+		struct pb_pkt k;
+		struct ct_pkt *p = pb_tcp(&k, S4, 20, C4, 51211, PB_SYN, 1, 0, NULL, 0);
+
+		assert_int_equal(pb_run(t, p, T0), 0);
+		assert_int_equal(p->ctinfo, CT_INFO_RELATED);
+	}
+	assert_int_equal(nat_log.follow_calls, 1);
+	assert_ptr_equal(nat_log.master, s.ct);
+	assert_int_equal(nat_log.saved_l4, 51211);
+	ct_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_syn_payload_ignored),
 		cmocka_unit_test(test_seqadj),
+		cmocka_unit_test(test_nat_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
