@@ -23,24 +23,24 @@
 #include "helper_priv.h"
 
 struct ct_expect {
-	struct ct_tuple tuple;  /* zone = the master's zone id */
+	struct ct_tuple tuple; /* zone = the master's zone id */
 	uint8_t mask_src[16];
 	uint16_t mask_src_l4;
 	uint8_t class;
-	uint8_t flags;          /* enum ct_exp_flag */
+	uint8_t flags; /* enum ct_exp_flag */
 	uint8_t in_use;
-	uint8_t assign_helper;  /* helper id for the new entry, 0 = none */
+	uint8_t assign_helper; /* helper id for the new entry, 0 = none */
 	uint8_t nat;
 	uint8_t nat_dir;
 	uint8_t saved_addr[16];
 	uint16_t saved_l4;
 	struct ct_conn *master; /* borrowed: the master removes us before it dies */
 	uint32_t id;
-	uint32_t self;          /* index + 1 */
-	uint64_t expires;       /* absolute, table time (ns) */
-	uint64_t seq;           /* insertion order: the smallest is the oldest */
-	uint32_t hnext, hprev;  /* destination chain */
-	uint32_t mnext, mprev;  /* master chain */
+	uint32_t self;	       /* index + 1 */
+	uint64_t expires;      /* absolute, table time (ns) */
+	uint64_t seq;	       /* insertion order: the smallest is the oldest */
+	uint32_t hnext, hprev; /* destination chain */
+	uint32_t mnext, mprev; /* master chain */
 };
 
 struct ct_exp_table {
@@ -281,9 +281,9 @@ static bool exp_clash(const struct ct_expect *a, const struct ct_expect *b)
 
 /* ---- insertion -------------------------------------------------------------- */
 
-void ct_expect_spec_init(struct ct_expect_spec *s, uint8_t class, uint8_t l3num,
-			 const uint8_t *src, const uint8_t dst[16], uint8_t proto,
-			 const uint16_t *src_l4, uint16_t dst_l4)
+void ct_expect_spec_init(struct ct_expect_spec *s, uint8_t class, uint8_t l3num, const uint8_t *src,
+			 const uint8_t dst[16], uint8_t proto, const uint16_t *src_l4,
+			 uint16_t dst_l4)
 {
 	size_t alen = l3num == 10 ? 16 : 4;
 
@@ -304,8 +304,8 @@ void ct_expect_spec_init(struct ct_expect_spec *s, uint8_t class, uint8_t l3num,
 }
 
 /* Expectations of `master` in `class` that are alive; reaps expired ones. */
-static uint32_t master_class_count(struct ct_table *t, const struct ct_conn *master,
-				   uint8_t class, uint64_t now, struct ct_expect **oldest)
+static uint32_t master_class_count(struct ct_table *t, const struct ct_conn *master, uint8_t class,
+				   uint64_t now, struct ct_expect **oldest)
 {
 	struct ct_exp_table *x = t->exp;
 	uint32_t ref = x->mhash[master_bucket(t, master)], n = 0;

@@ -33,8 +33,8 @@ static void out(struct fbuf *b, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(b->len < b->cap ? b->buf + b->len : NULL, b->len < b->cap ? b->cap - b->len : 0,
-		      fmt, ap);
+	n = vsnprintf(b->len < b->cap ? b->buf + b->len : NULL,
+		      b->len < b->cap ? b->cap - b->len : 0, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		b->len += (size_t)n;

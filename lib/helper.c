@@ -16,8 +16,8 @@
 
 /* Registry order gives the ids stored in ct_ext_data.helper (index + 1). */
 static const struct ct_helper *const helpers[] = {
-	&ct_helper_ftp,
-	&ct_helper_tftp,
+    &ct_helper_ftp,
+    &ct_helper_tftp,
 };
 
 #define N_HELPERS (sizeof(helpers) / sizeof(helpers[0]))

@@ -71,8 +71,7 @@ static size_t read_numbers(const uint8_t *d, size_t len, uint32_t *num, unsigned
 
 /* A port up to `delim`, from `start`: nonzero, 16-bit wrapping.  Returns
  * the index after the closing delimiter, or 0. */
-static size_t read_port(const uint8_t *d, size_t start, size_t len, uint8_t delim,
-			uint16_t *port)
+static size_t read_port(const uint8_t *d, size_t start, size_t len, uint8_t delim, uint16_t *port)
 {
 	uint16_t v = 0;
 
@@ -287,6 +286,7 @@ struct ftp_pattern {
 };
 
 /* Per direction, in the order the kernel tries them. */
+/* clang-format off */
 static const struct ftp_pattern patterns[2][2] = {
 	[CT_DIR_ORIGINAL] = {
 		{"PORT", 4, ' ', CT_FTP_PORT},
@@ -297,6 +297,7 @@ static const struct ftp_pattern patterns[2][2] = {
 		{"229 ", 4, '(', CT_FTP_EPSV},
 	},
 };
+/* clang-format on */
 
 static enum ct_ftp_parse_result try_pattern(const struct ftp_pattern *pt, const uint8_t *d,
 					    size_t len, uint8_t l3num, struct ct_ftp_match *m)
@@ -463,9 +464,9 @@ static enum ct_verdict ftp_help(struct ct_table *t, struct ct_conn *c, struct ct
 }
 
 const struct ct_helper ct_helper_ftp = {
-	.name = "ftp",
-	.proto = 6,
-	.max_expected = 1,
-	.timeout_s = 300,
-	.help = ftp_help,
+    .name = "ftp",
+    .proto = 6,
+    .max_expected = 1,
+    .timeout_s = 300,
+    .help = ftp_help,
 };

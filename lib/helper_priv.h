@@ -22,9 +22,9 @@
  */
 struct ct_helper {
 	const char *name;
-	uint8_t proto;          /* L4 protocol */
-	uint32_t max_expected;  /* per master and class; 0 = unlimited */
-	uint32_t timeout_s;     /* expectation lifetime */
+	uint8_t proto;	       /* L4 protocol */
+	uint32_t max_expected; /* per master and class; 0 = unlimited */
+	uint32_t timeout_s;    /* expectation lifetime */
 	enum ct_verdict (*help)(struct ct_table *t, struct ct_conn *c, struct ct_pkt *p,
 				uint64_t now);
 };
@@ -67,15 +67,15 @@ int ct_helper_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now);
 
 enum ct_ftp_type {
 	CT_FTP_PORT = 0, /* client: PORT h1,h2,h3,h4,p1,p2 */
-	CT_FTP_PASV,     /* server: 227 ... h1,h2,h3,h4,p1,p2 */
-	CT_FTP_EPRT,     /* client: EPRT |af|addr|port| */
-	CT_FTP_EPSV,     /* server: 229 ... (|||port|) */
+	CT_FTP_PASV,	 /* server: 227 ... h1,h2,h3,h4,p1,p2 */
+	CT_FTP_EPRT,	 /* client: EPRT |af|addr|port| */
+	CT_FTP_EPSV,	 /* server: 229 ... (|||port|) */
 };
 
 struct ct_ftp_match {
 	enum ct_ftp_type type;
 	uint8_t addr[16];  /* network order; IPv4 in the first 4 bytes */
-	uint16_t port;     /* host order */
+	uint16_t port;	   /* host order */
 	uint32_t off, len; /* the address/port text inside the payload (for NAT) */
 };
 
@@ -133,8 +133,8 @@ static inline void ct_nat_helper_set(struct ct_table *t, const struct ct_nat_hel
  * when src_l4 is NULL, any source address when src is NULL)", as the
  * kernel's nf_ct_expect_init.
  */
-void ct_expect_spec_init(struct ct_expect_spec *s, uint8_t class, uint8_t l3num,
-			 const uint8_t *src, const uint8_t dst[16], uint8_t proto,
-			 const uint16_t *src_l4, uint16_t dst_l4);
+void ct_expect_spec_init(struct ct_expect_spec *s, uint8_t class, uint8_t l3num, const uint8_t *src,
+			 const uint8_t dst[16], uint8_t proto, const uint16_t *src_l4,
+			 uint16_t dst_l4);
 
 #endif

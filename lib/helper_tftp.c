@@ -46,9 +46,9 @@ static enum ct_verdict tftp_help(struct ct_table *t, struct ct_conn *c, struct c
 }
 
 const struct ct_helper ct_helper_tftp = {
-	.name = "tftp",
-	.proto = 17,
-	.max_expected = 1,
-	.timeout_s = 300,
-	.help = tftp_help,
+    .name = "tftp",
+    .proto = 17,
+    .max_expected = 1,
+    .timeout_s = 300,
+    .help = tftp_help,
 };

@@ -37,9 +37,9 @@ static inline void wr32(uint8_t *p, uint32_t v)
 static void csum_replace32(uint8_t *check, uint8_t *field, uint32_t to)
 {
 	uint32_t from = rd32(field);
-	uint32_t sum = (uint16_t)~(check[0] << 8 | check[1]);
+	uint32_t sum = (uint16_t) ~(check[0] << 8 | check[1]);
 
-	sum += (uint16_t)~(from >> 16);
+	sum += (uint16_t) ~(from >> 16);
 	sum += (uint16_t)~from;
 	sum += to >> 16;
 	sum += to & 0xffff;
@@ -139,7 +139,7 @@ bool ct_seqadj_apply(struct ct_table *t, struct ct_conn *c, struct ct_pkt *p)
 	seq = rd32(th + 4);
 	csum_replace32(th + 16, th + 4,
 		       seq + (uint32_t)(seq_after(seq, w->correction_pos) ? w->offset_after
-									 : w->offset_before));
+									  : w->offset_before));
 	if (!(th[13] & 0x10)) /* no ACK flag */
 		return true;
 	csum_replace32(th + 16, th + 8, ack_back(o, rd32(th + 8)));

@@ -61,12 +61,12 @@ bool ct_helper_exists(const char *name, uint8_t l4proto);
  * `conntrack -I expect`).  The zone is the master's.
  */
 struct ct_expect_spec {
-	struct ct_tuple tuple;  /* expected original tuple (zone ignored) */
-	uint8_t mask_src[16];   /* source address mask (IPv4: first 4 bytes) */
-	uint16_t mask_src_l4;   /* source port mask: 0 any, 0xffff exact */
-	uint8_t class;          /* < the helper's number of classes (1) */
-	uint8_t flags;          /* enum ct_exp_flag */
-	uint32_t timeout_s;     /* 0: the master's helper policy */
+	struct ct_tuple tuple;	   /* expected original tuple (zone ignored) */
+	uint8_t mask_src[16];	   /* source address mask (IPv4: first 4 bytes) */
+	uint16_t mask_src_l4;	   /* source port mask: 0 any, 0xffff exact */
+	uint8_t class;		   /* < the helper's number of classes (1) */
+	uint8_t flags;		   /* enum ct_exp_flag */
+	uint32_t timeout_s;	   /* 0: the master's helper policy */
 	const char *assign_helper; /* helper for the new entry, or NULL */
 	/*
 	 * NAT (spec §10.6): the data connection must be mapped back to the
@@ -95,15 +95,15 @@ int ct_expect_create(struct ct_table *t, struct ct_conn *master, const struct ct
 
 /* Everything a listing needs, as ctnetlink reports it. */
 struct ct_expect_info {
-	struct ct_tuple tuple;  /* expected tuple */
-	struct ct_tuple mask;   /* src/src_l4 masks; dst all ones, dst_l4 0xffff */
+	struct ct_tuple tuple;	/* expected tuple */
+	struct ct_tuple mask;	/* src/src_l4 masks; dst all ones, dst_l4 0xffff */
 	struct ct_tuple master; /* the master's original tuple */
-	uint32_t timeout_s;     /* whole seconds left (floor) */
+	uint32_t timeout_s;	/* whole seconds left (floor) */
 	uint32_t id;
-	uint8_t flags;          /* enum ct_exp_flag */
+	uint8_t flags; /* enum ct_exp_flag */
 	uint8_t class;
-	uint16_t zone;          /* the master's zone id */
-	const char *helper;     /* the master's helper, or NULL */
+	uint16_t zone;	    /* the master's zone id */
+	const char *helper; /* the master's helper, or NULL */
 	bool nat;
 	uint8_t nat_dir;
 	uint8_t saved_addr[16];
@@ -132,7 +132,7 @@ uint32_t ct_expect_count(const struct ct_table *t);
 
 /* `conntrack -S expect` counters. */
 struct ct_expect_stats {
-	uint64_t expect_new;    /* new entries that matched an expectation */
+	uint64_t expect_new;	/* new entries that matched an expectation */
 	uint64_t expect_create; /* expectations inserted */
 	uint64_t expect_delete; /* expectations removed (any reason) */
 };

@@ -22,9 +22,10 @@ int main(int argc, char **argv)
 	struct ct_table *t;
 	struct ct_table_config cfg = {.max = 65536};
 	uint64_t now = 0, listnow = argc == 3 ? strtoull(argv[2], NULL, 10) : 0;
-	pcap_t *pc = argc == 3 ? pcap_open_offline_with_tstamp_precision(
-					 argv[1], PCAP_TSTAMP_PRECISION_NANO, err)
-			       : NULL;
+	pcap_t *pc =
+	    argc == 3
+		? pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO, err)
+		: NULL;
 	int n = 0;
 	static uint8_t buf[70000];
 
@@ -47,21 +48,29 @@ int main(int argc, char **argv)
 			continue;
 		}
 		r = ct_hook_conntrack(t, &p, CT_HOOK_PREROUTING, now);
-		if (r) { printf("%d drop ct\n", n); continue; }
+		if (r) {
+			printf("%d drop ct\n", n);
+			continue;
+		}
 		if (p.ct_new && p.ctinfo != CT_INFO_RELATED) {
 			if (p.proto == 6 && p.tuple.dst_l4 == 21)
 				ct_conn_set_helper(t, p.ct, "ftp", 6);
 			if (p.proto == 17 && p.tuple.dst_l4 == 69)
 				ct_conn_set_helper(t, p.ct, "tftp", 17);
 		}
-		if (p.ctinfo == CT_INFO_INVALID) { ct_pkt_release(t, &p); printf("%d drop invalid\n", n); continue; }
+		if (p.ctinfo == CT_INFO_INVALID) {
+			ct_pkt_release(t, &p);
+			printf("%d drop invalid\n", n);
+			continue;
+		}
 		r = ct_confirm(t, &p, now);
 		printf("%d %s ctinfo=%u\n", n, r ? "drop helper" : "forward", p.ctinfo);
 	}
 	{
 		struct ct_iter it;
 		const struct ct_conn *c;
-		struct ct_fmt_opts o = {.flags = CT_FMT_EXTENDED | CT_FMT_ACCT, .now = listnow, .wall_now = listnow};
+		struct ct_fmt_opts o = {
+		    .flags = CT_FMT_EXTENDED | CT_FMT_ACCT, .now = listnow, .wall_now = listnow};
 		struct ct_expect_iter ei;
 		const struct ct_expect *e;
 

@@ -174,7 +174,6 @@ static inline struct ct_pkt *pb_icmp_err(struct pb_pkt *k, const char *src, cons
 	return pb_parse(k);
 }
 
-
 /* ---- a TCP session through the conntrack hook and confirm ------------------ */
 
 #include "ctrack/expect.h"
@@ -184,7 +183,7 @@ struct pb_sess {
 	uint16_t cport, sport;
 	uint32_t cseq, sseq; /* next sequence number of each side */
 	struct ct_conn *ct;
-	uint8_t ctinfo;      /* of the last packet */
+	uint8_t ctinfo; /* of the last packet */
 };
 
 /* Conntrack hook at prerouting then the confirm step, as a forwarded packet. */
@@ -214,8 +213,8 @@ static inline int pb_sess_open(struct ct_table *t, struct pb_sess *s, const char
 		return -3;
 	s->ct = p->ct;
 	s->cseq++;
-	p = pb_tcp(&k, s->srv, s->sport, s->cli, s->cport, PB_SYN | PB_ACK, s->sseq, s->cseq,
-		   NULL, 0);
+	p = pb_tcp(&k, s->srv, s->sport, s->cli, s->cport, PB_SYN | PB_ACK, s->sseq, s->cseq, NULL,
+		   0);
 	if ((r = pb_run(t, p, now)))
 		return r;
 	s->sseq++;

@@ -21,9 +21,9 @@
 #include "pktbuild.h"
 
 #define SEC CT_NSEC_PER_SEC
-#define T0 (100 * SEC)
-#define C4 "10.0.1.2"
-#define S4 "10.0.2.2"
+#define T0  (100 * SEC)
+#define C4  "10.0.1.2"
+#define S4  "10.0.2.2"
 
 struct evlog {
 	int n_new, n_destroy;
@@ -60,8 +60,8 @@ static struct ct_table *mk_table(struct evlog *log)
 /* An FTP control connection from C4:cport to S4:21 with the ftp helper. */
 static struct ct_conn *master(struct ct_table *t, uint16_t cport, const char *helper)
 {
-	struct pb_sess s = {.cli = C4, .srv = S4, .cport = cport, .sport = 21, .cseq = 1000,
-			    .sseq = 5000};
+	struct pb_sess s = {
+	    .cli = C4, .srv = S4, .cport = cport, .sport = 21, .cseq = 1000, .sseq = 5000};
 
 	assert_int_equal(pb_sess_open(t, &s, helper, T0), 0);
 	return s.ct;
@@ -135,21 +135,21 @@ struct ccase {
 	const char *name;
 	int second_master; /* 0: same master, 1: another master */
 	uint16_t dport2;
-	int exact_sport2;  /* second expectation: exact source port 1234 */
-	int src2_other;    /* second expectation: from 10.0.3.3 instead of S4 */
-	int want;          /* return of the second create */
-	uint32_t count;    /* expectations afterwards */
-	int destroys;      /* DESTROY events */
+	int exact_sport2; /* second expectation: exact source port 1234 */
+	int src2_other;	  /* second expectation: from 10.0.3.3 instead of S4 */
+	int want;	  /* return of the second create */
+	uint32_t count;	  /* expectations afterwards */
+	int destroys;	  /* DESTROY events */
 };
 
 static const struct ccase ccases[] = {
-	/* 1 */ {"identical, same master: replaced", 0, 51210, 0, 0, 0, 1, 1},
-	/* 2 */ {"identical, other master: EBUSY", 1, 51210, 0, 0, -EBUSY, 1, 0},
-	/* 3 */ {"narrower overlap, other master: EBUSY", 1, 51210, 1, 0, -EBUSY, 1, 0},
-	/* 4 */ {"other source, other master: both", 1, 51210, 0, 1, 0, 2, 0},
-	/* 5 */ {"other port, other master: both", 1, 51211, 0, 0, 0, 2, 0},
-	/* 6 */ {"other port, same master: oldest evicted", 0, 51211, 0, 0, 0, 1, 1},
-	/* 7 */ {"narrower, same master: clash before eviction", 0, 51210, 1, 0, -EBUSY, 1, 0},
+    /* 1 */ {"identical, same master: replaced", 0, 51210, 0, 0, 0, 1, 1},
+    /* 2 */ {"identical, other master: EBUSY", 1, 51210, 0, 0, -EBUSY, 1, 0},
+    /* 3 */ {"narrower overlap, other master: EBUSY", 1, 51210, 1, 0, -EBUSY, 1, 0},
+    /* 4 */ {"other source, other master: both", 1, 51210, 0, 1, 0, 2, 0},
+    /* 5 */ {"other port, other master: both", 1, 51211, 0, 0, 0, 2, 0},
+    /* 6 */ {"other port, same master: oldest evicted", 0, 51211, 0, 0, 0, 1, 1},
+    /* 7 */ {"narrower, same master: clash before eviction", 0, 51210, 1, 0, -EBUSY, 1, 0},
 };
 
 static void test_create_rules(void **state)
@@ -282,11 +282,12 @@ static void test_flags(void **state)
 	spec(&s, 51210);
 	s.flags = CT_EXP_F_PERMANENT;
 	assert_int_equal(ct_expect_create(t, m, &s, T0), 0);
-	assert_string_equal(line_of(t, T0, line, sizeof(line)),
-			    "300 proto=6 src=10.0.2.2 dst=10.0.1.2 sport=0 dport=51210 "
-			    "mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 "
-			    "master-src=10.0.1.2 master-dst=10.0.2.2 sport=40000 dport=21 PERMANENT "
-			    "class=0 helper=ftp");
+	assert_string_equal(
+	    line_of(t, T0, line, sizeof(line)),
+	    "300 proto=6 src=10.0.2.2 dst=10.0.1.2 sport=0 dport=51210 "
+	    "mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 "
+	    "master-src=10.0.1.2 master-dst=10.0.2.2 sport=40000 dport=21 PERMANENT "
+	    "class=0 helper=ftp");
 	assert_int_equal(data_syn(t, 2000, 51210, T0, NULL), CT_INFO_RELATED);
 	assert_int_equal(data_syn(t, 2001, 51210, T0, NULL), CT_INFO_RELATED);
 	assert_int_equal(ct_expect_count(t), 1);
@@ -407,13 +408,13 @@ static void test_tftp_opcodes(void **state)
 		uint32_t len;
 		uint32_t want;
 	} cases[] = {
-		/* 1 */ {{0, 2, 'f', 0}, 4, 1}, /* WRQ */
-		/* 2 */ {{0, 3, 0, 1}, 4, 0},   /* DATA */
-		/* 3 */ {{0, 4, 0, 1}, 4, 0},   /* ACK */
-		/* 4 */ {{0, 5, 0, 1}, 4, 0},   /* ERROR */
-		/* 5 */ {{0, 1, 0, 0}, 1, 0},   /* one byte: no opcode */
-		/* 6 */ {{1, 1, 0, 0}, 4, 0},   /* opcode 257 */
-		/* 7 */ {{0, 1, 0, 0}, 2, 1},   /* RRQ, bare opcode */
+	    /* 1 */ {{0, 2, 'f', 0}, 4, 1}, /* WRQ */
+	    /* 2 */ {{0, 3, 0, 1}, 4, 0},   /* DATA */
+	    /* 3 */ {{0, 4, 0, 1}, 4, 0},   /* ACK */
+	    /* 4 */ {{0, 5, 0, 1}, 4, 0},   /* ERROR */
+	    /* 5 */ {{0, 1, 0, 0}, 1, 0},   /* one byte: no opcode */
+	    /* 6 */ {{1, 1, 0, 0}, 4, 0},   /* opcode 257 */
+	    /* 7 */ {{0, 1, 0, 0}, 2, 1},   /* RRQ, bare opcode */
 	};
 
 	(void)state;
@@ -492,18 +493,18 @@ static void test_tftp_drop_when_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fields),
-		cmocka_unit_test(test_create_rules),
-		cmocka_unit_test(test_create_errors),
-		cmocka_unit_test(test_expect_max),
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_unconfirmed_master),
-		cmocka_unit_test(test_removal),
-		cmocka_unit_test(test_tftp_rrq),
-		cmocka_unit_test(test_tftp_opcodes),
-		cmocka_unit_test(test_icmp_related),
-		cmocka_unit_test(test_tftp_drop_when_full),
+	    cmocka_unit_test(test_fields),
+	    cmocka_unit_test(test_create_rules),
+	    cmocka_unit_test(test_create_errors),
+	    cmocka_unit_test(test_expect_max),
+	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_unconfirmed_master),
+	    cmocka_unit_test(test_removal),
+	    cmocka_unit_test(test_tftp_rrq),
+	    cmocka_unit_test(test_tftp_opcodes),
+	    cmocka_unit_test(test_icmp_related),
+	    cmocka_unit_test(test_tftp_drop_when_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

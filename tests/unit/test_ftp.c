@@ -23,7 +23,7 @@
 #include "seqadj.h"
 
 #define SEC CT_NSEC_PER_SEC
-#define T0 (100 * SEC)
+#define T0  (100 * SEC)
 
 /* ---- the parser --------------------------------------------------------- */
 
@@ -32,7 +32,7 @@ enum { NO = CT_FTP_NO_MATCH, OK = CT_FTP_MATCH, PART = CT_FTP_PARTIAL };
 struct pcase {
 	const char *name;
 	int dir;
-	const char *own;  /* sender's own address (family of the connection) */
+	const char *own; /* sender's own address (family of the connection) */
 	const char *data;
 	int res;
 	const char *addr; /* expected address (NULL: own) */
@@ -40,72 +40,74 @@ struct pcase {
 	uint32_t off, len;
 };
 
-#define O CT_DIR_ORIGINAL
-#define R CT_DIR_REPLY
+#define O  CT_DIR_ORIGINAL
+#define R  CT_DIR_REPLY
 #define C4 "10.0.1.2"
 #define S4 "10.0.2.2"
 #define C6 "fd00:1::2"
 #define S6 "fd00:2::2"
 
 static const struct pcase pcases[] = {
-	/* 1 */ {"PORT", O, C4, "PORT 10,0,1,2,200,10\r\n", OK, C4, 51210, 5, 15},
-	/* 2 */ {"port lower case", O, C4, "port 10,0,1,2,200,10\r\n", OK, C4, 51210, 5, 15},
-	/* 3 */ {"PORT mixed case", O, C4, "pOrT 10,0,1,2,200,10\r\n", OK, C4, 51210, 5, 15},
-	/* 4 */ {"PORT without CR", O, C4, "PORT 10,0,1,2,200,10\n", PART, NULL, 0, 0, 0},
-	/* 5 */ {"PORT abc", O, C4, "PORT abc\r\n", PART, NULL, 0, 0, 0},
-	/* 6 */ {"strict prefix POR", O, C4, "POR", PART, NULL, 0, 0, 0},
-	/* 7 */ {"exactly PORT", O, C4, "PORT", PART, NULL, 0, 0, 0},
-	/* 8 */ {"PORT no space", O, C4, "PORT\r\n", PART, NULL, 0, 0, 0},
-	/* 9 */ {"other command", O, C4, "USER anonymous\r\n", NO, NULL, 0, 0, 0},
-	/* 10 */ {"5 numbers", O, C4, "PORT 1,2,3,4,5\r\n", PART, NULL, 0, 0, 0},
-	/* 11 */ {"7 numbers", O, C4, "PORT 1,2,3,4,5,6,7\r\n", PART, NULL, 0, 0, 0},
-	/* 12 */ {"no terminator", O, C4, "PORT 1,2,3,4,5,6", PART, NULL, 0, 0, 0},
-	/* 13 */ {"empty number is 0", O, C4, "PORT 1,2,,4,5,6\r\n", OK, "1.2.0.4", 1286, 5, 10},
-	/* 14 */ {"number wraps", O, C4, "PORT 300,0,0,1,1,1\r\n", OK, "44.0.0.1", 257, 5, 13},
-	/* 15 */ {"PORTS prefix", O, C4, "PORTS 10,0,1,2,200,10\r\n", OK, C4, 51210, 6, 15},
-	/* 16 */ {"PORT two spaces", O, C4, "PORT  10,0,1,2,200,10\r\n", PART, NULL, 0, 0, 0},
-	/* 17 */ {"EPRT v4", O, C4, "EPRT |1|10.0.1.2|51210|\r\n", OK, C4, 51210, 5, 18},
-	/* 18 */ {"EPRT af 2 on v4", O, C4, "EPRT |2|10.0.1.2|51210|\r\n", PART, NULL, 0, 0, 0},
-	/* 19 */ {"EPRT port 0", O, C4, "EPRT |1|10.0.1.2|0|\r\n", PART, NULL, 0, 0, 0},
-	/* 20 */ {"EPRT digit delimiter", O, C4, "EPRT 515105051210\r\n", PART, NULL, 0, 0, 0},
-	/* 21 */ {"EPRT other delimiter", O, C4, "EPRT !1!10.0.1.2!51210!\r\n", OK, C4, 51210, 5, 18},
-	/* 22 */ {"EPRT no closing delim", O, C4, "EPRT |1|10.0.1.2|51210\r\n", PART, NULL, 0, 0, 0},
-	/* 23 */ {"EPRT 3 numbers", O, C4, "EPRT |1|10.0.1|51210|\r\n", PART, NULL, 0, 0, 0},
-	/* 24 */ {"EPRT space delimiter", O, C4, "EPRT  1 10.0.1.2 51210 \r\n", PART, NULL, 0, 0, 0},
-	/* 25 */ {"EPRT v6", O, C6, "EPRT |2|fd00:1::2|51210|\r\n", OK, C6, 51210, 5, 19},
-	/* 26 */ {"EPRT af 1 on v6", O, C6, "EPRT |1|10.0.1.2|51210|\r\n", PART, NULL, 0, 0, 0},
-	/* 27 */ {"EPRT v4-mapped", O, C6, "EPRT |2|::ffff:10.0.0.1|2000|\r\n", OK, "::ffff:10.0.0.1",
-		   2000, 5, 24},
-	/* 28 */ {"EPRT 8 groups", O, C6, "EPRT |2|1:2:3:4:5:6:7:8|2000|\r\n", OK, "1:2:3:4:5:6:7:8",
-		   2000, 5, 24},
-	/* 29 */ {"EPRT 9 groups", O, C6, "EPRT |2|1:2:3:4:5:6:7:8:9|2000|\r\n", PART, NULL, 0, 0, 0},
-	/* 30 */ {"EPRT two ::", O, C6, "EPRT |2|1::2::3|2000|\r\n", PART, NULL, 0, 0, 0},
-	/* 31 */ {"EPRT 5 hex digits", O, C6, "EPRT |2|12345::1|2000|\r\n", PART, NULL, 0, 0, 0},
-	/* 32 */ {"EPRT ::", O, C6, "EPRT |2|::|2000|\r\n", OK, "::", 2000, 5, 11},
-	/* 33 */ {"EPRT upper hex", O, C6, "EPRT |2|FD00:1::2|51210|\r\n", OK, C6, 51210, 5, 19},
-	/* 34 */ {"227", R, S4, "227 Entering Passive Mode (10,0,2,2,156,65).\r\n", OK, S4, 40001, 27,
-		   15},
-	/* 35 */ {"227 nothing after", R, S4, "227 =10,0,2,2,156,65", PART, NULL, 0, 0, 0},
-	/* 36 */ {"227 no digits", R, S4, "227 no numbers here\r\n", PART, NULL, 0, 0, 0},
-	/* 37 */ {"227 bare", R, S4, "227 10,0,2,2,156,65\r\n", OK, S4, 40001, 4, 15},
-	/* 38 */ {"229", R, S4, "229 Entering Extended Passive Mode (|||40001|)\r\n", OK, NULL, 40001,
-		   36, 9},
-	/* 39 */ {"229 two delimiters", R, S4, "229 (||40001|)\r\n", PART, NULL, 0, 0, 0},
-	/* 40 */ {"229 port 0", R, S4, "229 (|||0|)\r\n", PART, NULL, 0, 0, 0},
-	/* 41 */ {"229 no paren", R, S4, "229 no paren\r\n", PART, NULL, 0, 0, 0},
-	/* 42 */ {"229 v6", R, S6, "229 (|||40001|)\r\n", OK, NULL, 40001, 5, 9},
-	/* 43 */ {"PORT from the server", R, S4, "PORT 10,0,1,2,200,10\r\n", NO, NULL, 0, 0, 0},
-	/* 44 */ {"227 from the client", O, C4, "227 10,0,2,2,156,65\r\n", NO, NULL, 0, 0, 0},
-	/* 45 */ {"reply prefix 2", R, S4, "2", PART, NULL, 0, 0, 0},
-	/* 46 */ {"reply prefix 22", R, S4, "22", PART, NULL, 0, 0, 0},
-	/* 47 */ {"reply 227 exactly", R, S4, "227", PART, NULL, 0, 0, 0},
-	/* 48 */ {"reply 227 space only", R, S4, "227 ", PART, NULL, 0, 0, 0},
-	/* 49 */ {"reply 3", R, S4, "3", NO, NULL, 0, 0, 0},
-	/* 50 */ {"reply 228", R, S4, "228 x\r\n", NO, NULL, 0, 0, 0},
-	/* 51 */ {"client prefix E", O, C4, "E", PART, NULL, 0, 0, 0},
-	/* 52 */ {"other reply", R, S4, "220 ready\r\n", NO, NULL, 0, 0, 0},
-	/* 53 */ {"PORT port 0,0", O, C4, "PORT 10,0,1,2,0,0\r\n", OK, C4, 0, 5, 12},
-	/* 54 */ {"EPRT port wraps", O, C4, "EPRT |1|10.0.1.2|65537|\r\n", OK, C4, 1, 5, 18},
+    /* 1 */ {"PORT", O, C4, "PORT 10,0,1,2,200,10\r\n", OK, C4, 51210, 5, 15},
+    /* 2 */ {"port lower case", O, C4, "port 10,0,1,2,200,10\r\n", OK, C4, 51210, 5, 15},
+    /* 3 */ {"PORT mixed case", O, C4, "pOrT 10,0,1,2,200,10\r\n", OK, C4, 51210, 5, 15},
+    /* 4 */ {"PORT without CR", O, C4, "PORT 10,0,1,2,200,10\n", PART, NULL, 0, 0, 0},
+    /* 5 */ {"PORT abc", O, C4, "PORT abc\r\n", PART, NULL, 0, 0, 0},
+    /* 6 */ {"strict prefix POR", O, C4, "POR", PART, NULL, 0, 0, 0},
+    /* 7 */ {"exactly PORT", O, C4, "PORT", PART, NULL, 0, 0, 0},
+    /* 8 */ {"PORT no space", O, C4, "PORT\r\n", PART, NULL, 0, 0, 0},
+    /* 9 */ {"other command", O, C4, "USER anonymous\r\n", NO, NULL, 0, 0, 0},
+    /* 10 */ {"5 numbers", O, C4, "PORT 1,2,3,4,5\r\n", PART, NULL, 0, 0, 0},
+    /* 11 */ {"7 numbers", O, C4, "PORT 1,2,3,4,5,6,7\r\n", PART, NULL, 0, 0, 0},
+    /* 12 */ {"no terminator", O, C4, "PORT 1,2,3,4,5,6", PART, NULL, 0, 0, 0},
+    /* 13 */ {"empty number is 0", O, C4, "PORT 1,2,,4,5,6\r\n", OK, "1.2.0.4", 1286, 5, 10},
+    /* 14 */ {"number wraps", O, C4, "PORT 300,0,0,1,1,1\r\n", OK, "44.0.0.1", 257, 5, 13},
+    /* 15 */ {"PORTS prefix", O, C4, "PORTS 10,0,1,2,200,10\r\n", OK, C4, 51210, 6, 15},
+    /* 16 */ {"PORT two spaces", O, C4, "PORT  10,0,1,2,200,10\r\n", PART, NULL, 0, 0, 0},
+    /* 17 */ {"EPRT v4", O, C4, "EPRT |1|10.0.1.2|51210|\r\n", OK, C4, 51210, 5, 18},
+    /* 18 */ {"EPRT af 2 on v4", O, C4, "EPRT |2|10.0.1.2|51210|\r\n", PART, NULL, 0, 0, 0},
+    /* 19 */ {"EPRT port 0", O, C4, "EPRT |1|10.0.1.2|0|\r\n", PART, NULL, 0, 0, 0},
+    /* 20 */ {"EPRT digit delimiter", O, C4, "EPRT 515105051210\r\n", PART, NULL, 0, 0, 0},
+    /* 21 */ {"EPRT other delimiter", O, C4, "EPRT !1!10.0.1.2!51210!\r\n", OK, C4, 51210, 5, 18},
+    /* 22 */ {"EPRT no closing delim", O, C4, "EPRT |1|10.0.1.2|51210\r\n", PART, NULL, 0, 0, 0},
+    /* 23 */ {"EPRT 3 numbers", O, C4, "EPRT |1|10.0.1|51210|\r\n", PART, NULL, 0, 0, 0},
+    /* 24 */ {"EPRT space delimiter", O, C4, "EPRT  1 10.0.1.2 51210 \r\n", PART, NULL, 0, 0, 0},
+    /* 25 */ {"EPRT v6", O, C6, "EPRT |2|fd00:1::2|51210|\r\n", OK, C6, 51210, 5, 19},
+    /* 26 */ {"EPRT af 1 on v6", O, C6, "EPRT |1|10.0.1.2|51210|\r\n", PART, NULL, 0, 0, 0},
+    /* 27 */
+    {"EPRT v4-mapped", O, C6, "EPRT |2|::ffff:10.0.0.1|2000|\r\n", OK, "::ffff:10.0.0.1", 2000, 5,
+     24},
+    /* 28 */
+    {"EPRT 8 groups", O, C6, "EPRT |2|1:2:3:4:5:6:7:8|2000|\r\n", OK, "1:2:3:4:5:6:7:8", 2000, 5,
+     24},
+    /* 29 */ {"EPRT 9 groups", O, C6, "EPRT |2|1:2:3:4:5:6:7:8:9|2000|\r\n", PART, NULL, 0, 0, 0},
+    /* 30 */ {"EPRT two ::", O, C6, "EPRT |2|1::2::3|2000|\r\n", PART, NULL, 0, 0, 0},
+    /* 31 */ {"EPRT 5 hex digits", O, C6, "EPRT |2|12345::1|2000|\r\n", PART, NULL, 0, 0, 0},
+    /* 32 */ {"EPRT ::", O, C6, "EPRT |2|::|2000|\r\n", OK, "::", 2000, 5, 11},
+    /* 33 */ {"EPRT upper hex", O, C6, "EPRT |2|FD00:1::2|51210|\r\n", OK, C6, 51210, 5, 19},
+    /* 34 */
+    {"227", R, S4, "227 Entering Passive Mode (10,0,2,2,156,65).\r\n", OK, S4, 40001, 27, 15},
+    /* 35 */ {"227 nothing after", R, S4, "227 =10,0,2,2,156,65", PART, NULL, 0, 0, 0},
+    /* 36 */ {"227 no digits", R, S4, "227 no numbers here\r\n", PART, NULL, 0, 0, 0},
+    /* 37 */ {"227 bare", R, S4, "227 10,0,2,2,156,65\r\n", OK, S4, 40001, 4, 15},
+    /* 38 */
+    {"229", R, S4, "229 Entering Extended Passive Mode (|||40001|)\r\n", OK, NULL, 40001, 36, 9},
+    /* 39 */ {"229 two delimiters", R, S4, "229 (||40001|)\r\n", PART, NULL, 0, 0, 0},
+    /* 40 */ {"229 port 0", R, S4, "229 (|||0|)\r\n", PART, NULL, 0, 0, 0},
+    /* 41 */ {"229 no paren", R, S4, "229 no paren\r\n", PART, NULL, 0, 0, 0},
+    /* 42 */ {"229 v6", R, S6, "229 (|||40001|)\r\n", OK, NULL, 40001, 5, 9},
+    /* 43 */ {"PORT from the server", R, S4, "PORT 10,0,1,2,200,10\r\n", NO, NULL, 0, 0, 0},
+    /* 44 */ {"227 from the client", O, C4, "227 10,0,2,2,156,65\r\n", NO, NULL, 0, 0, 0},
+    /* 45 */ {"reply prefix 2", R, S4, "2", PART, NULL, 0, 0, 0},
+    /* 46 */ {"reply prefix 22", R, S4, "22", PART, NULL, 0, 0, 0},
+    /* 47 */ {"reply 227 exactly", R, S4, "227", PART, NULL, 0, 0, 0},
+    /* 48 */ {"reply 227 space only", R, S4, "227 ", PART, NULL, 0, 0, 0},
+    /* 49 */ {"reply 3", R, S4, "3", NO, NULL, 0, 0, 0},
+    /* 50 */ {"reply 228", R, S4, "228 x\r\n", NO, NULL, 0, 0, 0},
+    /* 51 */ {"client prefix E", O, C4, "E", PART, NULL, 0, 0, 0},
+    /* 52 */ {"other reply", R, S4, "220 ready\r\n", NO, NULL, 0, 0, 0},
+    /* 53 */ {"PORT port 0,0", O, C4, "PORT 10,0,1,2,0,0\r\n", OK, C4, 0, 5, 12},
+    /* 54 */ {"EPRT port wraps", O, C4, "EPRT |1|10.0.1.2|65537|\r\n", OK, C4, 1, 5, 18},
 };
 
 static void test_parse_table(void **state)
@@ -128,8 +130,8 @@ static void test_parse_table(void **state)
 		if (memcmp(m.addr, want, 16) != 0)
 			fail_msg("case %zu (%s): address", i + 1, c->name);
 		if (m.port != c->port || m.off != c->off || m.len != c->len)
-			fail_msg("case %zu (%s): port %u off %u len %u", i + 1, c->name, m.port, m.off,
-				 m.len);
+			fail_msg("case %zu (%s): port %u off %u len %u", i + 1, c->name, m.port,
+				 m.off, m.len);
 	}
 }
 
@@ -202,8 +204,8 @@ static void on_exp(void *arg, enum ct_event_type type, const struct ct_expect *e
 
 static struct ct_table *mk_table(struct evlog *log)
 {
-	struct ct_table_config cfg = {.max = 1024, .exp_event_fn = log ? on_exp : NULL,
-				      .exp_event_arg = log};
+	struct ct_table_config cfg = {
+	    .max = 1024, .exp_event_fn = log ? on_exp : NULL, .exp_event_arg = log};
 	struct ct_table *t = NULL;
 
 	assert_int_equal(ct_table_new(&cfg, &t), 0);
@@ -265,7 +267,8 @@ static void test_active_v4(void **state)
 			    "master-src=10.0.1.2 master-dst=10.0.2.2 sport=40000 dport=21 class=0 "
 			    "helper=ftp");
 	/* [V] listed a moment later with 299 */
-	assert_int_equal(strncmp(pb_expect_line(t, e, T0 + 1000, line, sizeof(line)), "299 ", 4), 0);
+	assert_int_equal(strncmp(pb_expect_line(t, e, T0 + 1000, line, sizeof(line)), "299 ", 4),
+			 0);
 	assert_string_equal(log.last,
 			    "    [NEW] 300 proto=6 src=10.0.2.2 dst=10.0.1.2 sport=0 dport=51210 "
 			    "mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 "
@@ -387,9 +390,8 @@ static void test_wrong_address(void **state)
 	greet(t, &s, T0);
 	assert_int_equal(pb_sess_send(t, &s, 1, "PORT 10,0,9,9,200,10\r\n", T0), 0);
 	assert_int_equal(ct_expect_count(t), 0);
-	assert_int_equal(pb_sess_send(t, &s, 0, "227 Entering Passive Mode (10,0,9,9,156,65).\r\n",
-				      T0),
-			 0);
+	assert_int_equal(
+	    pb_sess_send(t, &s, 0, "227 Entering Passive Mode (10,0,9,9,156,65).\r\n", T0), 0);
 	assert_int_equal(ct_expect_count(t), 0);
 	ct_table_free(t);
 }
@@ -408,9 +410,8 @@ static void test_passive_v4(void **state)
 	assert_int_equal(pb_sess_open(t, &s, "ftp", T0), 0);
 	greet(t, &s, T0);
 	assert_int_equal(pb_sess_send(t, &s, 1, "PASV\r\n", T0), 0);
-	assert_int_equal(pb_sess_send(t, &s, 0, "227 Entering Passive Mode (10,0,2,2,156,65).\r\n",
-				      T0),
-			 0);
+	assert_int_equal(
+	    pb_sess_send(t, &s, 0, "227 Entering Passive Mode (10,0,2,2,156,65).\r\n", T0), 0);
 	assert_string_equal(pb_expect_line(t, pb_one_expect(t, T0), T0, line, sizeof(line)),
 			    "300 proto=6 src=10.0.1.2 dst=10.0.2.2 sport=0 dport=40001 "
 			    "mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 "
@@ -441,23 +442,25 @@ static void test_v6_eprt_epsv(void **state)
 	assert_int_equal(pb_sess_open(t, &s, "ftp", T0), 0);
 	greet(t, &s, T0);
 	assert_int_equal(pb_sess_send(t, &s, 1, "EPRT |2|fd00:1::2|51210|\r\n", T0), 0);
-	assert_string_equal(pb_expect_line(t, pb_one_expect(t, T0), T0, line, sizeof(line)),
-			    "300 proto=6 src=fd00:2::2 dst=fd00:1::2 sport=0 dport=51210 "
-			    "mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-			    "mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 dport=65535 "
-			    "master-src=fd00:1::2 master-dst=fd00:2::2 sport=40000 dport=21 class=0 "
-			    "helper=ftp");
+	assert_string_equal(
+	    pb_expect_line(t, pb_one_expect(t, T0), T0, line, sizeof(line)),
+	    "300 proto=6 src=fd00:2::2 dst=fd00:1::2 sport=0 dport=51210 "
+	    "mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+	    "mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 dport=65535 "
+	    "master-src=fd00:1::2 master-dst=fd00:2::2 sport=40000 dport=21 class=0 "
+	    "helper=ftp");
 	assert_int_equal(pb_sess_send(t, &s, 0, "200 EPRT ok\r\n", T0), 0);
 	assert_int_equal(pb_sess_send(t, &s, 1, "EPSV\r\n", T0), 0);
 	assert_int_equal(
-		pb_sess_send(t, &s, 0, "229 Entering Extended Passive Mode (|||40001|)\r\n", T0), 0);
+	    pb_sess_send(t, &s, 0, "229 Entering Extended Passive Mode (|||40001|)\r\n", T0), 0);
 	/* max_expected 1: the EPSV expectation evicted the EPRT one */
-	assert_string_equal(pb_expect_line(t, pb_one_expect(t, T0), T0, line, sizeof(line)),
-			    "300 proto=6 src=fd00:1::2 dst=fd00:2::2 sport=0 dport=40001 "
-			    "mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-			    "mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 dport=65535 "
-			    "master-src=fd00:1::2 master-dst=fd00:2::2 sport=40000 dport=21 class=0 "
-			    "helper=ftp");
+	assert_string_equal(
+	    pb_expect_line(t, pb_one_expect(t, T0), T0, line, sizeof(line)),
+	    "300 proto=6 src=fd00:1::2 dst=fd00:2::2 sport=0 dport=40001 "
+	    "mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+	    "mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 dport=65535 "
+	    "master-src=fd00:1::2 master-dst=fd00:2::2 sport=40000 dport=21 class=0 "
+	    "helper=ftp");
 	p = pb_tcp(&k, C6, 45001, S6, 40001, PB_SYN, 1, 0, NULL, 0);
 	assert_int_equal(pb_run(t, p, T0), 0);
 	assert_int_equal(p->ctinfo, CT_INFO_RELATED);
@@ -755,24 +758,24 @@ static void test_nat_hooks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_table),
-		cmocka_unit_test(test_parse_port_on_v6),
-		cmocka_unit_test(test_parse_prefixes),
-		cmocka_unit_test(test_active_v4),
-		cmocka_unit_test(test_first_segment_not_parsed),
-		cmocka_unit_test(test_not_after_newline),
-		cmocka_unit_test(test_partial_dropped),
-		cmocka_unit_test(test_wrong_address),
-		cmocka_unit_test(test_passive_v4),
-		cmocka_unit_test(test_v6_eprt_epsv),
-		cmocka_unit_test(test_max_expected),
-		cmocka_unit_test(test_no_helper),
-		cmocka_unit_test(test_set_helper_rules),
-		cmocka_unit_test(test_master_deleted),
-		cmocka_unit_test(test_expiry),
-		cmocka_unit_test(test_syn_payload_ignored),
-		cmocka_unit_test(test_seqadj),
-		cmocka_unit_test(test_nat_hooks),
+	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_port_on_v6),
+	    cmocka_unit_test(test_parse_prefixes),
+	    cmocka_unit_test(test_active_v4),
+	    cmocka_unit_test(test_first_segment_not_parsed),
+	    cmocka_unit_test(test_not_after_newline),
+	    cmocka_unit_test(test_partial_dropped),
+	    cmocka_unit_test(test_wrong_address),
+	    cmocka_unit_test(test_passive_v4),
+	    cmocka_unit_test(test_v6_eprt_epsv),
+	    cmocka_unit_test(test_max_expected),
+	    cmocka_unit_test(test_no_helper),
+	    cmocka_unit_test(test_set_helper_rules),
+	    cmocka_unit_test(test_master_deleted),
+	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_syn_payload_ignored),
+	    cmocka_unit_test(test_seqadj),
+	    cmocka_unit_test(test_nat_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
