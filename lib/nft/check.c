@@ -1,0 +1,1258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Semantic checks, as nft's evaluation step and the kernel's validation do
+ * them: symbols become typed values, protocol context is tracked through a
+ * rule (so `tcp dport` after `meta l4proto udp` is a conflict and a nat port
+ * needs a transport match), dependencies nft would not list are marked
+ * hidden, constant expressions are folded into nft's canonical forms, and
+ * anonymous sets are built (intervals merged).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_priv.h"
+
+struct ctx {
+	struct nft_pstate *ps;
+	struct nft_table *t;
+	struct nft_chain *c;
+	struct nft_rule *r;
+	uint8_t nfproto;             /* 0 unknown, 2, 10 */
+	struct nft_stmt *nf_dep;     /* `meta nfproto X` that a later match may hide */
+	uint8_t l4;                  /* known transport protocol, 0 unknown */
+	bool l4_any;                 /* a set of transport protocols is known */
+	uint8_t l4_last;             /* last protocol of that set (for messages) */
+	struct nft_stmt *l4_dep;     /* protocol match a later match may hide */
+	bool l4_dep_payload;         /* l4_dep is `ip protocol` / `ip6 nexthdr` */
+	struct nft_stmt *terminal;
+};
+
+struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
+{
+	for (struct nft_table *t = rs->tables; t; t = t->next)
+		if (t->family == family && !strcmp(t->name, name))
+			return t;
+	return NULL;
+}
+
+struct nft_chain *nft_chain_find(struct nft_table *t, const char *name)
+{
+	for (struct nft_chain *c = t->chains; c; c = c->next)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+struct nft_set *nft_set_find(struct nft_table *t, const char *name)
+{
+	for (struct nft_set *s = t->sets; s; s = s->next)
+		if (s->name && !strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+struct nft_obj *nft_obj_find(struct nft_table *t, const char *name)
+{
+	for (struct nft_obj *o = t->objs; o; o = o->next)
+		if (!strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+static int fail(struct ctx *x, const struct nft_loc *l, const struct nft_loc *l2, const char *m)
+{
+	nft_error(x->ps, l, l2, "%s", m);
+	return -EINVAL;
+}
+
+static const char *l4_name(uint8_t p)
+{
+	const char *n = nft_sym_name(nft_proto_syms, p);
+
+	if (p == 58)
+		return "icmpv6";
+	return n ? n : "unknown";
+}
+
+/* ---- selectors ---- */
+
+static uint8_t proto_l4(uint8_t proto)
+{
+	switch (proto) {
+	case PR_TCP:
+		return 6;
+	case PR_UDP:
+		return 17;
+	case PR_ICMP:
+		return 1;
+	case PR_ICMPV6:
+		return 58;
+	default:
+		return 0;
+	}
+}
+
+/* Network protocol the selector needs, and the dependency it kills. */
+static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
+{
+	static const char *const names[] = { [2] = "ip", [10] = "ip6" };
+
+	if (x->t->family != NFT_FAM_INET) {
+		if (fam != x->t->family) {
+			nft_error(x->ps, loc, NULL, "conflicting protocols specified: %s vs. %s",
+				  names[x->t->family], names[fam]);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (x->nfproto && x->nfproto != fam) {
+		nft_error(x->ps, loc, x->nf_dep ? &x->nf_dep->loc : NULL,
+			  "conflicting protocols specified: %s vs. %s", names[x->nfproto],
+			  names[fam]);
+		return -EINVAL;
+	}
+	if (x->nf_dep)
+		x->nf_dep->hidden = true;
+	x->nf_dep = NULL;
+	x->nfproto = fam;
+	return 0;
+}
+
+static int resolve_payload(struct ctx *x, struct nft_expr *e)
+{
+	const struct nft_field *f = nft_field_get(e->proto, e->key);
+	uint8_t p = proto_l4(e->proto);
+
+	if (e->proto == PR_IP || e->proto == PR_IP6) {
+		if (need_nfproto(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
+			return -EINVAL;
+	} else if (p) {
+		if ((x->l4 && x->l4 != p) || (!x->l4 && x->l4_any)) {
+			nft_error(x->ps, &e->loc, NULL, "conflicting protocols specified: %s vs. %s",
+				  l4_name(x->l4 ? x->l4 : x->l4_last), l4_name(p));
+			return -EINVAL;
+		}
+		/*
+		 * nft drops a protocol match it would have generated itself;
+		 * in inet tables `ip protocol` also says "IPv4" and stays.
+		 */
+		if (x->l4_dep && x->l4 == p &&
+		    !(x->l4_dep_payload && x->t->family == NFT_FAM_INET))
+			x->l4_dep->hidden = true;
+		x->l4_dep = NULL;
+		x->l4 = p;
+	}
+	e->dt = f->dt;
+	e->len = f->len;
+	return 0;
+}
+
+static const struct {
+	uint8_t dt, len;
+} meta_types[] = {
+	[MK_LENGTH] = { DT_INTEGER, 4 }, [MK_MARK] = { DT_MARK, 4 },
+	[MK_IIF] = { DT_IFINDEX, 4 },    [MK_OIF] = { DT_IFINDEX, 4 },
+	[MK_IIFNAME] = { DT_IFNAME, 16 }, [MK_OIFNAME] = { DT_IFNAME, 16 },
+	[MK_L4PROTO] = { DT_INET_PROTO, 1 }, [MK_NFPROTO] = { DT_NFPROTO, 1 },
+};
+
+static const struct {
+	uint8_t dt, len;
+	uint8_t dir; /* 0 forbidden, 1 optional, 2 required */
+} ct_types[] = {
+	[CK_STATE] = { DT_CT_STATE, 4, 0 },    [CK_DIRECTION] = { DT_CT_DIR, 1, 0 },
+	[CK_STATUS] = { DT_CT_STATUS, 4, 0 },  [CK_MARK] = { DT_MARK, 4, 0 },
+	[CK_EXPIRATION] = { DT_TIME, 4, 0 },   [CK_HELPER] = { DT_STRING, 16, 0 },
+	[CK_L3PROTO] = { DT_NFPROTO, 1, 1 },   [CK_PROTOCOL] = { DT_INET_PROTO, 1, 1 },
+	[CK_SADDR] = { DT_IPV4, 4, 2 },        [CK_DADDR] = { DT_IPV4, 4, 2 },
+	[CK_PROTO_SRC] = { DT_INET_SERVICE, 2, 2 }, [CK_PROTO_DST] = { DT_INET_SERVICE, 2, 2 },
+	[CK_BYTES] = { DT_INTEGER, 8, 1 },     [CK_PACKETS] = { DT_INTEGER, 8, 1 },
+	[CK_ZONE] = { DT_INTEGER, 2, 1 },
+};
+
+static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
+{
+	uint8_t need = ct_types[e->key].dir;
+
+	if (e->dir && !need)
+		return fail(x, &e->loc, NULL, "syntax error, unexpected direction");
+	if (!e->dir && need == 2)
+		return fail(x, &e->loc, NULL, "syntax error, missing direction");
+	e->dt = ct_types[e->key].dt;
+	e->len = ct_types[e->key].len;
+	if (e->key == CK_PROTOCOL || e->key == CK_L3PROTO)
+		e->dir = 0; /* nft lists `ct original protocol` as `ct protocol` */
+	if (e->key != CK_SADDR && e->key != CK_DADDR) {
+		if (e->nfproto)
+			return fail(x, &e->loc, NULL, "syntax error, unexpected ip");
+		return 0;
+	}
+	uint8_t fam = e->nfproto;
+
+	if (!fam) {
+		if (x->t->family != NFT_FAM_INET && in_match)
+			fam = x->t->family;
+		else if (x->nfproto && in_match)
+			fam = x->nfproto;
+		else
+			return fail(x, &e->loc, NULL,
+				    "cannot determine ip protocol version, use \"ip saddr\" or "
+				    "\"ip6 saddr\" instead");
+	}
+	if (need_nfproto(x, fam, &e->loc))
+		return -EINVAL;
+	e->nfproto = fam;
+	e->dt = fam == NFT_FAM_IP ? DT_IPV4 : DT_IPV6;
+	e->len = fam == NFT_FAM_IP ? 4 : 16;
+	return 0;
+}
+
+static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len);
+
+/* Selector, or selector op constant. */
+static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
+{
+	switch (e->kind) {
+	case EK_PAYLOAD:
+		return resolve_payload(x, e);
+	case EK_META:
+		e->dt = meta_types[e->key].dt;
+		e->len = meta_types[e->key].len;
+		return 0;
+	case EK_CT:
+		return resolve_ct(x, e, in_match);
+	case EK_BINOP:
+		if (e->op == BOP_SHL || e->op == BOP_SHR)
+			return fail(x, &e->loc, NULL, "shift expressions are not supported");
+		if (resolve_lhs(x, e->l, in_match))
+			return -EINVAL;
+		e->dt = e->l->dt;
+		e->len = e->l->len;
+		if (resolve_value(x, e->r, e->dt, e->len))
+			return -EINVAL;
+		if (e->r->kind != EK_VALUE)
+			return fail(x, &e->r->loc, NULL, "Binary operation requires a constant");
+		return 0;
+	default:
+		return fail(x, &e->loc, NULL, "syntax error, unexpected value");
+	}
+}
+
+/* ---- constants ---- */
+
+static void val_op(uint8_t *dst, const uint8_t *a, const uint8_t *b, uint8_t op, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		dst[i] = op == BOP_AND ? a[i] & b[i] : op == BOP_OR ? a[i] | b[i] : a[i] ^ b[i];
+}
+
+static int val_cmp(const uint8_t *a, const uint8_t *b, uint8_t len)
+{
+	return memcmp(a, b, len);
+}
+
+static bool is_selector(const struct nft_expr *e)
+{
+	return e->kind == EK_PAYLOAD || e->kind == EK_META || e->kind == EK_CT;
+}
+
+static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t klen,
+		     uint8_t ddt, uint8_t dlen, bool is_map, struct nft_set **out);
+
+/*
+ * Resolve a constant-ish expression of type dt: symbols, folded bitwise
+ * operations, ranges, and - in statement arguments - selectors and maps.
+ */
+static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len)
+{
+	switch (e->kind) {
+	case EK_VALUE:
+		return 0;
+	case EK_SYM:
+		return nft_dt_parse(x->ps, dt, len, e);
+	case EK_BINOP:
+		if (e->op == BOP_SHL || e->op == BOP_SHR)
+			return fail(x, &e->loc, NULL, "shift expressions are not supported");
+		if (is_selector(e->l) || e->l->kind == EK_BINOP) {
+			if (is_selector(e->l) || !e->l->dt) {
+				if (resolve_lhs(x, e, false))
+					return -EINVAL;
+			}
+			if (e->l->kind == EK_VALUE && e->r->kind == EK_VALUE)
+				goto fold;
+			return 0;
+		}
+		if (resolve_value(x, e->l, dt, len) || resolve_value(x, e->r, dt, len))
+			return -EINVAL;
+		if (e->l->kind != EK_VALUE || e->r->kind != EK_VALUE)
+			return fail(x, &e->loc, NULL, "Binary operation requires constants");
+fold:
+		val_op(e->v, e->l->v, e->r->v, e->op, len);
+		e->kind = EK_VALUE;
+		e->dt = dt;
+		e->len = len;
+		return 0;
+	case EK_RANGE:
+		if (resolve_value(x, e->l, dt, len) || resolve_value(x, e->r, dt, len))
+			return -EINVAL;
+		if (e->l->kind != EK_VALUE || e->r->kind != EK_VALUE)
+			return fail(x, &e->loc, NULL, "Range requires constant values");
+		if (val_cmp(e->l->v, e->r->v, len) >= 0)
+			return fail(x, &e->loc, NULL, "Range has zero or negative size");
+		e->dt = dt;
+		e->len = len;
+		return 0;
+	case EK_PAYLOAD:
+	case EK_META:
+	case EK_CT:
+		if (resolve_lhs(x, e, false))
+			return -EINVAL;
+		if (e->dt != dt && !(nft_dtypes[e->dt].bytes == nft_dtypes[dt].bytes &&
+				     (dt == DT_MARK || dt == DT_INTEGER))) {
+			nft_error(x->ps, &e->loc, NULL,
+				  "datatype mismatch: expected %s, expression has type %s",
+				  nft_dtypes[dt].desc, nft_dtypes[e->dt].desc);
+			return -EINVAL;
+		}
+		return 0;
+	case EK_MAP: {
+		struct nft_expr *k = e->l;
+
+		if (resolve_lhs(x, k, false))
+			return -EINVAL;
+		if (e->r->kind == EK_SETREF) {
+			struct nft_set *s = nft_set_find(x->t, e->r->text);
+
+			if (!s || !s->is_map)
+				return fail(x, &e->r->loc, NULL, "No such file or directory");
+			e->set = s;
+		} else if (build_set(x, e->r, k->dt, k->len, dt, len, true, &e->set)) {
+			return -EINVAL;
+		}
+		e->dt = dt;
+		e->len = len;
+		return 0;
+	}
+	case EK_SETLIT:
+		return fail(x, &e->loc, NULL, "syntax error, unexpected '{'");
+	default:
+		return fail(x, &e->loc, NULL, "syntax error, unexpected value");
+	}
+}
+
+/* ---- sets ---- */
+
+static void prefix_to_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo,
+			    uint8_t *hi)
+{
+	for (unsigned i = 0; i < len; i++) {
+		unsigned keep = plen >= (i + 1) * 8 ? 8 : plen > i * 8 ? plen - i * 8 : 0;
+		uint8_t m = (uint8_t)(keep ? 0xff << (8 - keep) : 0);
+
+		lo[i] = v[i] & m;
+		hi[i] = (uint8_t)(v[i] | (uint8_t)~m);
+	}
+}
+
+static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len)
+{
+	struct nft_expr *p = e->r;
+	uint64_t n = 0;
+
+	if (resolve_value(x, e->l, dt, len))
+		return -EINVAL;
+	if (p->kind != EK_SYM || p->tok != TK_NUM)
+		return fail(x, &p->loc, NULL, "syntax error, prefix length expected");
+	for (uint32_t i = 0; i < p->tlen; i++) {
+		if (p->text[i] < '0' || p->text[i] > '9')
+			return fail(x, &p->loc, NULL, "syntax error, prefix length expected");
+		n = n * 10 + (uint64_t)(p->text[i] - '0');
+		if (n > 1000)
+			break;
+	}
+	if (n > len * 8u)
+		return fail(x, &p->loc, NULL, "Prefix length exceeds the address size");
+	e->dt = dt;
+	e->len = len;
+	if (n == len * 8u) {
+		/* a full-length prefix is the address itself */
+		e->kind = EK_VALUE;
+		memcpy(e->v, e->l->v, 16);
+		return 0;
+	}
+	e->kind = EK_PREFIX;
+	e->plen = (uint8_t)n;
+	return 0;
+}
+
+/* Turn a key expression into [lo, hi]. */
+static int elem_key(struct ctx *x, struct nft_expr *k, uint8_t dt, uint8_t len,
+		    struct nft_elem *el)
+{
+	if (k->kind == EK_SLASH) {
+		if (resolve_prefix(x, k, dt, len))
+			return -EINVAL;
+		prefix_to_range(k->l->v, k->plen, len, el->lo, el->hi);
+		el->interval = true;
+		return 0;
+	}
+	if (resolve_value(x, k, dt, len))
+		return -EINVAL;
+	if (k->kind == EK_RANGE) {
+		memcpy(el->lo, k->l->v, 16);
+		memcpy(el->hi, k->r->v, 16);
+		el->interval = true;
+		return 0;
+	}
+	if (k->kind != EK_VALUE)
+		return fail(x, &k->loc, NULL, "Set element must be a constant");
+	memcpy(el->lo, k->v, 16);
+	memcpy(el->hi, k->v, 16);
+	return 0;
+}
+
+static int elem_data(struct ctx *x, struct nft_set *s, struct nft_expr *d, struct nft_elem *el)
+{
+	if (s->data_dt == DT_VERDICT) {
+		if (d->kind != EK_VERDICT)
+			return fail(x, &d->loc, NULL, "datatype mismatch, expected verdict");
+		if (d->vcode == VC_JUMP || d->vcode == VC_GOTO) {
+			struct nft_chain *c = nft_chain_find(x->t, d->text);
+
+			if (!c)
+				return fail(x, &d->loc, NULL,
+					    "Could not process rule: No such file or directory");
+			c->use++;
+		}
+		el->data = d;
+		return 0;
+	}
+	if (d->kind == EK_VERDICT)
+		return fail(x, &d->loc, NULL, "datatype mismatch, expected value");
+	if (d->kind == EK_SLASH) {
+		if (resolve_prefix(x, d, s->data_dt, s->data_len))
+			return -EINVAL;
+	} else if (resolve_value(x, d, s->data_dt, s->data_len)) {
+		return -EINVAL;
+	}
+	if (d->kind != EK_VALUE && d->kind != EK_RANGE && d->kind != EK_PREFIX)
+		return fail(x, &d->loc, NULL, "Set element data must be a constant");
+	if (s->data_dt == DT_STRING && x->c) {
+		/* ct helper maps name helper objects */
+		char name[17] = { 0 };
+
+		memcpy(name, d->v, 16);
+		if (!nft_obj_find(x->t, name))
+			return fail(x, &d->loc, NULL,
+				    "Could not process rule: No such file or directory");
+	}
+	el->data = d;
+	return 0;
+}
+
+static int elem_cmp(const void *a, const void *b, uint8_t len)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+	int c = memcmp(x->lo, y->lo, len);
+
+	return c ? c : memcmp(x->hi, y->hi, len);
+}
+
+static uint8_t sort_len;
+
+static int elem_qcmp(const void *a, const void *b)
+{
+	return elem_cmp(a, b, sort_len);
+}
+
+/* hi + 1 == lo2, in big endian of `len` bytes */
+static bool adjacent(const uint8_t *hi, const uint8_t *lo2, uint8_t len)
+{
+	uint8_t t[16];
+	int i;
+
+	memcpy(t, hi, len);
+	for (i = len - 1; i >= 0; i--)
+		if (++t[i])
+			break;
+	if (i < 0)
+		return false;
+	return !memcmp(t, lo2, len);
+}
+
+/*
+ * Sort the elements of an interval set; merge overlapping and adjacent ones
+ * (anonymous sets, as nft's automerge) or refuse overlaps (maps, and new
+ * elements of named sets).
+ */
+static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, size_t first_new)
+{
+	size_t n = s->nelems, i, j;
+	struct nft_elem **v;
+
+	if (n < 2)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	i = 0;
+	for (struct nft_elem *e = s->elems; e; e = e->next, i++) {
+		v[i] = e;
+		e->comment = (const char *)(uintptr_t)(i >= first_new); /* "new" marker */
+	}
+	sort_len = s->key_len;
+	qsort(v, n, sizeof(*v), elem_qcmp);
+	for (i = 0, j = 0; i < n; i++) {
+		struct nft_elem *cur = v[i];
+
+		if (j) {
+			struct nft_elem *prev = v[j - 1];
+			bool overlap = memcmp(cur->lo, prev->hi, s->key_len) <= 0;
+			bool same = !memcmp(cur->lo, prev->lo, s->key_len) &&
+				    !memcmp(cur->hi, prev->hi, s->key_len);
+
+			if (same && !s->is_map)
+				continue;
+			if (overlap && (s->is_map || !merge)) {
+				if (!merge && !s->is_map && !cur->comment && !prev->comment)
+					goto keep;
+				nft_error(x->ps, &cur->loc, &prev->loc,
+					  s->is_map ? "conflicting intervals specified" :
+						      "interval overlaps with an existing one");
+				free(v);
+				return -EINVAL;
+			}
+			if (merge && !s->is_map &&
+			    (overlap || adjacent(prev->hi, cur->lo, s->key_len))) {
+				if (memcmp(cur->hi, prev->hi, s->key_len) > 0)
+					memcpy(prev->hi, cur->hi, 16);
+				prev->interval = true;
+				continue;
+			}
+		}
+keep:
+		v[j++] = cur;
+	}
+	s->elems = NULL;
+	for (i = j; i-- > 0;) {
+		v[i]->comment = NULL;
+		v[i]->next = s->elems;
+		s->elems = v[i];
+	}
+	s->elems_tail = v[j - 1];
+	s->nelems = (uint32_t)j;
+	free(v);
+	return 0;
+}
+
+static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, bool *has_interval)
+{
+	for (struct nft_expr *e = lit->l; e; e = e->next) {
+		if (e->kind == EK_SETLIT) {
+			if (add_elems(x, s, e, has_interval))
+				return -EINVAL;
+			continue;
+		}
+		struct nft_elem *el = nft_alloc(x->ps->a, sizeof(*el));
+		struct nft_expr *k = e, *d = NULL;
+
+		if (!el)
+			return -ENOMEM;
+		el->loc = e->loc;
+		if (e->kind == EK_ELEM) {
+			k = e->l;
+			d = e->r;
+			if (!s->is_map)
+				return fail(x, &e->loc, NULL, "syntax error, unexpected ':'");
+		} else if (s->is_map) {
+			return fail(x, &e->loc, NULL, "syntax error, missing map data");
+		}
+		if (elem_key(x, k, s->key_dt, s->key_len, el))
+			return -EINVAL;
+		if (d && elem_data(x, s, d, el))
+			return -EINVAL;
+		*has_interval |= el->interval;
+		if (!s->is_map && !el->interval) {
+			bool dup = false;
+
+			for (struct nft_elem *o = s->elems; o && !(s->flags & SETF_INTERVAL);
+			     o = o->next)
+				if (!memcmp(o->lo, el->lo, 16) && !memcmp(o->hi, el->hi, 16))
+					dup = true;
+			if (dup)
+				continue;
+		}
+		if (s->elems_tail)
+			s->elems_tail->next = el;
+		else
+			s->elems = el;
+		s->elems_tail = el;
+		s->nelems++;
+	}
+	return 0;
+}
+
+static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t klen,
+		     uint8_t ddt, uint8_t dlen, bool is_map, struct nft_set **out)
+{
+	struct nft_set *s = nft_alloc(x->ps->a, sizeof(*s));
+	bool iv = false;
+
+	if (!s)
+		return -ENOMEM;
+	s->key_dt = kdt;
+	s->key_len = klen;
+	s->data_dt = ddt;
+	s->data_len = dlen;
+	s->is_map = is_map;
+	s->flags = SETF_CONSTANT;
+	if (add_elems(x, s, lit, &iv))
+		return -EINVAL;
+	if (iv) {
+		s->flags |= SETF_INTERVAL;
+		if (normalise_intervals(x, s, true, 0))
+			return -EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
+			struct nft_expr *lit, bool named)
+{
+	struct ctx x = { .ps = ps, .t = t };
+	bool iv = false;
+	uint32_t before = s->nelems;
+
+	(void)named;
+	if (add_elems(&x, s, lit, &iv))
+		return -EINVAL;
+	if (iv && !(s->flags & SETF_INTERVAL))
+		return fail(&x, &lit->loc, NULL,
+			    "You must add 'flags interval' to your set declaration if you want "
+			    "to add prefix/range elements");
+	if (s->flags & SETF_INTERVAL)
+		return normalise_intervals(&x, s, false, before);
+	return 0;
+}
+
+/* ---- statements ---- */
+
+static bool all_ones(const uint8_t *v, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		if (v[i] != 0xff)
+			return false;
+	return true;
+}
+
+static bool is_zero(const uint8_t *v, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+static unsigned popcount(const uint8_t *v, uint8_t len)
+{
+	unsigned n = 0;
+
+	for (uint8_t i = 0; i < len; i++)
+		n += (unsigned)__builtin_popcount(v[i]);
+	return n;
+}
+
+/* Leading ones only?  Returns the prefix length or -1. */
+static int mask_prefix(const uint8_t *m, uint8_t len)
+{
+	int p = 0;
+	bool zero = false;
+
+	for (unsigned i = 0; i < len * 8u; i++) {
+		bool b = m[i / 8] >> (7 - i % 8) & 1;
+
+		if (b && zero)
+			return -1;
+		if (b)
+			p++;
+		else
+			zero = true;
+	}
+	return p;
+}
+
+static int flags_list(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len)
+{
+	if (e->kind != EK_LIST)
+		return resolve_value(x, e, dt, len);
+	uint8_t acc[16] = { 0 };
+
+	for (struct nft_expr *i = e->l; i; i = i->next) {
+		if (resolve_value(x, i, dt, len))
+			return -EINVAL;
+		if (i->kind != EK_VALUE)
+			return fail(x, &i->loc, NULL, "List member must be a constant value");
+		val_op(acc, acc, i->v, BOP_OR, len);
+	}
+	e->kind = EK_VALUE;
+	e->dt = dt;
+	e->len = len;
+	memcpy(e->v, acc, 16);
+	return 0;
+}
+
+/* The canonical forms nft lists for `selector & | ^ constant  op  value`. */
+static int canon_binop(struct ctx *x, struct nft_stmt *s)
+{
+	struct nft_expr *b = s->l, *c = b->r, *v = s->r;
+	uint8_t len = b->len;
+	bool bitmask = nft_dtypes[b->dt].bitmask;
+
+	if (s->op == OP_NEG)
+		return fail(x, &b->loc, &v->loc, "cannot combine negation with binary expression");
+	if (v->kind != EK_VALUE || (s->op != OP_IMPLICIT && s->op != OP_EQ && s->op != OP_NE)) {
+		if (s->op == OP_IMPLICIT)
+			s->op = OP_EQ;
+		return 0;
+	}
+	if (b->op == BOP_XOR) {
+		/* x ^ c == v  <=>  x == v ^ c */
+		val_op(v->v, v->v, c->v, BOP_XOR, len);
+		s->l = b->l;
+		if (s->op == OP_EQ && !bitmask)
+			s->op = OP_IMPLICIT;
+		return 0;
+	}
+	if (b->op != BOP_AND) {
+		if (s->op == OP_IMPLICIT)
+			s->op = OP_EQ;
+		return 0;
+	}
+	bool ne = s->op == OP_NE;
+
+	if (bitmask) {
+		if (is_zero(v->v, len)) {
+			s->l = b->l;
+			s->r = c;
+			s->op = ne ? OP_IMPLICIT : OP_NEG;
+			return 0;
+		}
+		if (all_ones(c->v, len)) {
+			s->l = b->l;
+			s->op = ne ? OP_NE : OP_EQ;
+			return 0;
+		}
+		if (popcount(c->v, len) == 1 && !memcmp(c->v, v->v, len)) {
+			s->op = ne ? OP_NE : OP_EQ;
+			return 0;
+		}
+		s->op = ne ? OP_FLAGCMP_NE : OP_FLAGCMP;
+		return 0;
+	}
+	if (all_ones(c->v, len)) {
+		s->l = b->l;
+		s->op = ne ? OP_NE : OP_IMPLICIT;
+		return 0;
+	}
+	int p = mask_prefix(c->v, len);
+	uint8_t tmp[16];
+
+	val_op(tmp, v->v, c->v, BOP_AND, len);
+	if (p >= 0 && !memcmp(tmp, v->v, len) &&
+	    (b->dt == DT_IPV4 || b->dt == DT_IPV6 || b->dt == DT_MARK)) {
+		v->kind = EK_PREFIX;
+		v->plen = (uint8_t)p;
+		struct nft_expr *inner = nft_alloc(x->ps->a, sizeof(*inner));
+
+		if (!inner)
+			return -ENOMEM;
+		*inner = *v;
+		inner->kind = EK_VALUE;
+		v->l = inner;
+		s->l = b->l;
+		s->op = ne ? OP_NE : OP_IMPLICIT;
+		return 0;
+	}
+	s->op = ne ? OP_NE : OP_EQ;
+	return 0;
+}
+
+static int set_ref(struct ctx *x, struct nft_expr *lhs, struct nft_expr *ref, bool want_map,
+		   struct nft_set **out)
+{
+	struct nft_set *s = nft_set_find(x->t, ref->text);
+
+	if (!s || s->is_map != want_map)
+		return fail(x, &ref->loc, NULL, "No such file or directory");
+	if (s->key_dt != lhs->dt) {
+		nft_error(x->ps, &ref->loc, &lhs->loc,
+			  "datatype mismatch, expected %s, expression has type %s",
+			  nft_dtypes[lhs->dt].desc, nft_dtypes[s->key_dt].desc);
+		return -EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Record what a protocol match tells later statements. */
+static void learn_context(struct ctx *x, struct nft_stmt *s)
+{
+	struct nft_expr *l = s->l, *r = s->r;
+	bool eq = s->op == OP_IMPLICIT || s->op == OP_EQ;
+	bool l4sel = (l->kind == EK_META && l->key == MK_L4PROTO) ||
+		     (l->kind == EK_PAYLOAD && l->proto == PR_IP && l->key == 0) ||
+		     (l->kind == EK_PAYLOAD && l->proto == PR_IP6 && l->key == 0);
+
+	if (!eq)
+		return;
+	if (l->kind == EK_META && l->key == MK_NFPROTO && r->kind == EK_VALUE) {
+		x->nfproto = r->v[0];
+		x->nf_dep = x->t->family == NFT_FAM_INET ? s : NULL;
+		return;
+	}
+	if (!l4sel)
+		return;
+	if (r->kind == EK_VALUE) {
+		x->l4 = r->v[0];
+		x->l4_any = false;
+		x->l4_dep = s;
+		x->l4_dep_payload = l->kind == EK_PAYLOAD;
+	} else if (r->kind == EK_SET && r->set && !r->set->name && r->set->elems) {
+		x->l4 = 0;
+		x->l4_any = true;
+		x->l4_last = r->set->elems_tail->lo[0];
+		x->l4_dep = NULL;
+	}
+}
+
+static int check_match(struct ctx *x, struct nft_stmt *s)
+{
+	struct nft_expr *l = s->l, *r = s->r;
+
+	if (resolve_lhs(x, l, true))
+		return -EINVAL;
+	uint8_t dt = l->dt, len = l->len;
+	bool bitmask = nft_dtypes[dt].bitmask;
+
+	switch (r->kind) {
+	case EK_LIST:
+		if (!bitmask)
+			return fail(x, &r->loc, NULL,
+				    "syntax error, comma-separated list is only valid for flags");
+		if (flags_list(x, r, dt, len))
+			return -EINVAL;
+		break;
+	case EK_SLASH:
+		if (bitmask) {
+			if (flags_list(x, r->l, dt, len) || flags_list(x, r->r, dt, len))
+				return -EINVAL;
+			if (l->kind == EK_BINOP)
+				return fail(x, &r->loc, NULL, "syntax error, unexpected '/'");
+			if (s->op != OP_IMPLICIT && s->op != OP_EQ && s->op != OP_NE)
+				return fail(x, &r->loc, NULL, "syntax error, unexpected '/'");
+			struct nft_expr *b = nft_alloc(x->ps->a, sizeof(*b));
+
+			if (!b)
+				return -ENOMEM;
+			b->kind = EK_BINOP;
+			b->op = BOP_AND;
+			b->loc = l->loc;
+			b->l = l;
+			b->r = r->r;
+			b->dt = dt;
+			b->len = len;
+			s->l = b;
+			s->r = r->l;
+			if (s->op == OP_IMPLICIT)
+				s->op = OP_EQ;
+			if (canon_binop(x, s))
+				return -EINVAL;
+			break;
+		}
+		if (resolve_prefix(x, r, dt, len))
+			return -EINVAL;
+		break;
+	case EK_SETLIT: {
+		struct nft_set *set;
+
+		if (build_set(x, r, dt, len, 0, 0, false, &set))
+			return -EINVAL;
+		r->kind = EK_SET;
+		r->set = set;
+		break;
+	}
+	case EK_SETREF:
+		if (set_ref(x, l, r, false, &r->set))
+			return -EINVAL;
+		r->kind = EK_SET;
+		break;
+	default:
+		if (resolve_value(x, r, dt, len))
+			return -EINVAL;
+		if (r->kind != EK_VALUE && r->kind != EK_RANGE)
+			return fail(x, &r->loc, NULL, "Right hand side must be a constant");
+		break;
+	}
+	if (s->op == OP_NEG && !bitmask)
+		return fail(x, &s->loc, NULL, "negation is only valid for flags");
+	if (r->kind == EK_SET) {
+		if (s->op == OP_EQ)
+			s->op = OP_IMPLICIT;
+		if (s->op != OP_IMPLICIT && s->op != OP_NE)
+			return fail(x, &s->loc, NULL, "relational operation not valid for sets");
+	} else if (r->kind == EK_RANGE || r->kind == EK_PREFIX) {
+		if (s->op == OP_EQ)
+			s->op = OP_IMPLICIT;
+		if (s->op != OP_IMPLICIT && s->op != OP_NE)
+			return fail(x, &s->loc, NULL, "relational operation not valid for ranges");
+	} else if (s->l->kind == EK_BINOP && s->op != OP_FLAGCMP && s->op != OP_FLAGCMP_NE) {
+		if (canon_binop(x, s))
+			return -EINVAL;
+	} else if (!bitmask && s->op == OP_EQ && s->l->kind != EK_BINOP) {
+		s->op = OP_IMPLICIT;
+	}
+	if (l->kind == EK_META && (l->key == MK_L4PROTO) && x->l4 &&
+	    s->r->kind == EK_VALUE && s->r->v[0] != x->l4 && s->op == OP_IMPLICIT &&
+	    x->l4_dep) {
+		nft_error(x->ps, &s->loc, &x->l4_dep->loc,
+			  "conflicting protocols specified: %s vs. %s", l4_name(x->l4),
+			  l4_name(s->r->v[0]));
+		return -EINVAL;
+	}
+	learn_context(x, s);
+	return 0;
+}
+
+static int check_vmap(struct ctx *x, struct nft_stmt *s)
+{
+	if (resolve_lhs(x, s->l, true))
+		return -EINVAL;
+	if (s->r->kind == EK_SETREF) {
+		struct nft_set *set;
+
+		if (set_ref(x, s->l, s->r, true, &set))
+			return -EINVAL;
+		if (set->data_dt != DT_VERDICT)
+			return fail(x, &s->r->loc, NULL, "map is not a verdict map");
+		s->r->kind = EK_SET;
+		s->r->set = set;
+		return 0;
+	}
+	if (build_set(x, s->r, s->l->dt, s->l->len, DT_VERDICT, 4, true, &s->r->set))
+		return -EINVAL;
+	s->r->kind = EK_SET;
+	return 0;
+}
+
+static int check_set_stmt(struct ctx *x, struct nft_stmt *s)
+{
+	uint8_t dt, len;
+
+	if (s->kind == SK_META_SET) {
+		if (s->key != MK_MARK)
+			return fail(x, &s->loc, NULL, "meta key cannot be set");
+		dt = DT_MARK;
+		len = 4;
+	} else {
+		struct nft_expr *l = s->l;
+
+		if (l->dir || l->nfproto)
+			return fail(x, &l->loc, NULL, "syntax error, unexpected direction");
+		switch (s->key) {
+		case CK_MARK:
+			dt = DT_MARK;
+			len = 4;
+			break;
+		case CK_ZONE:
+			dt = DT_INTEGER;
+			len = 2;
+			break;
+		case CK_HELPER:
+			dt = DT_STRING;
+			len = 16;
+			break;
+		default:
+			return fail(x, &l->loc, NULL, "ct key cannot be set");
+		}
+	}
+	if (resolve_value(x, s->r, dt, len))
+		return -EINVAL;
+	if (s->r->kind == EK_RANGE)
+		return fail(x, &s->r->loc, NULL, "Range is not valid here");
+	if (s->kind == SK_CT_SET && s->key == CK_HELPER) {
+		if (s->r->kind == EK_VALUE) {
+			char name[17] = { 0 };
+
+			memcpy(name, s->r->v, 16);
+			if (!nft_obj_find(x->t, name))
+				return fail(x, &s->r->loc, NULL,
+					    "Could not process rule: No such file or directory");
+		} else if (s->r->kind != EK_MAP) {
+			return fail(x, &s->r->loc, NULL, "helper name expected");
+		}
+	}
+	return 0;
+}
+
+static bool nat_hook_ok(uint8_t type, uint8_t hook)
+{
+	switch (type) {
+	case NAT_SNAT:
+		return hook == CT_HOOK_POSTROUTING || hook == CT_HOOK_INPUT;
+	case NAT_DNAT:
+	case NAT_REDIR:
+		return hook == CT_HOOK_PREROUTING || hook == CT_HOOK_OUTPUT;
+	default:
+		return hook == CT_HOOK_POSTROUTING;
+	}
+}
+
+static int nat_addr(struct ctx *x, struct nft_stmt *s, struct nft_expr *e, uint8_t dt, uint8_t len)
+{
+	if (e->kind == EK_SLASH)
+		return resolve_prefix(x, e, dt, len);
+	if (resolve_value(x, e, dt, len))
+		return -EINVAL;
+	return 0;
+	(void)s;
+}
+
+static int check_nat(struct ctx *x, struct nft_stmt *s)
+{
+	struct nft_chain *c = x->c;
+	uint8_t fam = x->t->family;
+
+	if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
+		return fail(x, &x->r->loc, NULL, "Could not process rule: Operation not supported");
+	if (fam == NFT_FAM_INET) {
+		if (s->nat_family) {
+			if (x->nfproto && x->nfproto != s->nat_family)
+				return fail(x, &s->loc, x->nf_dep ? &x->nf_dep->loc : NULL,
+					    "conflicting protocols specified: ip vs. ip6");
+			fam = s->nat_family;
+		} else if (x->nfproto) {
+			fam = x->nfproto;
+		} else {
+			fam = 0;
+		}
+		if (s->addr && !fam)
+			return fail(x, &s->loc, NULL,
+				    "ip or ip6 must be specified with address for inet tables.");
+		s->nat_family = s->addr ? fam : 0;
+	} else {
+		if (s->nat_family && s->nat_family != fam)
+			return fail(x, &s->loc, NULL, "conflicting protocols specified");
+		s->nat_family = s->addr ? fam : 0;
+	}
+	if (s->addr) {
+		uint8_t dt = fam == NFT_FAM_IP6 ? DT_IPV6 : DT_IPV4, len = fam == NFT_FAM_IP6 ? 16 : 4;
+
+		if (nat_addr(x, s, s->addr, dt, len))
+			return -EINVAL;
+		if (s->addr_hi && nat_addr(x, s, s->addr_hi, dt, len))
+			return -EINVAL;
+		if (s->addr_hi && s->addr->kind == EK_VALUE && s->addr_hi->kind == EK_VALUE &&
+		    memcmp(s->addr->v, s->addr_hi->v, len) > 0)
+			return fail(x, &s->addr->loc, NULL, "Range has zero or negative size");
+	}
+	if (s->port) {
+		if (!x->l4 && !x->l4_any) {
+			struct nft_loc pl = s->port->loc;
+
+			return fail(x, &pl, &s->loc,
+				    "transport protocol mapping is only valid after transport "
+				    "protocol match");
+		}
+		if (resolve_value(x, s->port, DT_INET_SERVICE, 2))
+			return -EINVAL;
+		if (s->port_hi && resolve_value(x, s->port_hi, DT_INET_SERVICE, 2))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static struct nft_stmt *l4proto_match(struct ctx *x, uint8_t proto, const struct nft_loc *loc)
+{
+	struct nft_stmt *m = nft_alloc(x->ps->a, sizeof(*m));
+	struct nft_expr *l = nft_alloc(x->ps->a, sizeof(*l)), *r = nft_alloc(x->ps->a, sizeof(*r));
+
+	if (!m || !l || !r)
+		return NULL;
+	m->kind = SK_MATCH;
+	m->loc = *loc;
+	l->kind = EK_META;
+	l->key = MK_L4PROTO;
+	l->dt = DT_INET_PROTO;
+	l->len = 1;
+	r->kind = EK_VALUE;
+	r->dt = DT_INET_PROTO;
+	r->len = 1;
+	r->v[0] = proto;
+	m->l = l;
+	m->r = r;
+	return m;
+}
+
+static int check_reject(struct ctx *x, struct nft_stmt *s)
+{
+	uint8_t fam = x->t->family;
+	struct nft_chain *c = x->c;
+
+	if (c->base && c->hook == CT_HOOK_POSTROUTING)
+		return fail(x, &x->r->loc, NULL, "Could not process rule: Operation not supported");
+	if (s->rj_type == RJ_TCP_RST) {
+		if ((x->l4 && x->l4 != 6) || x->l4_any)
+			return fail(x, &s->loc, x->l4_dep ? &x->l4_dep->loc : NULL,
+				    "you cannot use tcp reset with this protocol");
+		if (!x->l4 && fam == NFT_FAM_INET) {
+			/* nft adds `meta l4proto tcp` and lists it first */
+			struct nft_stmt *m = l4proto_match(x, 6, &s->loc);
+
+			if (!m)
+				return -ENOMEM;
+			m->next = x->r->stmts;
+			x->r->stmts = m;
+		}
+		return 0;
+	}
+	if (s->rj_type == RJ_ICMPX) {
+		if (fam != NFT_FAM_INET && s->rj_explicit) {
+			/* accepted by nft for ip/ip6 too */
+		}
+		return 0;
+	}
+	if (!s->rj_family) {
+		if (fam == NFT_FAM_INET) {
+			if (!x->nfproto) {
+				s->rj_type = RJ_ICMPX;
+				s->rj_code = 1;
+				return 0;
+			}
+			s->rj_family = x->nfproto;
+			s->rj_explicit = true;
+		} else {
+			s->rj_family = fam;
+		}
+		s->rj_code = s->rj_family == NFT_FAM_IP ? 3 : 4;
+	}
+	if (fam != NFT_FAM_INET) {
+		if (s->rj_family != fam)
+			return fail(x, &s->loc, NULL, "conflicting protocols specified: ip vs ip6");
+		return 0;
+	}
+	if (x->nfproto && x->nfproto != s->rj_family)
+		return fail(x, &s->loc, x->nf_dep ? &x->nf_dep->loc : NULL,
+			    "conflicting protocols specified: ip vs ip6");
+	if (x->nf_dep)
+		x->nf_dep->hidden = true;
+	return 0;
+}
+
+static int check_verdict(struct ctx *x, struct nft_stmt *s)
+{
+	if (s->vcode != VC_JUMP && s->vcode != VC_GOTO)
+		return 0;
+	struct nft_chain *c = nft_chain_find(x->t, s->chain);
+
+	if (!c)
+		return fail(x, &s->loc, NULL, "Could not process rule: No such file or directory");
+	if (c->base || c == x->c)
+		return fail(x, &s->loc, NULL, "Could not process rule: Operation not supported");
+	c->use++;
+	return 0;
+}
+
+static bool is_terminal(const struct nft_stmt *s)
+{
+	switch (s->kind) {
+	case SK_VERDICT:
+		return s->vcode != VC_CONTINUE;
+	case SK_REJECT:
+	case SK_NAT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int check_stmt(struct ctx *x, struct nft_stmt *s)
+{
+	if (x->terminal)
+		return fail(x, &s->loc, &x->terminal->loc,
+			    "Statement after terminal statement has no effect");
+	if (s->kind != SK_MATCH) {
+		/* a statement between a dependency and its user keeps it listed */
+		x->l4_dep = NULL;
+		x->nf_dep = NULL;
+	}
+	switch (s->kind) {
+	case SK_MATCH:
+		return check_match(x, s);
+	case SK_VMAP:
+		return check_vmap(x, s);
+	case SK_META_SET:
+	case SK_CT_SET:
+		return check_set_stmt(x, s);
+	case SK_NAT:
+		return check_nat(x, s);
+	case SK_REJECT:
+		return check_reject(x, s);
+	case SK_VERDICT:
+		return check_verdict(x, s);
+	case SK_LOG:
+		if (s->level == 8 && s->log_other)
+			return fail(x, &s->loc, NULL,
+				    "log level audit doesn't support any further options");
+		return 0;
+	case SK_LIMIT:
+		if (!s->rate)
+			return fail(x, &s->loc, NULL, "limit rate must be > 0");
+		return 0;
+	case SK_NOTRACK:
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
+		   struct nft_rule *r)
+{
+	struct ctx x = { .ps = ps, .t = t, .c = c, .r = r };
+
+	if (t->family != NFT_FAM_INET)
+		x.nfproto = t->family;
+	for (struct nft_stmt *s = r->stmts; s; s = s->next) {
+		/* the reject dependency may be prepended while we walk */
+		if (check_stmt(&x, s))
+			return -EINVAL;
+		if (is_terminal(s))
+			x.terminal = s;
+	}
+	r->handle = ++ps->next_handle;
+	if (c->rules_tail)
+		c->rules_tail->next = r;
+	else
+		c->rules = r;
+	c->rules_tail = r;
+	return 0;
+}
+
+int nft_check_chain(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
+		    const struct nft_loc *loc)
+{
+	struct ctx x = { .ps = ps, .t = t, .c = c };
+
+	if (!c->base)
+		return 0;
+	if (c->type == CHT_NAT && c->hook == CT_HOOK_FORWARD)
+		return fail(&x, loc, NULL, "Could not process rule: Operation not supported");
+	if (c->type == CHT_ROUTE && c->hook != CT_HOOK_OUTPUT)
+		return fail(&x, loc, NULL, "Could not process rule: Operation not supported");
+	if (c->type == CHT_NAT && c->prio == -300 && 0)
+		return 0;
+	return 0;
+}

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `nft list ruleset` output, byte for byte as nft 1.0.6 prints it: tab
+ * indentation, objects then sets then chains, canonical statement forms.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "nft_priv.h"
+
+static const char *const fam_names[] = { [1] = "inet", [2] = "ip", [10] = "ip6" };
+
+static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned flags);
+
+/* Flags value as a comma list of names (ct state established,related). */
+static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
+			    const char *sep, unsigned flags)
+{
+	const struct nft_dtype *d = &nft_dtypes[dt];
+	uint64_t x = nft_val_get(v, len), rest = x;
+	bool first = true;
+
+	for (const struct nft_sym *s = d->syms; s && s->name; s++)
+		if (s->val && (x & s->val) == s->val)
+			rest &= ~(uint64_t)s->val;
+	if (rest || !x) {
+		nft_dt_print(b, (enum nft_dt)dt, len, v, flags, false);
+		return;
+	}
+	for (const struct nft_sym *s = d->syms; s && s->name; s++) {
+		if (!s->val || (x & s->val) != s->val)
+			continue;
+		if (!first)
+			nft_sb_puts(b, sep);
+		nft_sb_puts(b, s->name);
+		first = false;
+	}
+}
+
+static void print_value(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
+			unsigned flags, bool numeric)
+{
+	nft_dt_print(b, (enum nft_dt)dt, len, v, flags, numeric);
+}
+
+static void print_range(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *lo,
+			const uint8_t *hi, unsigned flags)
+{
+	print_value(b, dt, len, lo, flags, true);
+	nft_sb_puts(b, "-");
+	print_value(b, dt, len, hi, flags, true);
+}
+
+static bool is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen)
+{
+	unsigned bits = len * 8u, p = bits;
+
+	for (unsigned i = 0; i < bits; i++) {
+		bool a = lo[i / 8] >> (7 - i % 8) & 1, c = hi[i / 8] >> (7 - i % 8) & 1;
+
+		if (p == bits) {
+			if (a == c)
+				continue;
+			if (a)
+				return false;
+			p = i;
+		} else if (a || !c) {
+			return false;
+		}
+	}
+	*plen = (uint8_t)p;
+	return p < bits;
+}
+
+/* An interval element: a prefix when it is one (addresses), else lo-hi. */
+static void print_interval(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *lo,
+			   const uint8_t *hi, unsigned flags)
+{
+	uint8_t plen;
+
+	if (!memcmp(lo, hi, len)) {
+		print_value(b, dt, len, lo, flags, false);
+		return;
+	}
+	if ((dt == DT_IPV4 || dt == DT_IPV6) && is_prefix_range(lo, hi, len, &plen)) {
+		print_value(b, dt, len, lo, flags, false);
+		nft_sb_printf(b, "/%u", plen);
+		return;
+	}
+	print_range(b, dt, len, lo, hi, flags);
+}
+
+static void print_verdict(struct nft_sbuf *b, uint8_t code, const char *chain)
+{
+	static const char *const n[] = { "", "accept", "drop", "continue", "return", "jump",
+					 "goto" };
+
+	nft_sb_puts(b, n[code]);
+	if (chain)
+		nft_sb_printf(b, " %s", chain);
+}
+
+static void print_data(struct nft_sbuf *b, const struct nft_expr *d, unsigned flags)
+{
+	if (d->kind == EK_VERDICT)
+		print_verdict(b, d->vcode, d->text);
+	else
+		print_expr(b, d, flags);
+}
+
+static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
+{
+	bool first = true;
+
+	nft_sb_puts(b, "{ ");
+	for (const struct nft_elem *e = s->elems; e; e = e->next) {
+		if (!first)
+			nft_sb_puts(b, ", ");
+		first = false;
+		if (e->interval)
+			print_interval(b, s->key_dt, s->key_len, e->lo, e->hi, flags);
+		else if (nft_dtypes[s->key_dt].bitmask)
+			print_flag_list(b, s->key_dt, s->key_len, e->lo, " | ", flags);
+		else
+			print_value(b, s->key_dt, s->key_len, e->lo, flags, false);
+		if (s->is_map) {
+			nft_sb_puts(b, " : ");
+			print_data(b, e->data, flags);
+		}
+	}
+	nft_sb_puts(b, " }");
+}
+
+static void print_set_expr(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
+{
+	if (s->name)
+		nft_sb_printf(b, "@%s", s->name);
+	else
+		print_elems(b, s, flags);
+}
+
+static const char *const meta_names[] = { "",     "length",  "mark",    "iif",
+					  "oif",  "iifname", "oifname", "l4proto",
+					  "nfproto" };
+static const char *const ct_names[] = { "",          "state",     "direction", "status",
+					"mark",      "expiration", "helper",   "l3proto",
+					"protocol",  "saddr",      "daddr",    "proto-src",
+					"proto-dst", "bytes",      "packets",  "zone" };
+
+static void print_selector(struct nft_sbuf *b, const struct nft_expr *e)
+{
+	switch (e->kind) {
+	case EK_PAYLOAD:
+		nft_sb_printf(b, "%s %s", nft_proto_name(e->proto),
+			      nft_field_get(e->proto, e->key)->name);
+		return;
+	case EK_META:
+		/* nft lists iif/oif/iifname/oifname without `meta` */
+		if (e->key == MK_IIF || e->key == MK_OIF || e->key == MK_IIFNAME ||
+		    e->key == MK_OIFNAME)
+			nft_sb_puts(b, meta_names[e->key]);
+		else
+			nft_sb_printf(b, "meta %s", meta_names[e->key]);
+		return;
+	case EK_CT:
+		nft_sb_puts(b, "ct ");
+		if (e->dir)
+			nft_sb_puts(b, e->dir == 1 ? "original " : "reply ");
+		if (e->key == CK_SADDR || e->key == CK_DADDR)
+			nft_sb_puts(b, e->nfproto == NFT_FAM_IP6 ? "ip6 " : "ip ");
+		nft_sb_puts(b, ct_names[e->key]);
+		return;
+	default:
+		return;
+	}
+}
+
+static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned flags)
+{
+	static const char *const ops[] = { "", "&", "|", "^", "<<", ">>" };
+
+	switch (e->kind) {
+	case EK_VALUE:
+		if (nft_dtypes[e->dt].bitmask)
+			print_flag_list(b, e->dt, e->len, e->v, ",", flags);
+		else
+			print_value(b, e->dt, e->len, e->v, flags, false);
+		return;
+	case EK_RANGE:
+		print_range(b, e->dt, e->len, e->l->v, e->r->v, flags);
+		return;
+	case EK_PREFIX:
+		print_value(b, e->dt, e->len, e->l ? e->l->v : e->v, flags, false);
+		nft_sb_printf(b, "/%u", e->plen);
+		return;
+	case EK_SET:
+		print_set_expr(b, e->set, flags);
+		return;
+	case EK_PAYLOAD:
+	case EK_META:
+	case EK_CT:
+		print_selector(b, e);
+		return;
+	case EK_BINOP:
+		print_expr(b, e->l, flags);
+		nft_sb_printf(b, " %s ", ops[e->op]);
+		if (e->r->kind == EK_VALUE && nft_dtypes[e->r->dt].bitmask)
+			print_flag_list(b, e->r->dt, e->r->len, e->r->v, ",", flags);
+		else
+			print_expr(b, e->r, flags);
+		return;
+	case EK_MAP:
+		print_expr(b, e->l, flags);
+		nft_sb_puts(b, " map ");
+		print_set_expr(b, e->set, flags);
+		return;
+	case EK_VERDICT:
+		print_verdict(b, e->vcode, e->text);
+		return;
+	default:
+		return;
+	}
+}
+
+static void print_match(struct nft_sbuf *b, const struct nft_stmt *s, unsigned flags)
+{
+	static const char *const ops[] = { [OP_IMPLICIT] = "", [OP_EQ] = "== ", [OP_NE] = "!= ",
+					   [OP_LT] = "< ",     [OP_GT] = "> ",  [OP_LE] = "<= ",
+					   [OP_GE] = ">= ",    [OP_NEG] = "! ", [OP_FLAGCMP] = "",
+					   [OP_FLAGCMP_NE] = "!= " };
+	const struct nft_expr *l = s->l, *r = s->r;
+
+	if (s->op == OP_FLAGCMP || s->op == OP_FLAGCMP_NE) {
+		print_expr(b, l->l, flags);
+		nft_sb_printf(b, " %s", ops[s->op]);
+		print_flag_list(b, r->dt, r->len, r->v, ",", flags);
+		nft_sb_puts(b, " / ");
+		print_flag_list(b, l->r->dt, l->r->len, l->r->v, ",", flags);
+		return;
+	}
+	print_expr(b, l, flags);
+	nft_sb_printf(b, " %s", ops[s->op]);
+	if (r->kind == EK_VALUE && nft_dtypes[r->dt].bitmask &&
+	    (s->op == OP_EQ || s->op == OP_NE) && l->kind != EK_BINOP) {
+		/* an exact flags comparison prints a single name or a number */
+		print_value(b, r->dt, r->len, r->v, flags, false);
+		return;
+	}
+	print_expr(b, r, flags);
+}
+
+static void print_limit(struct nft_sbuf *b, const struct nft_stmt *s)
+{
+	static const char *const units[] = { "second", "minute", "hour", "day", "week" };
+
+	nft_sb_printf(b, "limit rate %s", s->over ? "over " : "");
+	if (!s->bytes_mode) {
+		nft_sb_printf(b, "%" PRIu64 "/%s", s->rate, units[s->unit]);
+		if (s->burst_set && s->burst != 5)
+			nft_sb_printf(b, " burst %" PRIu64 " packets", s->burst);
+		return;
+	}
+	static const char *const bu[] = { "bytes", "kbytes", "mbytes" };
+	uint64_t r = s->rate;
+	int i = 0;
+
+	while (i < 2 && r && r % 1024 == 0) {
+		r /= 1024;
+		i++;
+	}
+	nft_sb_printf(b, "%" PRIu64 " %s/%s", r, bu[i], units[s->unit]);
+	if (s->burst) {
+		r = s->burst;
+		i = 0;
+		while (i < 2 && r % 1024 == 0) {
+			r /= 1024;
+			i++;
+		}
+		nft_sb_printf(b, " burst %" PRIu64 " %s", r, bu[i]);
+	}
+}
+
+static void print_log(struct nft_sbuf *b, const struct nft_stmt *s)
+{
+	static const char *const levels[] = { "emerg", "alert",  "crit", "err",  "warn",
+					      "notice", "info", "debug", "audit" };
+
+	nft_sb_puts(b, "log");
+	if (s->prefix)
+		nft_sb_printf(b, " prefix \"%s\"", s->prefix);
+	if (s->level_set && s->level != 4)
+		nft_sb_printf(b, " level %s", levels[s->level]);
+	if ((s->log_flags & 0x2f) == 0x2f) {
+		nft_sb_puts(b, " flags all");
+		return;
+	}
+	if (s->log_flags & 0x3) {
+		nft_sb_puts(b, " flags tcp");
+		if (s->log_flags & 0x1)
+			nft_sb_puts(b, (s->log_flags & 0x2) ? " sequence,options" : " sequence");
+		else
+			nft_sb_puts(b, " options");
+	}
+	if (s->log_flags & 0x4)
+		nft_sb_puts(b, " flags ip options");
+	if (s->log_flags & 0x8)
+		nft_sb_puts(b, " flags skuid");
+	if (s->log_flags & 0x20)
+		nft_sb_puts(b, " flags ether");
+}
+
+static void print_reject(struct nft_sbuf *b, const struct nft_table *t,
+			 const struct nft_stmt *s)
+{
+	const char *n;
+
+	switch (s->rj_type) {
+	case RJ_TCP_RST:
+		nft_sb_puts(b, "reject with tcp reset");
+		return;
+	case RJ_ICMPX:
+		if (s->rj_code == 1 && t->family == NFT_FAM_INET) {
+			nft_sb_puts(b, "reject");
+			return;
+		}
+		n = nft_sym_name(nft_icmpx_code_syms, s->rj_code);
+		nft_sb_puts(b, "reject with icmpx ");
+		break;
+	default:
+		if (s->rj_family == NFT_FAM_IP) {
+			if (s->rj_code == 3 && t->family == NFT_FAM_IP) {
+				nft_sb_puts(b, "reject");
+				return;
+			}
+			n = nft_sym_name(nft_icmp_code_syms, s->rj_code);
+			nft_sb_puts(b, "reject with icmp ");
+		} else {
+			if (s->rj_code == 4 && t->family == NFT_FAM_IP6) {
+				nft_sb_puts(b, "reject");
+				return;
+			}
+			n = nft_sym_name(nft_icmpv6_code_syms, s->rj_code);
+			nft_sb_puts(b, "reject with icmpv6 ");
+		}
+		break;
+	}
+	if (n)
+		nft_sb_puts(b, n);
+	else
+		nft_sb_printf(b, "%u", s->rj_code);
+}
+
+static void print_nat_addr(struct nft_sbuf *b, const struct nft_stmt *s, unsigned flags,
+			   bool brackets)
+{
+	const struct nft_expr *a = s->addr, *h = s->addr_hi;
+
+	if (a->kind == EK_VALUE && h && h->kind == EK_VALUE) {
+		uint8_t plen;
+
+		if (!s->port && is_prefix_range(a->v, h->v, a->len, &plen)) {
+			print_value(b, a->dt, a->len, a->v, flags, false);
+			nft_sb_printf(b, "/%u", plen);
+			return;
+		}
+	}
+	if (brackets)
+		nft_sb_puts(b, "[");
+	print_expr(b, a, flags);
+	if (brackets)
+		nft_sb_puts(b, "]");
+	if (h) {
+		nft_sb_puts(b, brackets ? "-[" : "-");
+		print_expr(b, h, flags);
+		if (brackets)
+			nft_sb_puts(b, "]");
+	}
+}
+
+static void print_nat_flags(struct nft_sbuf *b, uint8_t f)
+{
+	const char *sep = " ";
+
+	if (f & NATF_RANDOM) {
+		nft_sb_printf(b, "%srandom", sep);
+		sep = ",";
+	}
+	if (f & NATF_FULLY_RANDOM) {
+		nft_sb_printf(b, "%sfully-random", sep);
+		sep = ",";
+	}
+	if (f & NATF_PERSISTENT)
+		nft_sb_printf(b, "%spersistent", sep);
+}
+
+static void print_ports(struct nft_sbuf *b, const struct nft_stmt *s, unsigned flags)
+{
+	nft_sb_puts(b, ":");
+	print_expr(b, s->port, flags);
+	if (s->port_hi) {
+		nft_sb_puts(b, "-");
+		print_expr(b, s->port_hi, flags);
+	}
+}
+
+static bool map_has_interval_data(const struct nft_expr *a)
+{
+	if (a->kind != EK_MAP)
+		return false;
+	for (const struct nft_elem *e = a->set->elems; e; e = e->next)
+		if (e->data && (e->data->kind == EK_RANGE || e->data->kind == EK_PREFIX))
+			return true;
+	return false;
+}
+
+static void print_nat(struct nft_sbuf *b, const struct nft_table *t, const struct nft_stmt *s,
+		      unsigned flags)
+{
+	static const char *const names[] = { "", "snat", "dnat", "masquerade", "redirect" };
+
+	nft_sb_puts(b, names[s->nat_type]);
+	if (s->nat_type == NAT_SNAT || s->nat_type == NAT_DNAT) {
+		/* nft names the family in inet tables and for maps to ranges */
+		if (s->addr && s->nat_family &&
+		    (t->family == NFT_FAM_INET || map_has_interval_data(s->addr)))
+			nft_sb_puts(b, s->nat_family == NFT_FAM_IP ? " ip" : " ip6");
+		nft_sb_puts(b, " to ");
+		if (s->addr) {
+			bool br = s->port && s->addr->dt == DT_IPV6 && s->addr->kind == EK_VALUE;
+
+			print_nat_addr(b, s, flags, br);
+		}
+		if (s->port)
+			print_ports(b, s, flags);
+	} else if (s->port) {
+		nft_sb_puts(b, " to ");
+		print_ports(b, s, flags);
+	}
+	print_nat_flags(b, s->nat_flags);
+}
+
+static void print_stmt(struct nft_sbuf *b, const struct nft_table *t, const struct nft_stmt *s,
+		       unsigned flags)
+{
+	static const char *const ct_set[] = { [CK_MARK] = "mark", [CK_ZONE] = "zone",
+					      [CK_HELPER] = "helper" };
+
+	switch (s->kind) {
+	case SK_MATCH:
+		print_match(b, s, flags);
+		return;
+	case SK_VERDICT:
+		print_verdict(b, s->vcode, s->chain);
+		return;
+	case SK_VMAP:
+		print_expr(b, s->l, flags);
+		nft_sb_puts(b, " vmap ");
+		print_set_expr(b, s->r->set, flags);
+		return;
+	case SK_COUNTER:
+		if (flags & NFT_LIST_STATELESS)
+			nft_sb_puts(b, "counter");
+		else
+			nft_sb_printf(b, "counter packets %" PRIu64 " bytes %" PRIu64,
+				      s->packets, s->bytes);
+		return;
+	case SK_LOG:
+		print_log(b, s);
+		return;
+	case SK_LIMIT:
+		print_limit(b, s);
+		return;
+	case SK_META_SET:
+		nft_sb_puts(b, "meta mark set ");
+		print_expr(b, s->r, flags);
+		return;
+	case SK_CT_SET:
+		nft_sb_printf(b, "ct %s set ", ct_set[s->key]);
+		print_expr(b, s->r, flags);
+		return;
+	case SK_NOTRACK:
+		nft_sb_puts(b, "notrack");
+		return;
+	case SK_REJECT:
+		print_reject(b, t, s);
+		return;
+	case SK_NAT:
+		print_nat(b, t, s, flags);
+		return;
+	case SK_CT_COUNT:
+		nft_sb_printf(b, "ct count %s%u", s->count_over ? "over " : "", s->count);
+		return;
+	default:
+		return;
+	}
+}
+
+void nft_print_rule(struct nft_sbuf *b, const struct nft_table *t, const struct nft_rule *r,
+		    unsigned flags)
+{
+	bool first = true;
+
+	for (const struct nft_stmt *s = r->stmts; s; s = s->next) {
+		if (s->hidden)
+			continue;
+		if (!first)
+			nft_sb_puts(b, " ");
+		first = false;
+		print_stmt(b, t, s, flags);
+	}
+	if (r->comment)
+		nft_sb_printf(b, " comment \"%s\"", r->comment);
+}
+
+static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
+{
+	static const struct {
+		const char *n;
+		int32_t v;
+		int hook; /* -1: any hook */
+	} names[] = { { "raw", -300, -1 },   { "mangle", -150, -1 },
+		      { "dstnat", -100, CT_HOOK_PREROUTING }, { "filter", 0, -1 },
+		      { "security", 50, -1 }, { "srcnat", 100, CT_HOOK_POSTROUTING } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int32_t d = c->prio - names[i].v;
+
+		if (names[i].hook >= 0 && names[i].hook != c->hook)
+			continue;
+		if (d < -10 || d > 10)
+			continue;
+		if (!d)
+			nft_sb_printf(b, "%s", names[i].n);
+		else
+			nft_sb_printf(b, "%s %c %d", names[i].n, d < 0 ? '-' : '+', d < 0 ? -d : d);
+		return;
+	}
+	nft_sb_printf(b, "%d", c->prio);
+}
+
+static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
+			const struct nft_chain *c, unsigned flags)
+{
+	static const char *const types[] = { "", "filter", "nat", "route" };
+	static const char *const hooks[] = { "prerouting", "input", "forward", "output",
+					     "postrouting" };
+
+	nft_sb_printf(b, "\tchain %s {\n", c->name);
+	if (c->comment)
+		nft_sb_printf(b, "\t\tcomment \"%s\"\n", c->comment);
+	if (c->base) {
+		nft_sb_printf(b, "\t\ttype %s hook %s priority ", types[c->type], hooks[c->hook]);
+		print_prio(b, c);
+		nft_sb_printf(b, "; policy %s;\n", c->policy == NFT_ACCEPT ? "accept" : "drop");
+	}
+	for (const struct nft_rule *r = c->rules; r; r = r->next) {
+		nft_sb_puts(b, "\t\t");
+		nft_print_rule(b, t, r, flags);
+		nft_sb_puts(b, "\n");
+	}
+	nft_sb_puts(b, "\t}\n");
+}
+
+static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
+{
+	nft_sb_printf(b, "\t%s %s {\n", s->is_map ? "map" : "set", s->name);
+	nft_sb_printf(b, "\t\ttype %s", nft_dtypes[s->key_dt].name);
+	if (s->is_map)
+		nft_sb_printf(b, " : %s", nft_dtypes[s->data_dt].name);
+	nft_sb_puts(b, "\n");
+	if (s->flags & (SETF_INTERVAL | SETF_CONSTANT)) {
+		const char *sep = "";
+
+		nft_sb_puts(b, "\t\tflags ");
+		if (s->flags & SETF_CONSTANT) {
+			nft_sb_puts(b, "constant");
+			sep = ",";
+		}
+		if (s->flags & SETF_INTERVAL)
+			nft_sb_printf(b, "%sinterval", sep);
+		nft_sb_puts(b, "\n");
+	}
+	if (s->elems) {
+		nft_sb_puts(b, "\t\telements = ");
+		print_elems(b, s, flags);
+		nft_sb_puts(b, "\n");
+	}
+	nft_sb_puts(b, "\t}\n");
+}
+
+void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigned flags)
+{
+	for (const struct nft_table *t = rs->tables; t; t = t->next) {
+		bool first = true;
+
+		nft_sb_printf(b, "table %s %s {\n", fam_names[t->family], t->name);
+		for (const struct nft_obj *o = t->objs; o; o = o->next) {
+			if (!first)
+				nft_sb_puts(b, "\n");
+			first = false;
+			nft_sb_printf(b, "\tct helper %s {\n\t\ttype \"%s\" protocol %s\n"
+					 "\t\tl3proto %s\n\t}\n",
+				      o->name, o->helper, o->l4proto == 6 ? "tcp" : "udp",
+				      fam_names[o->l3proto]);
+		}
+		for (const struct nft_set *s = t->sets; s; s = s->next) {
+			if (!first)
+				nft_sb_puts(b, "\n");
+			first = false;
+			print_set(b, s, flags);
+		}
+		for (const struct nft_chain *c = t->chains; c; c = c->next) {
+			if (!first)
+				nft_sb_puts(b, "\n");
+			first = false;
+			print_chain(b, t, c, flags);
+		}
+		nft_sb_puts(b, "}\n");
+	}
+}
