@@ -877,6 +877,75 @@ static void test_icmp_echo_rewrite(void **state)
 	ct_table_free(t);
 }
 
+/* 10.7 IPv6: masquerade, then an ICMPv6 port unreachable back ("IPv6 NAT behaves like IPv4"). */
+static void ip6_udp(struct pk *k, const uint8_t *src, uint16_t sp, const uint8_t *dst, uint16_t dp)
+{
+	uint8_t *u = k->b + 40;
+
+	memset(k->b, 0, sizeof(k->b));
+	k->b[0] = 0x60;
+	wr16(k->b + 4, 8 + 9);
+	k->b[6] = 17;
+	k->b[7] = 64;
+	memcpy(k->b + 8, src, 16);
+	memcpy(k->b + 24, dst, 16);
+	wr16(u, sp);
+	wr16(u + 2, dp);
+	wr16(u + 4, 17);
+	memcpy(u + 8, "abcdefghi", 9);
+	wr16(u + 6, fold(sum16(u, 17, pseudo6(k->b, 17, 17))));
+	k->len = 57;
+	parse(k);
+}
+
+static void test_icmpv6_error_snat(void **state)
+{
+	static const uint8_t A6[16] = {0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t S6[16] = {0xfd, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t N6[16] = {0xfd, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	struct ct_table *t = mk_table(1024);
+	struct nat_range r;
+	struct ct_tuple rep;
+	struct pk k, q;
+	uint8_t *ic = k.b + 40, *in = k.b + 48;
+	uint32_t mlen;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.flags = NAT_RANGE_MAP_IPS;
+	memcpy(r.min_addr, N6, 16);
+	memcpy(r.max_addr, N6, 16);
+	ip6_udp(&k, A6, 40000, S6, 53);
+	assert_int_equal(nat_flow(t, &k, &r, NAT_MANIP_SRC, &rep, NULL), 0);
+	assert_memory_equal(rep.dst, N6, 16);
+	ip6_udp(&q, N6, 40000, S6, 53);
+	/* S6 -> N6 ICMPv6 1/4 quoting the 57-byte datagram (odd length). */
+	memset(k.b, 0, sizeof(k.b));
+	mlen = 8 + q.len;
+	k.b[0] = 0x60;
+	wr16(k.b + 4, (uint16_t)mlen);
+	k.b[6] = 58;
+	k.b[7] = 64;
+	memcpy(k.b + 8, S6, 16);
+	memcpy(k.b + 24, N6, 16);
+	ic[0] = 1;
+	ic[1] = 4;
+	memcpy(ic + 8, q.b, q.len);
+	wr16(ic + 2, fold(sum16(ic, mlen, pseudo6(k.b, 58, mlen))));
+	k.len = 40 + mlen;
+	parse(&k);
+	assert_int_equal(ct_hook_conntrack(t, &k.p, CT_HOOK_PREROUTING, NOW), 0);
+	assert_int_equal(k.p.ctinfo, CT_INFO_RELATED_REPLY);
+	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_PREROUTING), 0);
+	assert_memory_equal(k.b + 24, A6, 16);
+	assert_memory_equal(in + 8, A6, 16);
+	assert_memory_equal(in + 24, S6, 16);
+	assert_int_equal(rd16(in + 40), 40000);
+	assert_true(l4_csum_ok(k.b));
+	assert_true(l4_csum_ok(in));
+	ct_table_free(t);
+}
+
 /* ---- 11. fragments (§2.3) ---------------------------------------------------- */
 
 static void test_fragment_sync(void **state)
@@ -1023,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_error_snat),
 		cmocka_unit_test(test_icmp_error_dnat),
 		cmocka_unit_test(test_icmp_echo_rewrite),
+		cmocka_unit_test(test_icmpv6_error_snat),
 		cmocka_unit_test(test_fragment_sync),
 		cmocka_unit_test(test_nat_filter),
 	};
