@@ -26,6 +26,7 @@ struct ctx {
 	struct nft_stmt *l4_dep;     /* protocol match a later match may hide */
 	bool l4_dep_payload;         /* l4_dep is `ip protocol` / `ip6 nexthdr` */
 	struct nft_stmt *terminal;
+	bool no_kill;                /* resolving a statement argument: deps stay listed */
 };
 
 struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
@@ -99,9 +100,11 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 	static const char *const names[] = { [2] = "ip", [10] = "ip6" };
 
 	if (x->t->family != NFT_FAM_INET) {
-		if (fam != x->t->family) {
+		uint8_t have = x->nfproto ? x->nfproto : x->t->family;
+
+		if (fam != have) {
 			nft_error(x->ps, loc, NULL, "conflicting protocols specified: %s vs. %s",
-				  names[x->t->family], names[fam]);
+				  names[have], names[fam]);
 			return -EINVAL;
 		}
 		return 0;
@@ -112,7 +115,7 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 			  names[fam]);
 		return -EINVAL;
 	}
-	if (x->nf_dep)
+	if (x->nf_dep && !x->no_kill)
 		x->nf_dep->hidden = true;
 	x->nf_dep = NULL;
 	x->nfproto = fam;
@@ -137,7 +140,7 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 		 * nft drops a protocol match it would have generated itself;
 		 * in inet tables `ip protocol` also says "IPv4" and stays.
 		 */
-		if (x->l4_dep && x->l4 == p &&
+		if (x->l4_dep && x->l4 == p && !x->no_kill &&
 		    !(x->l4_dep_payload && x->t->family == NFT_FAM_INET))
 			x->l4_dep->hidden = true;
 		x->l4_dep = NULL;
@@ -260,6 +263,15 @@ static bool is_selector(const struct nft_expr *e)
 static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t klen,
 		     uint8_t ddt, uint8_t dlen, bool is_map, struct nft_set **out);
 
+static bool has_selector(const struct nft_expr *e)
+{
+	if (!e)
+		return false;
+	if (is_selector(e))
+		return true;
+	return e->kind == EK_BINOP && (has_selector(e->l) || has_selector(e->r));
+}
+
 /*
  * Resolve a constant-ish expression of type dt: symbols, folded bitwise
  * operations, ranges, and - in statement arguments - selectors and maps.
@@ -274,20 +286,15 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 	case EK_BINOP:
 		if (e->op == BOP_SHL || e->op == BOP_SHR)
 			return fail(x, &e->loc, NULL, "shift expressions are not supported");
-		if (is_selector(e->l) || e->l->kind == EK_BINOP) {
-			if (is_selector(e->l) || !e->l->dt) {
-				if (resolve_lhs(x, e, false))
-					return -EINVAL;
-			}
-			if (e->l->kind == EK_VALUE && e->r->kind == EK_VALUE)
-				goto fold;
+		if (has_selector(e->l)) {
+			if (resolve_lhs(x, e, false))
+				return -EINVAL;
 			return 0;
 		}
 		if (resolve_value(x, e->l, dt, len) || resolve_value(x, e->r, dt, len))
 			return -EINVAL;
 		if (e->l->kind != EK_VALUE || e->r->kind != EK_VALUE)
 			return fail(x, &e->loc, NULL, "Binary operation requires constants");
-fold:
 		val_op(e->v, e->l->v, e->r->v, e->op, len);
 		e->kind = EK_VALUE;
 		e->dt = dt;
@@ -318,8 +325,13 @@ fold:
 		return 0;
 	case EK_MAP: {
 		struct nft_expr *k = e->l;
+		bool nk = x->no_kill;
 
-		if (resolve_lhs(x, k, false))
+		x->no_kill = true;
+		int rc = resolve_lhs(x, k, false);
+
+		x->no_kill = nk;
+		if (rc)
 			return -EINVAL;
 		if (e->r->kind == EK_SETREF) {
 			struct nft_set *s = nft_set_find(x->t, e->r->text);
@@ -809,6 +821,8 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	if (!eq)
 		return;
 	if (l->kind == EK_META && l->key == MK_NFPROTO && r->kind == EK_VALUE) {
+		if (r->v[0] != NFT_FAM_IP && r->v[0] != NFT_FAM_IP6)
+			return;
 		x->nfproto = r->v[0];
 		x->nf_dep = x->t->family == NFT_FAM_INET ? s : NULL;
 		return;
@@ -899,9 +913,11 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 	if (s->op == OP_NEG && !bitmask)
 		return fail(x, &s->loc, NULL, "negation is only valid for flags");
 	if (r->kind == EK_SET) {
-		if (s->op == OP_EQ)
+		if (s->op == OP_EQ && s->l->kind != EK_BINOP)
 			s->op = OP_IMPLICIT;
-		if (s->op != OP_IMPLICIT && s->op != OP_NE)
+		if (s->op == OP_IMPLICIT && s->l->kind == EK_BINOP)
+			s->op = OP_EQ;
+		if (s->op != OP_IMPLICIT && s->op != OP_NE && s->op != OP_EQ)
 			return fail(x, &s->loc, NULL, "relational operation not valid for sets");
 	} else if (r->kind == EK_RANGE || r->kind == EK_PREFIX) {
 		if (s->op == OP_EQ)
@@ -1178,16 +1194,25 @@ static bool is_terminal(const struct nft_stmt *s)
 	}
 }
 
+static int check_stmt_kind(struct ctx *x, struct nft_stmt *s);
+
 static int check_stmt(struct ctx *x, struct nft_stmt *s)
 {
 	if (x->terminal)
 		return fail(x, &s->loc, &x->terminal->loc,
 			    "Statement after terminal statement has no effect");
+	int rc = check_stmt_kind(x, s);
+
 	if (s->kind != SK_MATCH) {
 		/* a statement between a dependency and its user keeps it listed */
 		x->l4_dep = NULL;
 		x->nf_dep = NULL;
 	}
+	return rc;
+}
+
+static int check_stmt_kind(struct ctx *x, struct nft_stmt *s)
+{
 	switch (s->kind) {
 	case SK_MATCH:
 		return check_match(x, s);
@@ -1218,6 +1243,34 @@ static int check_stmt(struct ctx *x, struct nft_stmt *s)
 	}
 }
 
+static bool mergeable(const struct nft_stmt *s)
+{
+	return s && s->kind == SK_MATCH && !s->hidden && s->op == OP_IMPLICIT &&
+	       s->l->kind == EK_PAYLOAD && s->r->kind == EK_VALUE;
+}
+
+/*
+ * nft merges adjacent payload matches on contiguous fields of one header
+ * into a single comparison and lists them back in header order.
+ */
+static void payload_merge_order(struct nft_rule *r)
+{
+	for (struct nft_stmt **pp = &r->stmts; *pp && (*pp)->next; pp = &(*pp)->next) {
+		struct nft_stmt *a = *pp, *b = a->next;
+
+		if (!mergeable(a) || !mergeable(b) || a->l->proto != b->l->proto)
+			continue;
+		const struct nft_field *fa = nft_field_get(a->l->proto, a->l->key);
+		const struct nft_field *fb = nft_field_get(b->l->proto, b->l->key);
+
+		if (fb->off + fb->len == fa->off) {
+			a->next = b->next;
+			b->next = a;
+			*pp = b;
+		}
+	}
+}
+
 int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
 		   struct nft_rule *r)
 {
@@ -1232,6 +1285,7 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 		if (is_terminal(s))
 			x.terminal = s;
 	}
+	payload_merge_order(r);
 	r->handle = ++ps->next_handle;
 	if (c->rules_tail)
 		c->rules_tail->next = r;

@@ -204,9 +204,16 @@ static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned fl
 	case EK_BINOP:
 		print_expr(b, e->l, flags);
 		nft_sb_printf(b, " %s ", ops[e->op]);
-		if (e->r->kind == EK_VALUE && nft_dtypes[e->r->dt].bitmask)
-			print_flag_list(b, e->r->dt, e->r->len, e->r->v, ",", flags);
-		else
+		if (e->r->kind == EK_VALUE && nft_dtypes[e->r->dt].bitmask) {
+			/* a multi-flag mask lists as (a | b) */
+			bool multi = __builtin_popcountll(nft_val_get(e->r->v, e->r->len)) > 1;
+
+			if (multi)
+				nft_sb_puts(b, "(");
+			print_flag_list(b, e->r->dt, e->r->len, e->r->v, " | ", flags);
+			if (multi)
+				nft_sb_puts(b, ")");
+		} else
 			print_expr(b, e->r, flags);
 		return;
 	case EK_MAP:
