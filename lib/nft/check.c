@@ -27,6 +27,8 @@ struct ctx {
 	bool l4_dep_payload;         /* l4_dep is `ip protocol` / `ip6 nexthdr` */
 	struct nft_stmt *terminal;
 	bool no_kill;                /* resolving a statement argument: deps stay listed */
+	bool nfproto_known;
+	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */          /* from meta nfproto or an ip/ip6 header match */
 };
 
 struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
@@ -122,13 +124,22 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 	return 0;
 }
 
+/* Wrapper for header matches: they tell the protocol context as well. */
+static int need_nfproto_hdr(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
+{
+	if (need_nfproto(x, fam, loc))
+		return -EINVAL;
+	x->nfproto_known = true;
+	return 0;
+}
+
 static int resolve_payload(struct ctx *x, struct nft_expr *e)
 {
 	const struct nft_field *f = nft_field_get(e->proto, e->key);
 	uint8_t p = proto_l4(e->proto);
 
 	if (e->proto == PR_IP || e->proto == PR_IP6) {
-		if (need_nfproto(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
+		if (need_nfproto_hdr(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
 			return -EINVAL;
 	} else if (p) {
 		if ((x->l4 && x->l4 != p) || (!x->l4 && x->l4_any)) {
@@ -186,6 +197,8 @@ static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
 	e->len = ct_types[e->key].len;
 	if (e->key == CK_PROTOCOL || e->key == CK_L3PROTO)
 		e->dir = 0; /* nft lists `ct original protocol` as `ct protocol` */
+	if ((e->key == CK_PROTO_SRC || e->key == CK_PROTO_DST) && !x->l4 && !x->l4_any)
+		x->ct_no_l4 = true;
 	if (e->key != CK_SADDR && e->key != CK_DADDR) {
 		if (e->nfproto)
 			return fail(x, &e->loc, NULL, "syntax error, unexpected ip");
@@ -212,6 +225,10 @@ static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
 }
 
 static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len);
+static int canon_bitwise(struct ctx *x, struct nft_expr *e);
+static bool all_ones(const uint8_t *v, uint8_t len);
+static bool is_zero(const uint8_t *v, uint8_t len);
+static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len);
 
 /* Selector, or selector op constant. */
 static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
@@ -289,7 +306,7 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 		if (has_selector(e->l)) {
 			if (resolve_lhs(x, e, false))
 				return -EINVAL;
-			return 0;
+			return canon_bitwise(x, e);
 		}
 		if (resolve_value(x, e->l, dt, len) || resolve_value(x, e->r, dt, len))
 			return -EINVAL;
@@ -348,9 +365,88 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 	}
 	case EK_SETLIT:
 		return fail(x, &e->loc, NULL, "syntax error, unexpected '{'");
+	case EK_SLASH:
+		return resolve_prefix(x, e, dt, len);
 	default:
 		return fail(x, &e->loc, NULL, "syntax error, unexpected value");
 	}
+}
+
+/*
+ * A chain of & | ^ with constants on a selector is one kernel bitwise
+ * operation, dst = (src & m) ^ x; nft lists it back as
+ * `src & (m | or) ^ flip | or` with or = ~m & x and flip = m & x, leaving
+ * out the parts that do nothing.
+ */
+static int canon_bitwise(struct ctx *x, struct nft_expr *e)
+{
+	uint8_t m[16], xr[16], or[16], flip[16], len = e->len;
+	struct nft_expr *sel = e;
+
+	if (e->kind != EK_BINOP)
+		return 0;
+	memset(m, 0xff, sizeof(m));
+	memset(xr, 0, sizeof(xr));
+	/* walk down to the selector, applying operations bottom-up */
+	struct nft_expr *chain[32];
+	int n = 0;
+
+	while (sel->kind == EK_BINOP && n < 32) {
+		if (sel->r->kind != EK_VALUE || (sel->op != BOP_AND && sel->op != BOP_OR &&
+						 sel->op != BOP_XOR))
+			return 0;
+		chain[n++] = sel;
+		sel = sel->l;
+	}
+	if (!is_selector(sel))
+		return 0;
+	for (int i = n - 1; i >= 0; i--) {
+		const uint8_t *c = chain[i]->r->v;
+
+		for (uint8_t k = 0; k < len; k++) {
+			if (chain[i]->op == BOP_AND) {
+				m[k] &= c[k];
+				xr[k] &= c[k];
+			} else if (chain[i]->op == BOP_OR) {
+				m[k] &= (uint8_t)~c[k];
+				xr[k] |= c[k];
+			} else {
+				xr[k] ^= c[k];
+			}
+		}
+	}
+	for (uint8_t k = 0; k < len; k++) {
+		or[k] = (uint8_t)(~m[k] & xr[k]);
+		flip[k] = m[k] & xr[k];
+		m[k] |= or[k];
+	}
+	struct nft_expr *cur = sel;
+	const uint8_t *parts[3] = { m, flip, or };
+	const uint8_t ops[3] = { BOP_AND, BOP_XOR, BOP_OR };
+
+	for (int i = 0; i < 3; i++) {
+		if (i == 0 ? all_ones(m, len) : is_zero(parts[i], len))
+			continue;
+		struct nft_expr *b = nft_alloc(x->ps->a, sizeof(*b));
+		struct nft_expr *c = nft_alloc(x->ps->a, sizeof(*c));
+
+		if (!b || !c)
+			return -ENOMEM;
+		c->kind = EK_VALUE;
+		c->dt = e->dt;
+		c->len = len;
+		memcpy(c->v, parts[i], len);
+		b->kind = EK_BINOP;
+		b->op = ops[i];
+		b->dt = e->dt;
+		b->len = len;
+		b->loc = e->loc;
+		b->l = cur;
+		b->r = c;
+		cur = b;
+	}
+	*e = *cur;
+	return 0;
 }
 
 /* ---- sets ---- */
@@ -572,7 +668,7 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 
 		if (!el)
 			return -ENOMEM;
-		el->loc = e->loc;
+		el->loc = e->kind == EK_ELEM ? e->l->loc : e->loc;
 		if (e->kind == EK_ELEM) {
 			k = e->l;
 			d = e->r;
@@ -820,10 +916,17 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 
 	if (!eq)
 		return;
+	if (l->kind == EK_CT && l->key == CK_PROTOCOL && r->kind == EK_VALUE &&
+	    (x->t->family != NFT_FAM_INET || x->nfproto_known)) {
+		/* ct protocol names the transport only when the network is known */
+		x->l4 = r->v[0];
+		return;
+	}
 	if (l->kind == EK_META && l->key == MK_NFPROTO && r->kind == EK_VALUE) {
 		if (r->v[0] != NFT_FAM_IP && r->v[0] != NFT_FAM_IP6)
 			return;
 		x->nfproto = r->v[0];
+		x->nfproto_known = true;
 		x->nf_dep = x->t->family == NFT_FAM_INET ? s : NULL;
 		return;
 	}
@@ -842,14 +945,69 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	}
 }
 
+/* nft turns a one-element anonymous set into a plain comparison. */
+static void single_elem(struct ctx *x, struct nft_expr *r)
+{
+	struct nft_elem *el = r->set->elems;
+	uint8_t len = r->set->key_len, dt = r->set->key_dt;
+	struct nft_expr *lo, *hi;
+
+	if (!el->interval || !memcmp(el->lo, el->hi, len)) {
+		r->kind = EK_VALUE;
+		r->dt = dt;
+		r->len = len;
+		memcpy(r->v, el->lo, 16);
+		return;
+	}
+	lo = nft_alloc(x->ps->a, sizeof(*lo));
+	hi = nft_alloc(x->ps->a, sizeof(*hi));
+	if (!lo || !hi)
+		return;
+	lo->kind = hi->kind = EK_VALUE;
+	lo->dt = hi->dt = dt;
+	lo->len = hi->len = len;
+	memcpy(lo->v, el->lo, 16);
+	memcpy(hi->v, el->hi, 16);
+	r->dt = dt;
+	r->len = len;
+	r->l = lo;
+	r->r = hi;
+	if (dt == DT_IPV4 || dt == DT_IPV6) {
+		/* an address interval that is a prefix lists as one */
+		unsigned p = 0;
+
+		while (p < len * 8u && (lo->v[p / 8] >> (7 - p % 8) & 1) ==
+					       (hi->v[p / 8] >> (7 - p % 8) & 1))
+			p++;
+		bool ok = true;
+
+		for (unsigned i = p; i < len * 8u; i++)
+			if ((lo->v[i / 8] >> (7 - i % 8) & 1) || !(hi->v[i / 8] >> (7 - i % 8) & 1))
+				ok = false;
+		if (ok) {
+			r->kind = EK_PREFIX;
+			r->plen = (uint8_t)p;
+			return;
+		}
+	}
+	r->kind = EK_RANGE;
+}
+
 static int check_match(struct ctx *x, struct nft_stmt *s)
 {
 	struct nft_expr *l = s->l, *r = s->r;
 
 	if (resolve_lhs(x, l, true))
 		return -EINVAL;
+	if (l->kind == EK_BINOP && l->l->kind == EK_BINOP && canon_bitwise(x, l))
+		return -EINVAL;
 	uint8_t dt = l->dt, len = l->len;
 	bool bitmask = nft_dtypes[dt].bitmask;
+
+	if (x->ct_no_l4) {
+		/* nft cannot type the port without knowing the protocol */
+		return fail(x, &r->loc, NULL, "Can't parse symbolic invalid expressions");
+	}
 
 	switch (r->kind) {
 	case EK_LIST:
@@ -896,6 +1054,8 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 			return -EINVAL;
 		r->kind = EK_SET;
 		r->set = set;
+		if (set->nelems == 1)
+			single_elem(x, r);
 		break;
 	}
 	case EK_SETREF:
@@ -1041,8 +1201,7 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 	struct nft_chain *c = x->c;
 	uint8_t fam = x->t->family;
 
-	if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
-		return fail(x, &x->r->loc, NULL, "Could not process rule: Operation not supported");
+	(void)c;
 	if (fam == NFT_FAM_INET) {
 		if (s->nat_family) {
 			if (x->nfproto && x->nfproto != s->nat_family)
@@ -1117,12 +1276,13 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 	uint8_t fam = x->t->family;
 	struct nft_chain *c = x->c;
 
-	if (c->base && c->hook == CT_HOOK_POSTROUTING)
-		return fail(x, &x->r->loc, NULL, "Could not process rule: Operation not supported");
+	(void)c;
 	if (s->rj_type == RJ_TCP_RST) {
 		if ((x->l4 && x->l4 != 6) || x->l4_any)
 			return fail(x, &s->loc, x->l4_dep ? &x->l4_dep->loc : NULL,
 				    "you cannot use tcp reset with this protocol");
+		if (x->nf_dep)
+			x->nf_dep->hidden = true;
 		if (!x->l4 && fam == NFT_FAM_INET) {
 			/* nft adds `meta l4proto tcp` and lists it first */
 			struct nft_stmt *m = l4proto_match(x, 6, &s->loc);
@@ -1169,16 +1329,47 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 
 static int check_verdict(struct ctx *x, struct nft_stmt *s)
 {
-	if (s->vcode != VC_JUMP && s->vcode != VC_GOTO)
-		return 0;
-	struct nft_chain *c = nft_chain_find(x->t, s->chain);
-
-	if (!c)
-		return fail(x, &s->loc, NULL, "Could not process rule: No such file or directory");
-	if (c->base || c == x->c)
-		return fail(x, &s->loc, NULL, "Could not process rule: Operation not supported");
-	c->use++;
+	(void)x;
+	(void)s;
 	return 0;
+}
+
+/*
+ * What the kernel refuses when the rule is committed; nft reports these
+ * only after its own checks passed, as "Could not process rule".
+ */
+static int kernel_check(struct ctx *x, struct nft_stmt *s)
+{
+	struct nft_chain *c = x->c;
+
+	switch (s->kind) {
+	case SK_NAT:
+		if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
+			return fail(x, &x->r->loc, NULL,
+				    "Could not process rule: Operation not supported");
+		return 0;
+	case SK_REJECT:
+		if (c->base && c->hook == CT_HOOK_POSTROUTING)
+			return fail(x, &x->r->loc, NULL,
+				    "Could not process rule: Operation not supported");
+		return 0;
+	case SK_VERDICT: {
+		if (s->vcode != VC_JUMP && s->vcode != VC_GOTO)
+			return 0;
+		struct nft_chain *t = nft_chain_find(x->t, s->chain);
+
+		if (!t)
+			return fail(x, &s->r_loc, NULL,
+				    "Could not process rule: No such file or directory");
+		if (t->base || t == c)
+			return fail(x, &s->r_loc, NULL,
+				    "Could not process rule: Operation not supported");
+		t->use++;
+		return 0;
+	}
+	default:
+		return 0;
+	}
 }
 
 static bool is_terminal(const struct nft_stmt *s)
@@ -1285,6 +1476,9 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 		if (is_terminal(s))
 			x.terminal = s;
 	}
+	for (struct nft_stmt *s = r->stmts; s; s = s->next)
+		if (kernel_check(&x, s))
+			return -EINVAL;
 	payload_merge_order(r);
 	r->handle = ++ps->next_handle;
 	if (c->rules_tail)

@@ -234,6 +234,7 @@ struct nft_expr {
 	struct nft_expr *l, *r;
 	struct nft_expr *next;   /* lists / set elements */
 	struct nft_set *set;
+	struct nft_loc r_loc_name; /* verdict: location of the chain name */
 };
 
 /* ---- statements ---- */
@@ -282,6 +283,7 @@ struct nft_stmt {
 	struct nft_loc loc;
 	struct nft_expr *l, *r;  /* match: lhs, rhs; set stmts: value in r; vmap: l key r set */
 	const char *chain;       /* jump/goto target */
+	struct nft_loc r_loc;    /* location of the target name */
 	/* counter */
 	uint64_t packets, bytes;
 	/* log */
@@ -416,6 +418,8 @@ struct nft_define {
 	struct nft_define *next;
 };
 
+struct nft_pending;
+
 struct nft_pstate {
 	struct nft_ruleset *rs;
 	struct nft_arena *a;
@@ -431,6 +435,7 @@ struct nft_pstate {
 	struct nft_sbuf err;
 	bool failed;
 	uint64_t next_handle;
+	struct nft_pending **pending_tail; /* rules of the table block being read */
 };
 
 /* errors (error.c) */
