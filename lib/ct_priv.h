@@ -245,6 +245,8 @@ struct ct_table {
 	void *event_arg;
 	uint64_t wall_offset;
 	struct ct_stats stats;
+	/* The entry attached to the packet in flight: never freed under it. */
+	struct ct_conn *held;
 };
 
 /* References */

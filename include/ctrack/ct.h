@@ -243,13 +243,19 @@ uint8_t ct_conn_proto(const struct ct_conn *c);
 uint8_t ct_conn_proto_state(const struct ct_conn *c);
 /* Remaining lifetime in ns (0 if expired). */
 uint64_t ct_conn_timeout_left(const struct ct_conn *c, uint64_t now);
-bool ct_conn_counters(const struct ct_conn *c, enum ct_dir dir, uint64_t *packets,
-		      uint64_t *bytes);
-/* Timestamps (wall clock ns); false if the extension is absent. */
-bool ct_conn_timestamps(const struct ct_conn *c, uint64_t *start, uint64_t *stop);
-void ct_conn_labels(const struct ct_conn *c, uint64_t out[2]);
-void ct_conn_set_labels(struct ct_conn *c, const uint64_t labels[2]);
-const char *ct_conn_helper_name(const struct ct_conn *c); /* NULL if none */
+/* Extensions live beside the entry in the table, hence the table argument. */
+/* Accounting; false if the extension is absent. */
+bool ct_conn_counters(const struct ct_table *t, const struct ct_conn *c, enum ct_dir dir,
+		      uint64_t *packets, uint64_t *bytes);
+/* Timestamps (wall clock ns, stop 0 while alive); false if the extension is absent. */
+bool ct_conn_timestamps(const struct ct_table *t, const struct ct_conn *c, uint64_t *start,
+			uint64_t *stop);
+/* Labels; false (and zeroes) if the entry has none. */
+bool ct_conn_labels(const struct ct_table *t, const struct ct_conn *c, uint64_t out[2]);
+void ct_conn_set_labels(struct ct_table *t, struct ct_conn *c, const uint64_t labels[2]);
+const char *ct_conn_helper_name(const struct ct_table *t, const struct ct_conn *c); /* or NULL */
+/* Zone: dirs is 0 (default zone), 1 original only, 2 reply only, 3 both. */
+void ct_conn_zone(const struct ct_conn *c, uint16_t *orig_id, uint16_t *reply_id, unsigned *dirs);
 
 /* Names */
 const char *ct_tcp_state_name(uint8_t state);   /* "ESTABLISHED" */

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's packet path (spec §11.2):
+ *
+ *   input frame -> IP checks -> defrag (-400) -> PREROUTING [raw < -200]
+ *     -> conntrack (-200) -> PREROUTING [>= -200] -> routing
+ *     -> local:   INPUT [all] -> confirm -> delivered -> host answer (output path)
+ *     -> forward: TTL check, TTL-1 -> FORWARD [all] -> POSTROUTING [all]
+ *                 -> confirm -> neighbour -> frame out
+ *   local packet -> OUTPUT [< -200] -> conntrack -> OUTPUT [>= -200] -> routing
+ *     -> POSTROUTING [all] -> confirm -> neighbour -> frame out
+ *
+ * Every call's emitted frames live in the arena until the next call.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw_priv.h"
+#include "rules.h"
+
+#define WORK_SIZE (65535 + 256)
+
+struct flight {
+	struct ct_pkt p;       /* parsed from work */
+	uint8_t *work;         /* mutable copy of the L3 packet */
+	uint32_t in_ifindex;   /* 0 for local packets */
+	bool reassembled;
+	struct fw_meta meta;
+};
+
+static uint8_t work_buf[WORK_SIZE]; /* reused: one packet in flight at a time */
+
+int fw_new(const struct fw_config *cfg, struct fw **out)
+{
+	struct fw *fw = calloc(1, sizeof(*fw));
+	int err;
+
+	if (!fw)
+		return -ENOMEM;
+	err = ct_table_new(cfg ? &cfg->ct : NULL, &fw->ct);
+	if (err)
+		goto err_ct;
+	err = ct_defrag_new(NULL, &fw->defrag);
+	if (err)
+		goto err_defrag;
+	fw->neigh = calloc(FW_NEIGH_SLOTS, sizeof(*fw->neigh));
+	fw->arena = malloc(FW_ARENA_SIZE);
+	if (!fw->neigh || !fw->arena) {
+		err = -ENOMEM;
+		goto err_mem;
+	}
+	*out = fw;
+	return 0;
+
+err_mem:
+	free(fw->neigh);
+	free(fw->arena);
+	ct_defrag_free(fw->defrag);
+err_defrag:
+	ct_table_free(fw->ct);
+err_ct:
+	free(fw);
+	return err;
+}
+
+void fw_free(struct fw *fw)
+{
+	if (!fw)
+		return;
+	ct_defrag_free(fw->defrag);
+	ct_table_free(fw->ct);
+	free(fw->neigh);
+	free(fw->arena);
+	free(fw);
+}
+
+struct ct_table *fw_ct(struct fw *fw)
+{
+	return fw->ct;
+}
+
+void fw_set_ruleset(struct fw *fw, struct nft_ruleset *rs)
+{
+	fw->rs = rs;
+}
+
+void fw_get_stats(const struct fw *fw, struct fw_stats *out)
+{
+	*out = fw->stats;
+}
+
+void fw_tick(struct fw *fw, uint64_t now)
+{
+	ct_defrag_expire(fw->defrag, now);
+	ct_gc(fw->ct, now, 1024);
+}
+
+const char *fw_reason_name(enum fw_reason r)
+{
+	static const char *const names[FW_R_MAX] = {
+		[FW_R_NONE] = "none",           [FW_R_RULE] = "rule",
+		[FW_R_NOT_IP] = "not-ip",       [FW_R_OTHERHOST] = "not-for-us",
+		[FW_R_MALFORMED] = "malformed", [FW_R_FRAGMENT] = "fragment",
+		[FW_R_CT_DROP] = "conntrack",   [FW_R_NO_ROUTE] = "no-route",
+		[FW_R_TTL] = "ttl-exceeded",    [FW_R_NO_NEIGH] = "no-neighbour",
+		[FW_R_MARTIAN] = "martian",     [FW_R_ARENA] = "output-full",
+	};
+	return r < FW_R_MAX && names[r] ? names[r] : "?";
+}
+
+const char *fw_outcome_name(enum fw_outcome o)
+{
+	static const char *const names[FW_OUTCOME_MAX] = {
+		[FW_FORWARDED] = "forwarded", [FW_DELIVERED] = "delivered",
+		[FW_DROPPED] = "dropped",     [FW_REJECTED] = "rejected",
+		[FW_HELD] = "held",           [FW_SENT] = "sent",
+	};
+	return o < FW_OUTCOME_MAX ? names[o] : "?";
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Copy an IP packet into the arena behind an Ethernet header. */
+static uint8_t *emit_ip(struct fw *fw, struct fw_result *res, uint32_t ifindex,
+			const uint8_t *dst_mac, const uint8_t *ip, uint32_t len, uint8_t l3num,
+			bool generated)
+{
+	struct fw_iface *ifc = fw_iface_get(fw, ifindex);
+	uint8_t *f;
+
+	if (!ifc || res->n_emit == FW_MAX_EMIT || fw->arena_used + len + 14 > FW_ARENA_SIZE)
+		return NULL;
+	f = fw->arena + fw->arena_used;
+	memcpy(f, dst_mac, 6);
+	memcpy(f + 6, ifc->mac, 6);
+	f[12] = l3num == 2 ? 0x08 : 0x86;
+	f[13] = l3num == 2 ? 0x00 : 0xdd;
+	memcpy(f + 14, ip, len);
+	fw->arena_used += len + 14;
+	res->emit[res->n_emit++] = (struct fw_emit){
+		.ifindex = ifindex, .frame = f, .len = len + 14, .generated = generated};
+	if (generated)
+		fw->stats.generated++;
+	return f + 14;
+}
+
+static void drop(struct fw *fw, struct fw_result *res, enum fw_reason why)
+{
+	res->outcome = FW_DROPPED;
+	res->reason = why;
+	fw->stats.dropped[why]++;
+}
+
+static void note_verdict(struct fw_result *res, const struct fw_verdict *v, enum ct_hook hook)
+{
+	res->hook = hook;
+	res->by_rule = v->by_rule;
+	res->by_policy = v->by_policy;
+	res->table = v->table;
+	res->chain = v->chain;
+	res->handle = v->handle;
+	res->rule_text = v->rule_text;
+}
+
+static void note_ct(struct fw_result *res, const struct ct_pkt *p)
+{
+	res->ctinfo = p->ctinfo;
+	res->ct_status = p->ct ? ct_conn_status(p->ct) : 0;
+}
+
+/* Resolve the next hop's MAC for a packet to dst leaving by route r. */
+static const uint8_t *next_hop_mac(struct fw *fw, const struct fw_route *r, uint8_t l3num,
+				   const uint8_t dst[16])
+{
+	return fw_neigh_lookup(fw, r->ifindex, l3num, r->has_gw ? r->gw : dst);
+}
+
+/* ---- locally generated packets ---------------------------------------- */
+
+static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
+			struct fw_result *res, bool generated, const struct ct_pkt *attach);
+
+static bool tracks_update(struct fw *fw)
+{
+	uint32_t n = ct_table_count(fw->ct);
+
+	if (n > fw->stats.peak_conns)
+		fw->stats.peak_conns = n;
+	return true;
+}
+
+/* ---- rejects and host answers ----------------------------------------- */
+
+static void icmp_codes(uint8_t l3num, enum fw_reject kind, uint8_t code, uint8_t *type,
+		       uint8_t *out_code)
+{
+	/* icmpx codes: 0 no-route, 1 port-unreachable, 2 host-unreachable, 3 admin-prohibited */
+	static const uint8_t x4[4] = {0, 3, 1, 13}, x6[4] = {0, 4, 3, 1};
+
+	*type = l3num == 2 ? 3 : 1;
+	if (kind == FW_REJECT_ICMPX)
+		*out_code = code < 4 ? (l3num == 2 ? x4[code] : x6[code]) : 0;
+	else
+		*out_code = code;
+}
+
+/*
+ * The source of an ICMP error: the packet's own destination when it was
+ * for us (icmp_send uses it for local routes), else our address on the
+ * interface that leads back to the sender.
+ */
+static bool error_source(struct fw *fw, const struct ct_pkt *o, uint32_t in_ifindex,
+			 uint8_t src[16])
+{
+	const struct fw_route *r;
+
+	if (fw_is_local_addr(fw, o->l3num, o->tuple.dst)) {
+		memcpy(src, o->tuple.dst, 16);
+		return true;
+	}
+	r = fw_route_lookup(fw, o->l3num, o->tuple.src);
+	return fw_select_src(fw, r ? r->ifindex : in_ifindex, o->l3num, o->tuple.src, src);
+}
+
+static void send_reject(struct fw *fw, struct flight *f, const struct fw_verdict *v,
+			uint64_t now, struct fw_result *res)
+{
+	static uint8_t buf[1400];
+	uint32_t n = 0;
+
+	if (v->reject == FW_REJECT_TCP_RST) {
+		n = fw_gen_tcp_reset(&f->p, buf, sizeof(buf));
+	} else {
+		uint8_t src[16] = {0}, type, code;
+
+		icmp_codes(f->p.l3num, v->reject, v->reject_code, &type, &code);
+		if (error_source(fw, &f->p, f->in_ifindex, src))
+			n = fw_gen_icmp_error(&f->p, src, type, code, buf, sizeof(buf));
+	}
+	if (n)
+		output_path(fw, buf, n, now, res, true, &f->p);
+}
+
+/* A Linux host with no listener answers (spec §11.3). */
+static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+{
+	static uint8_t buf[WORK_SIZE];
+	const struct ct_pkt *p = &f->p;
+	uint32_t n = 0;
+
+	switch (p->proto) {
+	case 6:
+		n = fw_gen_tcp_reset(p, buf, sizeof(buf));
+		break;
+	case 17:
+	case 136: {
+		uint8_t src[16] = {0};
+
+		memcpy(src, p->tuple.dst, 16);
+		n = fw_gen_icmp_error(p, src, p->l3num == 2 ? 3 : 1, p->l3num == 2 ? 3 : 4, buf,
+				      sizeof(buf));
+		break;
+	}
+	case 1:
+	case 58:
+		n = fw_gen_echo_reply(p, buf, sizeof(buf));
+		break;
+	default:
+		break;
+	}
+	if (n)
+		output_path(fw, buf, n, now, res, true, NULL);
+}
+
+/* ---- hooks ------------------------------------------------------------ */
+
+static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_t lo, int32_t hi,
+		      uint64_t now, struct fw_result *res, struct fw_verdict *v)
+{
+	fw_rules_eval(fw->rs, hook, lo, hi, &f->p, &f->meta, now, v);
+	if (v->drop || v->reject) {
+		note_verdict(res, v, hook);
+		return false;
+	}
+	if (v->by_rule || v->by_policy)
+		note_verdict(res, v, hook);
+	return true;
+}
+
+/* Stop a packet: rule drop or reject.  Releases its unconfirmed entry. */
+static void stop_packet(struct fw *fw, struct flight *f, const struct fw_verdict *v,
+			uint64_t now, struct fw_result *res)
+{
+	note_ct(res, &f->p);
+	if (v->reject) {
+		/* The answer goes out first, then the packet and its new entry die. */
+		send_reject(fw, f, v, now, res);
+		res->outcome = FW_REJECTED;
+		res->reason = FW_R_RULE;
+		fw->stats.rejected++;
+	} else {
+		drop(fw, res, FW_R_RULE);
+	}
+	ct_pkt_release(fw->ct, &f->p);
+}
+
+static bool conntrack(struct fw *fw, struct flight *f, enum ct_hook hook, uint64_t now,
+		      struct fw_result *res)
+{
+	uint32_t before = ct_table_count(fw->ct);
+
+	if (ct_hook_conntrack(fw->ct, &f->p, hook, now) != 0) {
+		note_ct(res, &f->p);
+		drop(fw, res, FW_R_CT_DROP);
+		return false;
+	}
+	(void)before;
+	return true;
+}
+
+static bool confirm(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+{
+	bool was_new = f->p.ct_new;
+
+	if (ct_confirm(fw->ct, &f->p, now) != 0) {
+		note_ct(res, &f->p);
+		drop(fw, res, FW_R_CT_DROP);
+		return false;
+	}
+	if (was_new && !f->p.ct_new && f->p.ct)
+		fw->stats.conns_created++;
+	tracks_update(fw);
+	note_ct(res, &f->p);
+	return true;
+}
+
+/*
+ * Output path for packets the firewall sends (answers, rejects, local
+ * captures).  `attach`: a reject's original packet; the answer then carries
+ * the original's entry as RELATED (nf_ct_attach) and makes no entry.
+ */
+static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
+			struct fw_result *res, bool generated, const struct ct_pkt *attach)
+{
+	static uint8_t out_work[WORK_SIZE];
+	struct flight f;
+	struct fw_verdict v;
+	const struct fw_route *r;
+	const uint8_t *mac;
+	uint8_t *dst;
+
+	if (len > sizeof(out_work))
+		return;
+	memcpy(out_work, ip, len);
+	memset(&f, 0, sizeof(f));
+	f.work = out_work;
+	if (ct_pkt_parse(&f.p, out_work, len, CT_LINK_RAW) != CT_PARSE_OK)
+		return;
+	if (attach && attach->ct) {
+		f.p.ct = attach->ct;
+		f.p.ctinfo = attach->dir == CT_DIR_ORIGINAL ? CT_INFO_RELATED_REPLY
+							    : CT_INFO_RELATED;
+		f.p.dir = !attach->dir;
+	}
+	r = fw_route_lookup(fw, f.p.l3num, f.p.tuple.dst);
+	if (!r)
+		return;
+	f.meta.oif = r->ifindex;
+	f.meta.oifname = fw_iface_name(fw, r->ifindex);
+	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_MIN, FW_PRIO_CONNTRACK, now, res, &v))
+		goto dropped;
+	if (v.notrack)
+		ct_pkt_set_notrack(&f.p);
+	if (v.zone_set)
+		ct_pkt_set_zone(&f.p, v.zone, 3);
+	if (ct_hook_conntrack(fw->ct, &f.p, CT_HOOK_OUTPUT, now) != 0)
+		return;
+	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_CONNTRACK, FW_PRIO_MAX, now, res, &v))
+		goto dropped;
+	if (!run_rules(fw, &f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v))
+		goto dropped;
+	if (attach) {
+		f.p.ct = NULL; /* borrowed from the original: never confirmed here */
+	} else if (ct_confirm(fw->ct, &f.p, now) != 0) {
+		return;
+	}
+	mac = next_hop_mac(fw, r, f.p.l3num, f.p.tuple.dst);
+	if (!mac)
+		return;
+	dst = emit_ip(fw, res, r->ifindex, mac, out_work, f.p.l3_len, f.p.l3num, generated);
+	(void)dst;
+	fw->stats.sent++;
+	return;
+dropped:
+	if (attach)
+		f.p.ct = NULL;
+	ct_pkt_release(fw->ct, &f.p);
+}
+
+/* ---- input ------------------------------------------------------------ */
+
+static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, uint64_t now,
+		    struct fw_result *res)
+{
+	struct fw_verdict v;
+	const uint8_t *mac;
+	static uint8_t err_buf[1400];
+
+	f->meta.oif = r->ifindex;
+	f->meta.oifname = fw_iface_name(fw, r->ifindex);
+	/* ip_forward: TTL checked and decremented before the FORWARD hook. */
+	if (f->p.ttl <= 1) {
+		uint8_t src[16] = {0};
+		uint32_t n = 0;
+
+		if (fw_select_src(fw, f->in_ifindex, f->p.l3num, f->p.tuple.src, src))
+			n = fw_gen_icmp_error(&f->p, src, f->p.l3num == 2 ? 11 : 3, 0, err_buf,
+					      sizeof(err_buf));
+		note_ct(res, &f->p);
+		ct_pkt_release(fw->ct, &f->p);
+		if (n)
+			output_path(fw, err_buf, n, now, res, true, NULL);
+		drop(fw, res, FW_R_TTL);
+		return;
+	}
+	fw_dec_ttl(f->work, f->p.l3num);
+	f->p.ttl--;
+	if (!run_rules(fw, f, CT_HOOK_FORWARD, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v) ||
+	    !run_rules(fw, f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v)) {
+		stop_packet(fw, f, &v, now, res);
+		return;
+	}
+	mac = next_hop_mac(fw, r, f->p.l3num, f->p.tuple.dst);
+	if (!confirm(fw, f, now, res))
+		return;
+	if (!mac) {
+		drop(fw, res, FW_R_NO_NEIGH);
+		return;
+	}
+	res->outcome = FW_FORWARDED;
+	res->out_ifindex = r->ifindex;
+	fw->stats.forwarded++;
+	if (f->reassembled) {
+		/* The original fragments leave, in offset order, each TTL - 1. */
+		const uint8_t *const *frames;
+		const uint32_t *lens;
+		size_t n = ct_defrag_fragments(fw->defrag, &frames, &lens);
+
+		for (size_t i = 0; i < n; i++) {
+			struct ct_pkt fp;
+			uint8_t *ip;
+
+			if (ct_pkt_parse(&fp, frames[i], lens[i], CT_LINK_ETHERNET) != CT_PARSE_OK)
+				continue;
+			ip = emit_ip(fw, res, r->ifindex, mac, frames[i] + fp.l3_off, fp.l3_len,
+				     fp.l3num, false);
+			if (!ip) {
+				drop(fw, res, FW_R_ARENA);
+				return;
+			}
+			fw_dec_ttl(ip, fp.l3num);
+		}
+		return;
+	}
+	if (!emit_ip(fw, res, r->ifindex, mac, f->work, f->p.l3_len, f->p.l3num, false))
+		drop(fw, res, FW_R_ARENA);
+}
+
+static void deliver(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+{
+	struct fw_verdict v;
+
+	f->meta.oif = 0;
+	f->meta.oifname = NULL;
+	if (!run_rules(fw, f, CT_HOOK_INPUT, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v)) {
+		stop_packet(fw, f, &v, now, res);
+		return;
+	}
+	if (!confirm(fw, f, now, res))
+		return;
+	res->outcome = FW_DELIVERED;
+	fw->stats.delivered++;
+	host_answer(fw, f, now, res);
+}
+
+static bool mac_is_ours(const struct fw_iface *ifc, const uint8_t *dst)
+{
+	return (dst[0] & 1) || memcmp(dst, ifc->mac, 6) == 0;
+}
+
+int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len, uint64_t now,
+	     struct fw_result *res)
+{
+	struct fw_iface *ifc = fw_iface_get(fw, ifindex);
+	struct ct_pkt raw, *q = &raw;
+	struct flight f;
+	struct fw_verdict v;
+	const struct fw_route *r;
+	enum ct_parse_result pr;
+
+	memset(res, 0, sizeof(*res));
+	res->ctinfo = CT_INFO_INVALID;
+	fw->arena_used = 0;
+	if (!ifc)
+		return -ENODEV;
+	fw->stats.in++;
+	if (len < 14) {
+		drop(fw, res, FW_R_MALFORMED);
+		return 0;
+	}
+	pr = ct_pkt_parse(&raw, frame, len, CT_LINK_ETHERNET);
+	if (pr == CT_PARSE_NOT_IP) {
+		drop(fw, res, FW_R_NOT_IP);
+		return 0;
+	}
+	if (!mac_is_ours(ifc, frame)) {
+		drop(fw, res, FW_R_OTHERHOST);
+		return 0;
+	}
+	if (pr != CT_PARSE_OK) {
+		drop(fw, res, FW_R_MALFORMED);
+		return 0;
+	}
+	/* The IP layer drops packets claiming to come from us (martians). */
+	if (fw_is_local_addr(fw, raw.l3num, raw.tuple.src)) {
+		drop(fw, res, FW_R_MARTIAN);
+		return 0;
+	}
+	fw_neigh_learn(fw, ifindex, raw.l3num, raw.tuple.src, frame + 6);
+	memset(&f, 0, sizeof(f));
+	if (raw.is_frag) {
+		switch (ct_defrag_feed(fw->defrag, &raw, now, &q)) {
+		case CT_DEFRAG_PASS:
+			q = &raw;
+			break;
+		case CT_DEFRAG_HELD:
+			res->outcome = FW_HELD;
+			fw->stats.held++;
+			return 0;
+		case CT_DEFRAG_COMPLETE:
+			f.reassembled = true;
+			break;
+		case CT_DEFRAG_DROP:
+			drop(fw, res, FW_R_FRAGMENT);
+			return 0;
+		}
+	}
+	/* Work on a private copy of the L3 packet: hooks may rewrite it. */
+	if (q->l3_len > WORK_SIZE || q->l3_off + q->l3_len > q->len) {
+		drop(fw, res, FW_R_MALFORMED);
+		return 0;
+	}
+	memcpy(work_buf, q->data + q->l3_off, q->l3_len);
+	f.work = work_buf;
+	if (ct_pkt_parse(&f.p, work_buf, q->l3_len, CT_LINK_RAW) != CT_PARSE_OK) {
+		drop(fw, res, FW_R_MALFORMED);
+		return 0;
+	}
+	f.in_ifindex = ifindex;
+	f.meta.iif = ifindex;
+	f.meta.iifname = ifc->name;
+
+	/* PREROUTING: raw chains, conntrack, then the rest. */
+	if (!run_rules(fw, &f, CT_HOOK_PREROUTING, FW_PRIO_MIN, FW_PRIO_CONNTRACK, now, res, &v)) {
+		stop_packet(fw, &f, &v, now, res);
+		return 0;
+	}
+	if (v.notrack)
+		ct_pkt_set_notrack(&f.p);
+	if (v.zone_set)
+		ct_pkt_set_zone(&f.p, v.zone, 3);
+	if (!conntrack(fw, &f, CT_HOOK_PREROUTING, now, res))
+		return 0;
+	note_ct(res, &f.p);
+	if (!run_rules(fw, &f, CT_HOOK_PREROUTING, FW_PRIO_CONNTRACK, FW_PRIO_MAX, now, res, &v)) {
+		stop_packet(fw, &f, &v, now, res);
+		return 0;
+	}
+	/* Routing decision. */
+	if (fw_is_local_addr(fw, f.p.l3num, f.p.tuple.dst)) {
+		deliver(fw, &f, now, res);
+		return 0;
+	}
+	r = fw_route_lookup(fw, f.p.l3num, f.p.tuple.dst);
+	if (!r) {
+		note_ct(res, &f.p);
+		ct_pkt_release(fw->ct, &f.p);
+		drop(fw, res, FW_R_NO_ROUTE);
+		return 0;
+	}
+	forward(fw, &f, r, now, res);
+	return 0;
+}
+
+int fw_local(struct fw *fw, const uint8_t *pkt, uint32_t len, bool eth, uint64_t now,
+	     struct fw_result *res)
+{
+	struct ct_pkt p;
+	uint32_t off = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->ctinfo = CT_INFO_INVALID;
+	fw->arena_used = 0;
+	fw->stats.in++;
+	if (eth) {
+		if (ct_pkt_parse(&p, pkt, len, CT_LINK_ETHERNET) != CT_PARSE_OK) {
+			drop(fw, res, FW_R_MALFORMED);
+			return 0;
+		}
+		off = p.l3_off;
+		len = p.l3_len;
+	} else if (ct_pkt_parse(&p, pkt, len, CT_LINK_RAW) != CT_PARSE_OK) {
+		drop(fw, res, FW_R_MALFORMED);
+		return 0;
+	} else {
+		len = p.l3_len;
+	}
+	output_path(fw, pkt + off, len, now, res, false, NULL);
+	if (res->n_emit) {
+		res->outcome = FW_SENT;
+		res->out_ifindex = res->emit[0].ifindex;
+	} else if (res->outcome != FW_DROPPED) {
+		drop(fw, res, FW_R_RULE);
+	}
+	return 0;
+}

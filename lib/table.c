@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The connection table: entry pools, the two-link index, lookup, creation,
+ * confirm and clash handling, expiry and garbage collection, early drop and
+ * events (spec §1.4, §1.5, §2.2, §7).  Layout rationale in ct_priv.h.
+ *
+ * Concurrency: a table is owned by one thread; nothing here locks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct_priv.h"
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static inline uint64_t load64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return h;
+}
+
+/* A keyed multiply-xor hash over the 8-byte words of a key. */
+static uint64_t hash_words(const void *key, size_t len, uint64_t seed)
+{
+	const uint8_t *k = key;
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ull);
+
+	for (size_t i = 0; i < len; i += 8)
+		h = (h ^ load64(k + i)) * 0x9fb21c651e98df25ull + (h >> 29);
+	return mix64(h);
+}
+
+/* The ct_key6 is 40 bytes: five words.  ct_key4 is 16 bytes: two words. */
+static inline uint64_t key_hash(const struct ct_table *t, bool v6, const void *key)
+{
+	return hash_words(key, v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4), t->seed);
+}
+
+/* ---- pools and references ------------------------------------------- */
+
+static inline struct ct_conn *ref_conn(const struct ct_table *t, uint32_t ref)
+{
+	const struct ct_pool *pl = &t->pool[(ref & CT_REF_V6) != 0];
+
+	return (struct ct_conn *)(pl->mem + (size_t)ct_ref_index(ref) * pl->size);
+}
+
+static inline const void *conn_key(const struct ct_conn *c, unsigned dir)
+{
+	if (c->l3num == 10)
+		return &((const struct ct_conn6 *)c)->k[dir];
+	return &((const struct ct_conn4 *)c)->k[dir];
+}
+
+static inline void *conn_key_mut(struct ct_conn *c, unsigned dir)
+{
+	return (void *)conn_key(c, dir);
+}
+
+static inline size_t key_len(bool v6)
+{
+	return v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4);
+}
+
+static struct ct_conn *pool_alloc(struct ct_pool *pl, bool v6)
+{
+	uint32_t idx;
+	struct ct_conn *c;
+
+	if (pl->free_head) {
+		idx = pl->free_head - 1;
+		c = (struct ct_conn *)(pl->mem + (size_t)idx * pl->size);
+		pl->free_head = c->self; /* free entries chain through `self` */
+	} else if (pl->used_hi < pl->cap) {
+		idx = pl->used_hi++;
+		c = (struct ct_conn *)(pl->mem + (size_t)idx * pl->size);
+	} else {
+		return NULL;
+	}
+	memset(c, 0, pl->size);
+	c->self = (v6 ? CT_REF_V6 : 0) | (idx + 1) << 1;
+	c->in_use = 1;
+	return c;
+}
+
+static void pool_free(struct ct_table *t, struct ct_conn *c)
+{
+	struct ct_pool *pl = &t->pool[c->l3num == 10];
+	uint32_t idx = ct_ref_index(c->self);
+
+	c->in_use = 0;
+	c->self = pl->free_head;
+	pl->free_head = idx + 1;
+	t->count--;
+}
+
+/* ---- the index -------------------------------------------------------- */
+
+static inline uint32_t h_bucket(const struct ct_table *t, uint64_t h)
+{
+	return (uint32_t)h & t->bucket_mask;
+}
+
+static inline uint32_t h_sig(uint64_t h)
+{
+	return (uint32_t)(h >> 32);
+}
+
+static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
+{
+	uint32_t b = h_bucket(t, h);
+
+	for (;;) {
+		struct ct_bucket *bk = &t->buckets[b];
+
+		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
+			if (bk->ref[i] == 0) {
+				bk->sig[i] = h_sig(h);
+				bk->ref[i] = ref;
+				return;
+			}
+		}
+		/* The index holds at least twice the pool: a free slot exists. */
+		bk->overflow++;
+		b = (b + 1) & t->bucket_mask;
+	}
+}
+
+static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
+{
+	uint32_t home = h_bucket(t, h), b = home;
+
+	for (;;) {
+		struct ct_bucket *bk = &t->buckets[b];
+
+		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
+			if (bk->ref[i] == ref) {
+				bk->ref[i] = 0;
+				for (uint32_t x = home; x != b; x = (x + 1) & t->bucket_mask)
+					t->buckets[x].overflow--;
+				return;
+			}
+		}
+		if (bk->overflow == 0)
+			return; /* not linked (cannot happen for confirmed entries) */
+		b = (b + 1) & t->bucket_mask;
+	}
+}
+
+/* Find the reference linked under key (with its direction bit). 0 if none. */
+static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, uint64_t h)
+{
+	uint32_t b = h_bucket(t, h), sig = h_sig(h);
+	size_t len = key_len(v6);
+
+	for (;;) {
+		const struct ct_bucket *bk = &t->buckets[b];
+
+		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
+			uint32_t ref = bk->ref[i];
+
+			if (bk->sig[i] != sig || ref == 0 || ((ref & CT_REF_V6) != 0) != v6)
+				continue;
+			if (memcmp(conn_key(ref_conn(t, ref), ref & 1), key, len) == 0)
+				return ref;
+		}
+		if (bk->overflow == 0)
+			return 0;
+		b = (b + 1) & t->bucket_mask;
+	}
+}
+
+static void conn_link(struct ct_table *t, struct ct_conn *c, unsigned dir)
+{
+	bool v6 = c->l3num == 10;
+	const void *k = conn_key(c, dir);
+
+	index_insert(t, key_hash(t, v6, k), c->self | dir);
+}
+
+static void conn_unlink(struct ct_table *t, struct ct_conn *c, unsigned dir)
+{
+	bool v6 = c->l3num == 10;
+	const void *k = conn_key(c, dir);
+
+	index_remove(t, key_hash(t, v6, k), c->self | dir);
+}
+
+/* ---- keys and tuples -------------------------------------------------- */
+
+static void tuple_to_key(const struct ct_tuple *tu, void *key)
+{
+	if (tu->l3num == 10) {
+		struct ct_key6 *k = key;
+
+		memcpy(k->src, tu->src, 16);
+		memcpy(k->dst, tu->dst, 16);
+		k->sport = tu->src_l4;
+		k->dport = tu->dst_l4;
+		k->proto = tu->proto;
+		k->pad = 0;
+		k->zone = tu->zone;
+	} else {
+		struct ct_key4 *k = key;
+
+		memcpy(&k->src, tu->src, 4);
+		memcpy(&k->dst, tu->dst, 4);
+		k->sport = tu->src_l4;
+		k->dport = tu->dst_l4;
+		k->proto = tu->proto;
+		k->pad = 0;
+		k->zone = tu->zone;
+	}
+}
+
+void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->l3num = c->l3num;
+	if (c->l3num == 10) {
+		const struct ct_key6 *k = conn_key(c, dir);
+
+		memcpy(out->src, k->src, 16);
+		memcpy(out->dst, k->dst, 16);
+		out->src_l4 = k->sport;
+		out->dst_l4 = k->dport;
+		out->proto = k->proto;
+		out->zone = k->zone;
+	} else {
+		const struct ct_key4 *k = conn_key(c, dir);
+
+		memcpy(out->src, &k->src, 4);
+		memcpy(out->dst, &k->dst, 4);
+		out->src_l4 = k->sport;
+		out->dst_l4 = k->dport;
+		out->proto = k->proto;
+		out->zone = k->zone;
+	}
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+static inline bool conn_expired(const struct ct_conn *c, uint64_t now)
+{
+	return ct_conn_confirmed(c) && (int64_t)(c->expires - now) <= 0;
+}
+
+uint64_t ct_timeout_left_ns(const struct ct_conn *c, uint64_t now)
+{
+	if (!ct_conn_confirmed(c))
+		return c->expires;
+	if ((int64_t)(c->expires - now) <= 0)
+		return 0;
+	return c->expires - now;
+}
+
+uint64_t ct_conn_timeout_left(const struct ct_conn *c, uint64_t now)
+{
+	return ct_timeout_left_ns(c, now);
+}
+
+void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now)
+{
+	(void)t;
+	if (c->status & CT_S_FIXED_TIMEOUT)
+		return;
+	c->expires = ct_conn_confirmed(c) ? now + timeout_ns : timeout_ns;
+}
+
+/* ---- extensions ------------------------------------------------------- */
+
+/* Extension data is zeroed the first time an entry uses any extension. */
+static struct ct_ext_data *ext_use(struct ct_table *t, struct ct_conn *c, uint8_t bit)
+{
+	struct ct_ext_data *e = ct_conn_ext(t, c);
+
+	if (!c->ext)
+		memset(e, 0, sizeof(*e));
+	c->ext |= bit;
+	return e;
+}
+
+void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
+{
+	struct ct_ext_data *e;
+
+	if (!(c->ext & CT_EXT_ACCT))
+		return;
+	e = ct_conn_ext(t, c);
+	e->packets[p->dir]++;
+	e->bytes[p->dir] += p->l3_len;
+}
+
+void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+		     uint32_t timeout_s, uint64_t now)
+{
+	ct_set_timeout_ns(t, c, (uint64_t)timeout_s * CT_SEC, now);
+	ct_acct(t, c, p);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void event(struct ct_table *t, enum ct_event_type type, struct ct_conn *c, uint64_t now)
+{
+	if (t->event_fn && t->set.events)
+		t->event_fn(t->event_arg, type, c, now);
+}
+
+static void flush_update(struct ct_table *t, struct ct_conn *c, uint64_t now)
+{
+	if (c->ev_pending && ct_conn_confirmed(c) && !(c->status & CT_S_DYING)) {
+		/* The formatter reads ev_pending to know what changed: clear after. */
+		event(t, CT_EVENT_UPDATE, c, now);
+		c->ev_pending = 0;
+	}
+}
+
+/* ---- deletion --------------------------------------------------------- */
+
+/*
+ * Unlink, fire DESTROY and free.  An entry still attached to a packet in
+ * flight (held) is freed when that packet ends (ct_confirm/ct_pkt_release).
+ */
+static void conn_destroy(struct ct_table *t, struct ct_conn *c, uint64_t now, bool held)
+{
+	if (c->status & CT_S_DYING)
+		return;
+	c->status |= CT_S_DYING;
+	if (ct_conn_confirmed(c)) {
+		if (!(c->status & CT_S_NAT_CLASH))
+			conn_unlink(t, c, CT_DIR_ORIGINAL);
+		conn_unlink(t, c, CT_DIR_REPLY);
+		if (c->ext & CT_EXT_TSTAMP) {
+			struct ct_ext_data *e = ct_conn_ext(t, c);
+			uint64_t overdue = (int64_t)(now - c->expires) > 0 ? now - c->expires : 0;
+
+			/* stop = deletion time moved back by how long it was overdue (§8.2) */
+			e->tstamp_stop = t->wall_offset + now - overdue;
+		}
+		if (!(c->status & CT_S_NAT_CLASH))
+			event(t, CT_EVENT_DESTROY, c, now);
+	}
+	if (!held)
+		pool_free(t, c);
+}
+
+void ct_kill(struct ct_table *t, struct ct_conn *c, uint64_t now)
+{
+	if (!ct_conn_confirmed(c))
+		return;
+	conn_destroy(t, c, now, c == t->held);
+}
+
+void ct_conn_delete(struct ct_table *t, struct ct_conn *c, uint64_t now)
+{
+	ct_kill(t, c, now);
+}
+
+void ct_table_flush(struct ct_table *t, uint64_t now)
+{
+	for (int f = 0; f < 2; f++) {
+		struct ct_pool *pl = &t->pool[f];
+
+		for (uint32_t i = 0; i < pl->used_hi; i++) {
+			struct ct_conn *c = (struct ct_conn *)(pl->mem + (size_t)i * pl->size);
+
+			if (c->in_use && ct_conn_confirmed(c))
+				ct_kill(t, c, now);
+		}
+	}
+}
+
+/* ---- lookup ----------------------------------------------------------- */
+
+/* Look a key up; an expired entry found is reaped and reported missing. */
+static struct ct_conn *find_key(struct ct_table *t, bool v6, const void *key, uint64_t now,
+				unsigned *dir)
+{
+	uint32_t ref = index_find(t, v6, key, key_hash(t, v6, key));
+	struct ct_conn *c;
+
+	if (!ref)
+		return NULL;
+	c = ref_conn(t, ref);
+	if (conn_expired(c, now)) {
+		ct_kill(t, c, now);
+		return NULL;
+	}
+	*dir = ref & 1;
+	return c;
+}
+
+struct ct_conn *ct_find(struct ct_table *t, const struct ct_tuple *tu, uint64_t now,
+			enum ct_dir *dir_out)
+{
+	uint8_t key[sizeof(struct ct_key6)];
+	unsigned dir = 0;
+	struct ct_conn *c;
+
+	tuple_to_key(tu, key);
+	c = find_key(t, tu->l3num == 10, key, now, &dir);
+	if (c && dir_out)
+		*dir_out = dir;
+	return c;
+}
+
+struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_t now,
+			  enum ct_dir *dir_out)
+{
+	return ct_find(t, tu, now, dir_out);
+}
+
+/* ---- table lifetime --------------------------------------------------- */
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n && p < 0x80000000u)
+		p <<= 1;
+	return p;
+}
+
+int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
+{
+	struct ct_table *t;
+	uint64_t slots;
+	uint32_t nb, max;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	ct_settings_default(&t->set);
+	max = cfg && cfg->max ? cfg->max : t->set.max;
+	if (max > (1u << 29))
+		goto err_inval;
+	t->set.max = max;
+	t->set.buckets = cfg && cfg->buckets ? cfg->buckets : max;
+	t->seed = cfg && cfg->seed ? cfg->seed : 0x5ca1ab1e0ddba11ull;
+	if (cfg) {
+		t->event_fn = cfg->event_fn;
+		t->event_arg = cfg->event_arg;
+		t->wall_offset = cfg->wall_offset;
+	}
+	/* Two links per entry, index load at most ~60 %. */
+	slots = (uint64_t)max * 2 * 10 / 6 + CT_BUCKET_SLOTS;
+	nb = pow2_at_least((slots + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS);
+	if (nb < 2)
+		nb = 2;
+	t->bucket_mask = nb - 1;
+	if (posix_memalign((void **)&t->buckets, 64, (size_t)nb * sizeof(struct ct_bucket)))
+		goto err_buckets;
+	memset(t->buckets, 0, (size_t)nb * sizeof(struct ct_bucket));
+	t->pool[0].size = sizeof(struct ct_conn4);
+	t->pool[1].size = sizeof(struct ct_conn6);
+	for (int f = 0; f < 2; f++) {
+		struct ct_pool *pl = &t->pool[f];
+
+		/* calloc of a large block maps zero pages: untouched slots cost nothing. */
+		pl->cap = max;
+		pl->mem = calloc(max ? max : 1, pl->size);
+		pl->ext = calloc(max ? max : 1, sizeof(struct ct_ext_data));
+		if (!pl->mem || !pl->ext)
+			goto err_pools;
+	}
+	*out = t;
+	return 0;
+
+err_pools:
+	for (int f = 0; f < 2; f++) {
+		free(t->pool[f].mem);
+		free(t->pool[f].ext);
+	}
+	free(t->buckets);
+err_buckets:
+	free(t);
+	return -ENOMEM;
+err_inval:
+	free(t);
+	return -EINVAL;
+}
+
+void ct_table_free(struct ct_table *t)
+{
+	if (!t)
+		return;
+	for (int f = 0; f < 2; f++) {
+		free(t->pool[f].mem);
+		free(t->pool[f].ext);
+	}
+	free(t->buckets);
+	free(t);
+}
+
+uint32_t ct_table_count(const struct ct_table *t)
+{
+	return t->count;
+}
+
+void ct_table_stats(const struct ct_table *t, struct ct_stats *out)
+{
+	*out = t->stats;
+}
+
+/* ---- early drop (spec §7.2) ------------------------------------------ */
+
+/*
+ * Scan up to 8 buckets from the new tuple's home bucket; in the first one
+ * holding any confirmed, non-ASSURED, non-DYING entry, delete all such
+ * entries (linked there by either direction).
+ */
+static bool early_drop(struct ct_table *t, uint64_t h, uint64_t now)
+{
+	uint32_t b = h_bucket(t, h);
+
+	for (int n = 0; n < 8; n++, b = (b + 1) & t->bucket_mask) {
+		struct ct_bucket *bk = &t->buckets[b];
+		int dropped = 0;
+
+		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
+			struct ct_conn *c;
+
+			if (!bk->ref[i])
+				continue;
+			c = ref_conn(t, bk->ref[i]);
+			if (c->status & (CT_S_ASSURED | CT_S_DYING) || c == t->held)
+				continue;
+			ct_kill(t, c, now);
+			t->stats.early_drop++;
+			dropped++;
+			/* the slot may now hold a moved ref: rescan this bucket */
+			i = -1;
+		}
+		if (dropped)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the conntrack hook (spec §2.2) ---------------------------------- */
+
+static uint16_t zone_for(const struct ct_pkt *p, unsigned dir)
+{
+	return (p->zone_dirs & (1u << dir)) ? p->zone_id : 0;
+}
+
+/*
+ * Look the packet's tuple up with the zone id of each direction (§1.4):
+ * first the original-direction id, then the reply-direction id if it
+ * differs.  A link found must also agree with the packet's zone for that
+ * link's direction.
+ */
+static struct ct_conn *lookup_pkt(struct ct_table *t, const struct ct_pkt *p, uint64_t now,
+				  unsigned *dir)
+{
+	uint8_t key[sizeof(struct ct_key6)];
+	struct ct_tuple tu = p->tuple;
+	bool v6 = tu.l3num == 10;
+
+	for (unsigned zd = 0; zd < 2; zd++) {
+		struct ct_conn *c;
+
+		if (zd == 1 && zone_for(p, 1) == zone_for(p, 0))
+			break;
+		tu.zone = zone_for(p, zd);
+		tuple_to_key(&tu, key);
+		c = find_key(t, v6, key, now, dir);
+		if (c && zone_for(p, *dir) == tu.zone)
+			return c;
+	}
+	return NULL;
+}
+
+static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4proto *l4,
+		    uint64_t now, struct ct_conn **out)
+{
+	struct ct_tuple orig = p->tuple, reply;
+	bool v6 = orig.l3num == 10;
+	struct ct_conn *c;
+
+	orig.zone = zone_for(p, CT_DIR_ORIGINAL);
+	if (!l4->invert(&orig, &reply))
+		return -EINVAL;
+	reply.zone = zone_for(p, CT_DIR_REPLY);
+	if (t->count >= t->set.max) {
+		uint8_t key[sizeof(struct ct_key6)];
+
+		tuple_to_key(&orig, key);
+		if (!early_drop(t, key_hash(t, v6, key), now))
+			return -ENOSPC;
+	}
+	c = pool_alloc(&t->pool[v6], v6);
+	if (!c)
+		return -ENOSPC;
+	t->count++;
+	c->l3num = orig.l3num;
+	c->proto = orig.proto;
+	c->zone_dirs = p->zone_dirs;
+	tuple_to_key(&orig, conn_key_mut(c, CT_DIR_ORIGINAL));
+	tuple_to_key(&reply, conn_key_mut(c, CT_DIR_REPLY));
+	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
+	if (t->set.acct)
+		ext_use(t, c, CT_EXT_ACCT);
+	if (t->set.timestamp)
+		ext_use(t, c, CT_EXT_TSTAMP);
+	*out = c;
+	return 0;
+}
+
+/* Free an unconfirmed entry a packet owns, or a killed entry it holds. */
+static void release(struct ct_table *t, struct ct_pkt *p)
+{
+	struct ct_conn *c = p->ct;
+
+	if (c == t->held)
+		t->held = NULL;
+	if (!c)
+		return;
+	if (p->ct_new && !ct_conn_confirmed(c)) {
+		pool_free(t, c);
+		p->ct = NULL;
+		p->ct_new = false;
+	} else if (c->status & CT_S_DYING && c->in_use) {
+		pool_free(t, c);
+		p->ct = NULL;
+	}
+}
+
+static void set_invalid(struct ct_table *t, struct ct_pkt *p)
+{
+	release(t, p);
+	p->ct = NULL;
+	p->ct_new = false;
+	p->ctinfo = CT_INFO_INVALID;
+	t->stats.invalid++;
+}
+
+int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now)
+{
+	const struct ct_l4proto *l4;
+	struct ct_conn *c;
+	unsigned dir = 0;
+
+	if (p->ct)
+		return 0; /* already attached (looped back) */
+	p->ct_new = false;
+	if (p->notrack) {
+		p->ctinfo = CT_INFO_UNTRACKED;
+		return 0;
+	}
+	if (p->l4_bad != CT_L4_OK) {
+		set_invalid(t, p);
+		return 0;
+	}
+	l4 = ct_l4proto_find(p->proto);
+	if (l4->error) {
+		switch (l4->error(t, p, hook, now)) {
+		case CT_ERR_NONE:
+			break;
+		case CT_ERR_RELATED:
+			t->held = p->ct; /* never freed under the packet */
+			return 0;
+		case CT_ERR_UNTRACKED:
+			p->ct = NULL;
+			p->ctinfo = CT_INFO_UNTRACKED;
+			return 0;
+		case CT_ERR_INVALID:
+			/* ICMP error handling failures count as `error`, not `invalid`. */
+			t->stats.error++;
+			set_invalid(t, p);
+			t->stats.invalid--;
+			return 0;
+		}
+	}
+	for (int round = 0; round < 3; round++) {
+		enum ct_verdict v;
+
+		c = lookup_pkt(t, p, now, &dir);
+		if (!c) {
+			int err = new_conn(t, p, l4, now, &c);
+
+			if (err == -EINVAL) {
+				set_invalid(t, p);
+				return 0;
+			}
+			if (err) {
+				t->stats.drop++;
+				p->ct = NULL;
+				p->ctinfo = CT_INFO_INVALID;
+				return -EPERM;
+			}
+			p->ct_new = true;
+			dir = CT_DIR_ORIGINAL;
+			p->ctinfo = (c->status & CT_S_EXPECTED) ? CT_INFO_RELATED : CT_INFO_NEW;
+		} else if (dir == CT_DIR_REPLY) {
+			p->ctinfo = CT_INFO_ESTABLISHED_REPLY;
+		} else if (c->status & CT_S_SEEN_REPLY) {
+			p->ctinfo = CT_INFO_ESTABLISHED;
+		} else {
+			p->ctinfo = (c->status & CT_S_EXPECTED) ? CT_INFO_RELATED : CT_INFO_NEW;
+		}
+		p->ct = c;
+		p->dir = (uint8_t)dir;
+		t->held = c;
+		v = l4->packet(t, c, p, hook, now);
+		switch (v) {
+		case CT_V_ACCEPT:
+			if (dir == CT_DIR_REPLY && !(c->status & CT_S_SEEN_REPLY))
+				ct_status_set(c, CT_S_SEEN_REPLY);
+			flush_update(t, c, now);
+			return 0;
+		case CT_V_INVALID:
+			set_invalid(t, p);
+			return 0;
+		case CT_V_DROP:
+			release(t, p);
+			p->ct = NULL;
+			p->ctinfo = CT_INFO_INVALID;
+			return -EPERM;
+		case CT_V_REPEAT:
+			/* The handler killed the old entry: start again (TCP reopen). */
+			release(t, p);
+			p->ct = NULL;
+			p->ct_new = false;
+			t->stats.search_restart++;
+			break;
+		}
+	}
+	set_invalid(t, p);
+	return 0;
+}
+
+/* ---- confirm (spec §7.3) --------------------------------------------- */
+
+static void conn_add_counters(struct ct_table *t, struct ct_conn *dst, const struct ct_conn *src)
+{
+	struct ct_ext_data *d, *s;
+
+	if (!(dst->ext & CT_EXT_ACCT) || !(src->ext & CT_EXT_ACCT))
+		return;
+	d = ct_conn_ext(t, dst);
+	s = ct_conn_ext(t, src);
+	for (int i = 0; i < 2; i++) {
+		d->packets[i] += s->packets[i];
+		d->bytes[i] += s->bytes[i];
+	}
+}
+
+static int clash(struct ct_table *t, struct ct_pkt *p, struct ct_conn *c, uint64_t now)
+{
+	const struct ct_l4proto *l4 = ct_l4proto_find(c->proto);
+	bool v6 = c->l3num == 10;
+	size_t len = key_len(v6);
+	unsigned dir;
+	struct ct_conn *old;
+
+	if (!l4->allow_clash)
+		goto drop;
+	old = find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir);
+	if (!old)
+		old = find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir);
+	/* (a) the same flow (or its exact reverse) confirmed first: merge into it. */
+	if (old && old->zone_dirs == c->zone_dirs &&
+	    ((memcmp(conn_key(old, 0), conn_key(c, 0), len) == 0 &&
+	      memcmp(conn_key(old, 1), conn_key(c, 1), len) == 0) ||
+	     (memcmp(conn_key(old, 0), conn_key(c, 1), len) == 0 &&
+	      memcmp(conn_key(old, 1), conn_key(c, 0), len) == 0))) {
+		conn_add_counters(t, old, c);
+		release(t, p);
+		p->ct = old;
+		p->dir = (uint8_t)dir;
+		t->stats.clash_resolve++;
+		return 0;
+	}
+	/* (b) our reply tuple is free: link only the reply side, 1 s, hidden. */
+	if (!find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
+		c->status |= CT_S_CONFIRMED | CT_S_NAT_CLASH | CT_S_FIXED_TIMEOUT;
+		c->expires = now + CT_SEC;
+		conn_link(t, c, CT_DIR_REPLY);
+		p->ct_new = false;
+		t->stats.clash_resolve++;
+		return 0;
+	}
+drop:
+	t->stats.insert_failed++;
+	t->stats.drop++;
+	release(t, p);
+	p->ct = NULL;
+	p->ctinfo = CT_INFO_INVALID;
+	return -EPERM;
+}
+
+int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
+{
+	struct ct_conn *c = p->ct;
+	bool v6;
+	unsigned dir;
+
+	if (!c || !p->ct_new) {
+		release(t, p);
+		return 0;
+	}
+	if (c->status & CT_S_DYING) {
+		release(t, p);
+		p->ctinfo = CT_INFO_INVALID;
+		return -EPERM;
+	}
+	v6 = c->l3num == 10;
+	if (find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir) ||
+	    find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
+		int r = clash(t, p, c, now);
+
+		if (c == t->held && p->ct != c)
+			t->held = NULL;
+		return r;
+	}
+	c->expires = now + c->expires;
+	c->status |= CT_S_CONFIRMED;
+	if (c->ext & CT_EXT_TSTAMP)
+		ct_conn_ext(t, c)->tstamp_start = t->wall_offset + now;
+	conn_link(t, c, CT_DIR_ORIGINAL);
+	conn_link(t, c, CT_DIR_REPLY);
+	t->stats.insert++;
+	p->ct_new = false;
+	if (t->held == c)
+		t->held = NULL;
+	event(t, CT_EVENT_NEW, c, now);
+	c->ev_pending = 0;
+	return 0;
+}
+
+void ct_pkt_release(struct ct_table *t, struct ct_pkt *p)
+{
+	release(t, p);
+}
+
+void ct_pkt_set_zone(struct ct_pkt *p, uint16_t id, unsigned dirs)
+{
+	p->zone_id = id;
+	p->zone_dirs = (uint8_t)(dirs & 3);
+}
+
+void ct_pkt_set_notrack(struct ct_pkt *p)
+{
+	p->notrack = true;
+}
+
+/* ---- garbage collection (spec §7.2 step 3, §7.4) ---------------------- */
+
+static bool gc_early_drop_victim(const struct ct_conn *c)
+{
+	const struct ct_l4proto *l4;
+
+	if (!(c->status & CT_S_ASSURED))
+		return true;
+	l4 = ct_l4proto_find(c->proto);
+	return l4->can_early_drop && l4->can_early_drop(c);
+}
+
+size_t ct_gc(struct ct_table *t, uint64_t now, size_t budget)
+{
+	size_t reaped = 0;
+	/* GC early drop while the count is at least 95 % of max (integer, as the kernel). */
+	uint32_t high = t->set.max / 100 * 95;
+
+	while (budget--) {
+		struct ct_pool *pl = &t->pool[t->gc_pool];
+		struct ct_conn *c;
+
+		if (t->gc_pos >= pl->used_hi) {
+			t->gc_pos = 0;
+			t->gc_pool ^= 1;
+			continue;
+		}
+		c = (struct ct_conn *)(pl->mem + (size_t)t->gc_pos++ * pl->size);
+		if (!c->in_use || !ct_conn_confirmed(c) || (c->status & CT_S_DYING))
+			continue;
+		if (conn_expired(c, now) ||
+		    (high && t->count >= high && gc_early_drop_victim(c))) {
+			ct_kill(t, c, now);
+			reaped++;
+		}
+	}
+	return reaped;
+}
+
+size_t ct_gc_all(struct ct_table *t, uint64_t now)
+{
+	size_t reaped = 0;
+
+	for (int f = 0; f < 2; f++) {
+		struct ct_pool *pl = &t->pool[f];
+
+		for (uint32_t i = 0; i < pl->used_hi; i++) {
+			struct ct_conn *c = (struct ct_conn *)(pl->mem + (size_t)i * pl->size);
+
+			if (c->in_use && conn_expired(c, now) && !(c->status & CT_S_DYING)) {
+				ct_kill(t, c, now);
+				reaped++;
+			}
+		}
+	}
+	return reaped;
+}
+
+/* ---- iteration -------------------------------------------------------- */
+
+void ct_iter_init(struct ct_iter *it)
+{
+	it->pos = 0;
+	it->pool = 0;
+}
+
+const struct ct_conn *ct_iter_next(const struct ct_table *t, struct ct_iter *it, uint64_t now)
+{
+	while (it->pool < 2) {
+		const struct ct_pool *pl = &t->pool[it->pool];
+
+		while (it->pos < pl->used_hi) {
+			const struct ct_conn *c =
+				(const struct ct_conn *)(pl->mem + (size_t)it->pos++ * pl->size);
+
+			if (c->in_use && ct_conn_confirmed(c) &&
+			    !(c->status & (CT_S_DYING | CT_S_NAT_CLASH)) && !conn_expired(c, now))
+				return c;
+		}
+		it->pool++;
+		it->pos = 0;
+	}
+	return NULL;
+}
+
+/* ---- control-plane insertion ----------------------------------------- */
+
+int ct_conn_insert(struct ct_table *t, const struct ct_conn_spec *s, uint64_t now,
+		   struct ct_conn **out)
+{
+	struct ct_tuple orig = s->orig, reply = s->reply;
+	const struct ct_l4proto *l4 = ct_l4proto_find(orig.proto);
+	bool v6 = orig.l3num == 10;
+	unsigned dir;
+	struct ct_conn *c;
+
+	if (orig.l3num != 2 && orig.l3num != 10)
+		return -EINVAL;
+	if (reply.l3num == 0) {
+		uint16_t z = reply.zone;
+
+		if (!l4->invert(&orig, &reply))
+			return -EINVAL;
+		reply.zone = z;
+	}
+	if (reply.l3num != orig.l3num || reply.proto != orig.proto)
+		return -EINVAL;
+	if (ct_find(t, &orig, now, NULL) || ct_find(t, &reply, now, NULL))
+		return -EEXIST;
+	if (t->count >= t->set.max)
+		return -ENOSPC;
+	c = pool_alloc(&t->pool[v6], v6);
+	if (!c)
+		return -ENOSPC;
+	t->count++;
+	c->l3num = orig.l3num;
+	c->proto = orig.proto;
+	c->zone_dirs = (orig.zone && orig.zone == reply.zone) ? 3
+		       : (orig.zone ? 1 : 0) | (reply.zone ? 2 : 0);
+	tuple_to_key(&orig, conn_key_mut(c, CT_DIR_ORIGINAL));
+	tuple_to_key(&reply, conn_key_mut(c, CT_DIR_REPLY));
+	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
+	c->status = (uint16_t)(s->status | CT_S_CONFIRMED);
+	c->mark = s->mark;
+	if (c->proto == 6)
+		c->ps.tcp.state = s->proto_state;
+	else if (c->proto == 132)
+		c->ps.sctp.state = s->proto_state;
+	c->expires = now + (uint64_t)s->timeout_s * CT_SEC;
+	if (s->acct || t->set.acct) {
+		struct ct_ext_data *e = ext_use(t, c, CT_EXT_ACCT);
+
+		for (int i = 0; i < 2; i++) {
+			e->packets[i] = s->packets[i];
+			e->bytes[i] = s->bytes[i];
+		}
+	}
+	if (s->tstamp || t->set.timestamp)
+		ext_use(t, c, CT_EXT_TSTAMP)->tstamp_start = t->wall_offset + now;
+	if (s->labels[0] || s->labels[1]) {
+		struct ct_ext_data *e = ext_use(t, c, CT_EXT_LABELS);
+
+		e->labels[0] = s->labels[0];
+		e->labels[1] = s->labels[1];
+	}
+	conn_link(t, c, CT_DIR_ORIGINAL);
+	conn_link(t, c, CT_DIR_REPLY);
+	t->stats.insert++;
+	event(t, CT_EVENT_NEW, c, now);
+	(void)dir;
+	if (out)
+		*out = c;
+	return 0;
+}
+
+/* ---- accessors -------------------------------------------------------- */
+
+uint32_t ct_conn_status(const struct ct_conn *c)
+{
+	return c->status;
+}
+
+uint32_t ct_conn_mark(const struct ct_conn *c)
+{
+	return c->mark;
+}
+
+void ct_conn_set_mark(struct ct_conn *c, uint32_t mark)
+{
+	if (c->mark != mark) {
+		c->mark = mark;
+		c->ev_pending |= CT_EV_MARK;
+	}
+}
+
+uint32_t ct_conn_id(const struct ct_conn *c)
+{
+	return c->id;
+}
+
+uint8_t ct_conn_l3num(const struct ct_conn *c)
+{
+	return c->l3num;
+}
+
+uint8_t ct_conn_proto(const struct ct_conn *c)
+{
+	return c->proto;
+}
+
+uint8_t ct_conn_proto_state(const struct ct_conn *c)
+{
+	if (c->proto == 6)
+		return c->ps.tcp.state;
+	if (c->proto == 132)
+		return c->ps.sctp.state;
+	return 0;
+}
+
+bool ct_conn_counters(const struct ct_table *t, const struct ct_conn *c, enum ct_dir dir,
+		      uint64_t *packets, uint64_t *bytes)
+{
+	const struct ct_ext_data *e;
+
+	if (!(c->ext & CT_EXT_ACCT))
+		return false;
+	e = ct_conn_ext(t, c);
+	*packets = e->packets[dir];
+	*bytes = e->bytes[dir];
+	return true;
+}
+
+bool ct_conn_timestamps(const struct ct_table *t, const struct ct_conn *c, uint64_t *start,
+			uint64_t *stop)
+{
+	const struct ct_ext_data *e;
+
+	if (!(c->ext & CT_EXT_TSTAMP))
+		return false;
+	e = ct_conn_ext(t, c);
+	*start = e->tstamp_start;
+	*stop = e->tstamp_stop;
+	return true;
+}
+
+bool ct_conn_labels(const struct ct_table *t, const struct ct_conn *c, uint64_t out[2])
+{
+	const struct ct_ext_data *e;
+
+	out[0] = out[1] = 0;
+	if (!(c->ext & CT_EXT_LABELS))
+		return false;
+	e = ct_conn_ext(t, c);
+	out[0] = e->labels[0];
+	out[1] = e->labels[1];
+	return true;
+}
+
+void ct_conn_set_labels(struct ct_table *t, struct ct_conn *c, const uint64_t labels[2])
+{
+	struct ct_ext_data *e = ext_use(t, c, CT_EXT_LABELS);
+
+	if (e->labels[0] != labels[0] || e->labels[1] != labels[1]) {
+		e->labels[0] = labels[0];
+		e->labels[1] = labels[1];
+		c->ev_pending |= CT_EV_LABEL;
+	}
+}
+
+const char *ct_conn_helper_name(const struct ct_table *t, const struct ct_conn *c)
+{
+	(void)t;
+	(void)c;
+	return NULL; /* helpers arrive with the helpers issue */
+}
+
+void ct_conn_zone(const struct ct_conn *c, uint16_t *orig_id, uint16_t *reply_id, unsigned *dirs)
+{
+	struct ct_tuple o, r;
+
+	ct_conn_tuple(c, CT_DIR_ORIGINAL, &o);
+	ct_conn_tuple(c, CT_DIR_REPLY, &r);
+	*orig_id = o.zone;
+	*reply_id = r.zone;
+	*dirs = c->zone_dirs;
+}

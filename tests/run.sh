@@ -1,0 +1,122 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run the test suites against a build directory.
+#
+#   tests/run.sh BUILD          unit tests, then the kernel-differential suite
+#   tests/run.sh BUILD unit     unit tests only
+#   tests/run.sh BUILD kdiff    kernel-differential suite only
+#
+# Unit tests are the cmocka binaries BUILD/tests/test_*; every test inside a
+# binary counts.  The kdiff suite (tests/kdiff, pytest) needs root and
+# network namespaces; without them it is skipped with a message.  The last
+# line is always "N passed, N failed"; the exit status is non-zero if
+# anything failed (a binary that crashes, or a pytest run that collects no
+# test, counts as a failure).
+set -u
+
+BUILD=${1:-build}
+MODE=${2:-all}
+case "$MODE" in
+all|unit|kdiff) ;;
+*) echo "usage: $0 BUILD [unit|kdiff]" >&2; exit 2 ;;
+esac
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+case "$BUILD" in
+/*) ;;
+*) BUILD="$ROOT/$BUILD" ;;
+esac
+
+PASSED=0
+FAILED=0
+LOG=$(mktemp "${TMPDIR:-/tmp}/ctrack-run.XXXXXX")
+trap 'rm -f "$LOG"' EXIT INT TERM
+
+# The number after a cmocka summary tag ("[  PASSED  ] 3 test(s).").
+cmocka_count() {
+	sed -n "s/^\[  $1  \] \([0-9][0-9]*\) test.*/\1/p" "$LOG" | tail -n 1
+}
+
+run_unit() {
+	found=0
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		found=1
+		name=$(basename "$t")
+		CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$LOG" 2>&1
+		rc=$?
+		p=$(cmocka_count PASSED)
+		f=$(cmocka_count FAILED)
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			# Crashed or exited before its summary: count it as one failure.
+			f=1
+		fi
+		PASSED=$((PASSED + p))
+		FAILED=$((FAILED + f))
+		if [ "$f" -ne 0 ]; then
+			echo "FAIL $name: $p passed, $f failed (exit $rc)"
+			sed 's/^/    /' "$LOG" | tail -n 60
+		else
+			echo "ok   $name: $p passed"
+		fi
+	done
+	[ "$found" -eq 1 ] || echo "unit: no test binaries in $BUILD/tests"
+}
+
+kdiff_possible() {
+	[ "$(id -u)" = 0 ] || return 1
+	command -v ip >/dev/null 2>&1 || return 1
+	probe="kd-probe-$$"
+	ip netns add "$probe" >/dev/null 2>&1 || return 1
+	ip netns del "$probe" >/dev/null 2>&1
+	return 0
+}
+
+# Sum the "N word" counts of pytest's final summary line.
+pytest_count() {
+	tail -n 1 "$LOG" | tr ',' '\n' | sed -n "s/^[^0-9]*\([0-9][0-9]*\) $1\( .*\)\{0,1\}\$/\1/p" |
+		head -n 1
+}
+
+run_kdiff() {
+	if ! kdiff_possible; then
+		echo "SKIP kdiff: needs root and network namespaces"
+		return
+	fi
+	PY=/usr/bin/python3
+	[ -x "$PY" ] || PY=python3
+	CTRACK_BUILD="$BUILD" "$PY" -m pytest -q -rfEX -p no:cacheprovider "$ROOT/tests/kdiff" \
+		>"$LOG" 2>&1
+	rc=$?
+	cat "$LOG"
+	if [ "$rc" -eq 5 ]; then
+		echo "FAIL kdiff: pytest collected no tests"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	p=$(pytest_count passed)
+	f=$(pytest_count failed)
+	e=$(pytest_count 'errors\{0,1\}')
+	xf=$(pytest_count xfailed)
+	xp=$(pytest_count xpassed)
+	s=$(pytest_count skipped)
+	p=${p:-0} f=${f:-0} e=${e:-0} xf=${xf:-0} xp=${xp:-0} s=${s:-0}
+	# xfail(strict=True) tests that fail as expected count as passed;
+	# strict xpasses are reported by pytest as failures already.
+	PASSED=$((PASSED + p + xf))
+	FAILED=$((FAILED + f + e))
+	if [ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ]; then
+		echo "FAIL kdiff: pytest exited $rc"
+		FAILED=$((FAILED + 1))
+	fi
+	echo "kdiff: $p passed, $xf xfailed (expected), $s skipped, $f failed, $e errors"
+}
+
+[ "$MODE" = kdiff ] || run_unit
+[ "$MODE" = unit ] || run_kdiff
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
