@@ -132,6 +132,23 @@ static const char *parse_name(struct nft_pstate *ps, struct nft_loc *loc)
 	next(ps);
 	if (loc)
 		*loc = t->loc;
+	/*
+	 * The kernel refuses empty names; names nft would list in a form it
+	 * cannot read back (blanks, quotes, control characters) are refused
+	 * here so that every listing is a valid script.
+	 */
+	bool bad = t->len == 0 || t->len > 255;
+
+	for (uint32_t i = 0; i < t->len && !bad; i++) {
+		unsigned char c = (unsigned char)t->s[i];
+
+		bad = c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '#' || c == ';' ||
+		      c == '{' || c == '}' || c == '$' || c == '@';
+	}
+	if (bad) {
+		nft_error(ps, &t->loc, NULL, "Could not process rule: Invalid argument");
+		return NULL;
+	}
 	return tok_str(ps, t);
 }
 
