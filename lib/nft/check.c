@@ -575,6 +575,19 @@ static int elem_qcmp(const void *a, const void *b)
 	return elem_cmp(a, b, sort_len);
 }
 
+/* By key, then by position (addresses of arena nodes grow in insertion order
+ * within a chunk only, so compare the element's sequence number). */
+static int elem_qcmp_stable(const void *a, const void *b)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+	int c = memcmp(x->lo, y->lo, sort_len);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* hi + 1 == lo2, in big endian of `len` bytes */
 static bool adjacent(const uint8_t *hi, const uint8_t *lo2, uint8_t len)
 {
@@ -606,10 +619,8 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 	if (!v)
 		return -ENOMEM;
 	i = 0;
-	for (struct nft_elem *e = s->elems; e; e = e->next, i++) {
+	for (struct nft_elem *e = s->elems; e; e = e->next, i++)
 		v[i] = e;
-		e->comment = (const char *)(uintptr_t)(i >= first_new); /* "new" marker */
-	}
 	sort_len = s->key_len;
 	qsort(v, n, sizeof(*v), elem_qcmp);
 	for (i = 0, j = 0; i < n; i++) {
@@ -624,7 +635,8 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 			if (same && !s->is_map)
 				continue;
 			if (overlap && (s->is_map || !merge)) {
-				if (!merge && !s->is_map && !cur->comment && !prev->comment)
+				if (!merge && !s->is_map && cur->seq < first_new &&
+				    prev->seq < first_new)
 					goto keep;
 				nft_error(x->ps, &cur->loc, &prev->loc,
 					  s->is_map ? "conflicting intervals specified" :
@@ -645,7 +657,7 @@ keep:
 	}
 	s->elems = NULL;
 	for (i = j; i-- > 0;) {
-		v[i]->comment = NULL;
+		v[i]->seq = (uint32_t)i;
 		v[i]->next = s->elems;
 		s->elems = v[i];
 	}
@@ -669,6 +681,7 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		if (!el)
 			return -ENOMEM;
 		el->loc = e->kind == EK_ELEM ? e->l->loc : e->loc;
+		el->seq = s->nelems;
 		if (e->kind == EK_ELEM) {
 			k = e->l;
 			d = e->r;
@@ -682,16 +695,6 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		if (d && elem_data(x, s, d, el))
 			return -EINVAL;
 		*has_interval |= el->interval;
-		if (!s->is_map && !el->interval) {
-			bool dup = false;
-
-			for (struct nft_elem *o = s->elems; o && !(s->flags & SETF_INTERVAL);
-			     o = o->next)
-				if (!memcmp(o->lo, el->lo, 16) && !memcmp(o->hi, el->hi, 16))
-					dup = true;
-			if (dup)
-				continue;
-		}
 		if (s->elems_tail)
 			s->elems_tail->next = el;
 		else
@@ -699,6 +702,40 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		s->elems_tail = el;
 		s->nelems++;
 	}
+	return 0;
+}
+
+/*
+ * Exact-key sets: drop repeated keys (adding an element that exists is not
+ * an error for `add`), keeping them in key order.  Maps keep the first data.
+ */
+static int dedupe(struct nft_set *s)
+{
+	size_t n = s->nelems, i, j;
+	struct nft_elem **v;
+
+	if (n < 2)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	i = 0;
+	for (struct nft_elem *e = s->elems; e; e = e->next)
+		v[i++] = e;
+	sort_len = s->key_len;
+	qsort(v, n, sizeof(*v), elem_qcmp_stable);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || memcmp(v[j - 1]->lo, v[i]->lo, s->key_len))
+			v[j++] = v[i];
+	s->elems = NULL;
+	for (i = j; i-- > 0;) {
+		v[i]->seq = (uint32_t)i;
+		v[i]->next = s->elems;
+		s->elems = v[i];
+	}
+	s->elems_tail = v[j - 1];
+	s->nelems = (uint32_t)j;
+	free(v);
 	return 0;
 }
 
@@ -722,6 +759,8 @@ static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t k
 		s->flags |= SETF_INTERVAL;
 		if (normalise_intervals(x, s, true, 0))
 			return -EINVAL;
+	} else if (dedupe(s)) {
+		return -ENOMEM;
 	}
 	*out = s;
 	return 0;
@@ -743,7 +782,7 @@ int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_s
 			    "to add prefix/range elements");
 	if (s->flags & SETF_INTERVAL)
 		return normalise_intervals(&x, s, false, before);
-	return 0;
+	return dedupe(s);
 }
 
 /* ---- statements ---- */

@@ -79,11 +79,16 @@ bool nft_vm_set_find(const struct vm_set *s, const uint8_t *key, uint32_t *idx)
 		return true;
 	}
 	for (uint32_t h = hash_key(key, s->klen) & s->mask;; h = (h + 1) & s->mask) {
-		uint32_t e = s->slots[h];
+		const uint8_t *slot = s->slots + (size_t)h * s->stride;
+		uint32_t e;
+		uint8_t j = 0;
 
+		memcpy(&e, slot + s->klen, sizeof(e));
 		if (!e)
 			return false;
-		if (!memcmp(s->lo[e - 1], key, s->klen)) {
+		while (j < s->klen && slot[j] == key[j])
+			j++;
+		if (j == s->klen) {
 			*idx = e - 1;
 			return true;
 		}
@@ -188,16 +193,21 @@ static struct vm_set *compile_set(struct cc *x, struct nft_set *ns)
 
 		while (cap < 2 * n)
 			cap *= 2;
-		s->slots = calloc(cap, sizeof(*s->slots));
+		s->stride = (s->klen + 4u + 3u) & ~3u;
+		s->slots = calloc(cap, s->stride);
 		if (!s->slots)
 			goto err;
 		s->mask = cap - 1;
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t h = hash_key(s->lo[i], s->klen) & s->mask;
+			uint32_t h = hash_key(s->lo[i], s->klen) & s->mask, e = i + 1, used;
 
-			while (s->slots[h])
-				h = (h + 1) & s->mask;
-			s->slots[h] = i + 1;
+			for (;; h = (h + 1) & s->mask) {
+				memcpy(&used, s->slots + (size_t)h * s->stride + s->klen, 4);
+				if (!used)
+					break;
+			}
+			memcpy(s->slots + (size_t)h * s->stride, s->lo[i], s->klen);
+			memcpy(s->slots + (size_t)h * s->stride + s->klen, &e, 4);
 		}
 	}
 	free(v);

@@ -356,6 +356,7 @@ struct nft_elem {
 	struct nft_expr *data;   /* maps: resolved value or verdict */
 	const char *comment;
 	struct nft_loc loc;
+	uint32_t seq;            /* insertion number, for stable ordering */
 	struct nft_elem *next;
 };
 

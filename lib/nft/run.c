@@ -27,13 +27,28 @@ struct run {
 	uint32_t jump_chain; /* target of the last jump/goto */
 };
 
+/* Registers hold `len` meaningful bytes; what follows is never read. */
 static void put_be(uint8_t *r, uint8_t len, uint64_t v)
 {
-	memset(r, 0, 16);
-	for (int i = len - 1; i >= 0 && len <= 8; i--) {
+	for (int i = len - 1; i >= 0; i--) {
 		r[i] = (uint8_t)v;
 		v >>= 8;
 	}
+}
+
+/* memcmp for the short keys of packet fields, without a library call. */
+static inline int vm_cmp(const uint8_t *a, const uint8_t *b, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+static inline void vm_copy(uint8_t *d, const uint8_t *s, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		d[i] = s[i];
 }
 
 static uint64_t get_be(const uint8_t *r, uint8_t len)
@@ -64,8 +79,7 @@ static bool load_payload(struct run *x, const struct vm_insn *i, uint8_t *r)
 	}
 	if ((uint64_t)base + i->off + i->len > p->len)
 		return false;
-	memset(r, 0, 16);
-	memcpy(r, p->data + base + i->off, i->len);
+	vm_copy(r, p->data + base + i->off, i->len);
 	return true;
 }
 
@@ -290,11 +304,11 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 				r[k] = (uint8_t)((r[k] & i->a[k]) ^ i->b[k]);
 			break;
 		case VM_CMP:
-			if (!cmp_ok(i->key, memcmp(r, i->a, i->len)))
+			if (!cmp_ok(i->key, vm_cmp(r, i->a, i->len)))
 				return VC_BREAK;
 			break;
 		case VM_RANGE: {
-			bool in = memcmp(r, i->a, i->len) >= 0 && memcmp(r, i->b, i->len) <= 0;
+			bool in = vm_cmp(r, i->a, i->len) >= 0 && vm_cmp(r, i->b, i->len) <= 0;
 
 			if (in == i->neg)
 				return VC_BREAK;

@@ -77,7 +77,12 @@ struct vm_set {
 	uint8_t (*lo)[16];
 	uint8_t (*hi)[16];
 	struct vm_elem_data *data; /* NULL for plain sets */
-	uint32_t *slots;           /* hash: element index + 1, 0 = empty */
+	/*
+	 * hash: slots of `stride` bytes, the key then the element index + 1
+	 * (0 = empty, host order), so that a probe touches one cache line
+	 */
+	uint8_t *slots;
+	uint32_t stride;
 	uint32_t mask;
 };
 
