@@ -282,7 +282,7 @@ static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw
 static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_t lo, int32_t hi,
 		      uint64_t now, struct fw_result *res, struct fw_verdict *v)
 {
-	fw_rules_eval(fw->rs, hook, lo, hi, &f->p, &f->meta, now, v);
+	fw_rules_eval(fw->rs, fw->ct, hook, lo, hi, &f->p, &f->meta, now, v);
 	if (v->drop || v->reject) {
 		note_verdict(res, v, hook);
 		return false;
@@ -415,7 +415,7 @@ static bool nat_step(struct fw *fw, struct flight *f, enum ct_hook hook, uint64_
 	    (p->ctinfo == CT_INFO_NEW || p->ctinfo == CT_INFO_RELATED) &&
 	    !nat_initialized(p->ct, m)) {
 		f->meta.nat_chains = true;
-		fw_rules_eval(fw->rs, hook, FW_PRIO_MIN, FW_PRIO_MAX, p, &f->meta, now, &v);
+		fw_rules_eval(fw->rs, fw->ct, hook, FW_PRIO_MIN, FW_PRIO_MAX, p, &f->meta, now, &v);
 		f->meta.nat_chains = false;
 		if (v.drop || v.reject) {
 			note_verdict(res, &v, hook);

@@ -84,7 +84,8 @@ struct fw_verdict {
 };
 
 /* Returns 0; v->drop tells the verdict.  A NULL ruleset accepts. */
-int fw_rules_eval(struct nft_ruleset *rs, enum ct_hook hook, int32_t prio_lo, int32_t prio_hi,
-		  struct ct_pkt *p, struct fw_meta *m, uint64_t now, struct fw_verdict *v);
+int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook,
+		  int32_t prio_lo, int32_t prio_hi, struct ct_pkt *p, struct fw_meta *m,
+		  uint64_t now, struct fw_verdict *v);
 
 #endif

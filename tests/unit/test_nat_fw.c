@@ -43,10 +43,12 @@ static struct {
 	unsigned nat_calls[5];    /* nat chain evaluations per hook */
 } g;
 
-int fw_rules_eval(struct nft_ruleset *rs, enum ct_hook hook, int32_t prio_lo, int32_t prio_hi,
-		  struct ct_pkt *p, struct fw_meta *m, uint64_t now, struct fw_verdict *v)
+int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook,
+		  int32_t prio_lo, int32_t prio_hi, struct ct_pkt *p, struct fw_meta *m,
+		  uint64_t now, struct fw_verdict *v)
 {
 	(void)rs;
+	(void)ct;
 	(void)p;
 	(void)now;
 	memset(v, 0, sizeof(*v));
