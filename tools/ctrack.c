@@ -206,10 +206,10 @@ static const struct l4proto protos[] = {
 	{"sctp", 132, L4_PORTS, sctp_opts, PORT_ORDER "no", (const char *const[]){"sport", "dport",
 	 "reply-port-src", "reply-port-dst", "mask-port-src", "mask-port-dst", "state",
 	 "tuple-port-src", "tuple-port-dst", "orig-vtag", "reply-vtag"},
-	 {[C_LIST] = "22220020022", [C_CREATE] = "33330010022", [C_UPDATE] = "22220020022",
+	 {[C_LIST] = "22220020022", [C_CREATE] = "33330010011", [C_UPDATE] = "22220020022",
 	  [C_DELETE] = "22220020022", [C_GET] = "33330020022", [C_EVENT] = "22220020022",
 	  [X_CREATE] = "11001101100", [X_DELETE] = "11110000000", [X_GET] = "11110000000",
-	  [C_ADD] = "33330010022"},
+	  [C_ADD] = "33330010011"},
 	 {"you have to specify `--sport' and `--dport'",
 	  "you have to specify `--reply-src-port' and `--reply-dst-port'"}},
 	{"dccp", 33, L4_PORTS, dccp_opts, PORT_ORDER "p", (const char *const[]){"sport", "dport",
@@ -342,6 +342,7 @@ static const char *err2str(int err, enum cmd cmd)
 
 /* ---- the connection to ctrackd ---- */
 
+static volatile sig_atomic_t ev_stop; /* -E: SIGINT/SIGTERM seen */
 static int sock_fd = -1;
 static uint32_t next_seq = 1;
 static uint8_t *rbuf;
@@ -406,7 +407,7 @@ static bool recv_msg(struct ctl_msg *m)
 				exit_error(OTHER_PROBLEM, "out of memory");
 		}
 		ssize_t r = recv(sock_fd, rbuf + rlen, rcap - rlen, 0);
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR && !ev_stop)
 			continue;
 		if (r <= 0)
 			return false;
@@ -1483,6 +1484,15 @@ static void do_create(struct req *r)
 		put_tuple_from(r, &b, CTL_A_ORIG, false);
 	if (repl)
 		put_tuple_from(r, &b, CTL_A_REPLY, true);
+	if (orig != repl) {
+		uint16_t pz = (r->options & bit(O_ZONE)) ? r->zone : 0;
+
+		if (orig && (r->options & bit(O_RZONE)))
+			pz = r->rzone;
+		if (repl && (r->options & bit(O_OZONE)))
+			pz = r->ozone;
+		ctl_put_u32(&b, CTL_A_PEER_ZONE, pz);
+	}
 	if (r->options & bit(O_TIMEOUT))
 		ctl_put_u32(&b, CTL_A_TIMEOUT, r->timeout);
 	if (r->options & bit(O_STATUS))
@@ -1768,8 +1778,6 @@ static void do_stats(bool expect)
 }
 
 /* ---- events ---- */
-
-static volatile sig_atomic_t ev_stop;
 
 static void on_signal(int s)
 {

@@ -97,6 +97,7 @@ enum ctl_attr {
 	CTL_A_PORTID,   /* u32 */
 	CTL_A_PROGNAME, /* string */
 	CTL_A_SECMARK,  /* u32 */
+	CTL_A_PEER_ZONE, /* u32: CREATE, zone of the direction not given as a tuple */
 	CTL_A_MAX_,
 };
 
@@ -140,6 +141,7 @@ struct ctl_msg {
 	struct ct_stats stats;
 	uint32_t portid;
 	const char *progname;
+	uint32_t peer_zone;
 };
 
 static inline bool ctl_has(const struct ctl_msg *m, enum ctl_attr a)

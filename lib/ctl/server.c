@@ -202,16 +202,23 @@ static int do_create(struct ctl_server *s, const struct ctl_msg *req)
 	if (req->status & (CT_S_EXPECTED | CT_S_CONFIRMED | CT_S_DYING))
 		return -EBUSY;
 	memset(&spec, 0, sizeof(spec));
-	if (ctl_has(req, CTL_A_ORIG)) {
+	/*
+	 * A missing direction is the inverse of the given one; its zone comes
+	 * separately (conntrack -w sets both, --orig-zone / --reply-zone one).
+	 */
+	if (ctl_has(req, CTL_A_ORIG) && ctl_has(req, CTL_A_REPLY)) {
 		spec.orig = req->orig;
-		if (ctl_has(req, CTL_A_REPLY))
-			spec.reply = req->reply;
+		spec.reply = req->reply;
+	} else if (ctl_has(req, CTL_A_ORIG)) {
+		spec.orig = req->orig;
+		if (!ct_l4proto_find(req->orig.proto)->invert(&req->orig, &spec.reply))
+			return -EINVAL;
+		spec.reply.zone = (uint16_t)req->peer_zone;
 	} else {
-		/* Only the reply tuple given: the original is its inverse. */
+		spec.reply = req->reply;
 		if (!ct_l4proto_find(req->reply.proto)->invert(&req->reply, &spec.orig))
 			return -EINVAL;
-		spec.orig.zone = 0;
-		spec.reply = req->reply;
+		spec.orig.zone = (uint16_t)req->peer_zone;
 	}
 	if (spec.reply.l3num && spec.reply.l3num != spec.orig.l3num)
 		return -EINVAL;

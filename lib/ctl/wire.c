@@ -118,7 +118,7 @@ static int expect_len(enum ctl_attr a, uint32_t n)
 		[CTL_A_PSTATE] = 1,   [CTL_A_LABELS] = 16,  [CTL_A_COUNTERS] = 32,
 		[CTL_A_TSTAMP] = 16,  [CTL_A_ERRNO] = 4,    [CTL_A_VALUE] = 8,
 		[CTL_A_EVENT] = 4,    [CTL_A_EVMASK] = 4,   [CTL_A_STATS] = 80,
-		[CTL_A_PORTID] = 4,   [CTL_A_SECMARK] = 4,
+		[CTL_A_PORTID] = 4,   [CTL_A_SECMARK] = 4,  [CTL_A_PEER_ZONE] = 4,
 	};
 
 	/* Strings (want 0) are checked by get_str. */
@@ -212,6 +212,9 @@ static int decode_attr(struct ctl_msg *m, enum ctl_attr a, const uint8_t *v, uin
 	case CTL_A_SECMARK:
 		m->secmark = get32(v);
 		return 0;
+	case CTL_A_PEER_ZONE:
+		m->peer_zone = get32(v);
+		return m->peer_zone <= UINT16_MAX ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
