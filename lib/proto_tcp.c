@@ -651,8 +651,18 @@ static enum tcp_rst_action tcp_rst_rules(const struct ct_table *t, const struct 
 	 * The answer to a SYN or ACK we ignored (that SYN was in window then,
 	 * or we hold a half-open entry): it may acknowledge data we never saw,
 	 * so skip the window check.
+	 *
+	 * For the SYN case 6.18 also wants the RST to come from the other
+	 * side: a SYN is answered by its peer.  Measured [kdiff]: after an
+	 * in-window (re-initialising or simultaneous-open) SYN, a RST from
+	 * the SYN's own side whose ack happens to equal the recorded end
+	 * (stale, from an earlier ignored packet; or 0 == 0 when nothing was
+	 * ever recorded) goes through the window check; the same RST from
+	 * the peer skips it.  The ACK case has no such condition: a RST from
+	 * the ignored ACK's own side with ack == its end still skips.
 	 */
-	if ((((c->status & CT_S_SEEN_REPLY) && s->last_index == CT_TCPC_SYN) ||
+	if ((((c->status & CT_S_SEEN_REPLY) && s->last_index == CT_TCPC_SYN &&
+	      s->last_dir != dir) ||
 	     (!(c->status & CT_S_ASSURED) && s->last_index == CT_TCPC_ACK)) &&
 	    g->ack == s->last_end)
 		return TCP_RST_SKIP_CHECK;
