@@ -1256,6 +1256,80 @@ static void test_window_scaling(void **st)
 	}
 }
 
+/*
+ * RFC 7323 "both or neither" is decided on the reply side only (kernel fix
+ * of 6.8, "correct window scaling with retransmitted SYN").  A SYN that
+ * re-initialises the originator in SYN_SENT keeps its own wscale although
+ * the responder has not offered one yet.
+ */
+static void test_reinit_syn_keeps_wscale(void **st)
+{
+	static const uint8_t ws7[] = {1, 3, 3, 7};
+	static const uint8_t ws3[] = {1, 3, 3, 3};
+	static const uint8_t sackperm[] = {4, 2, 1, 1};
+	struct flow *f;
+
+	(void)st;
+	/*
+	 * 1: SYN, higher-ISN SYN, SYN-ACK, ACK, all wscale 7, every window
+	 * field 1000.  The client's window means 128000: server data 100000
+	 * ahead fits (with scale 0 it would be INVALID).
+	 */
+	f = flow_new();
+	tx_opt(f, C2S, SYN, C0, 0, 1000, 0, ws7, sizeof(ws7));
+	tx_opt(f, C2S, SYN, C0 + 100000, 0, 1000, 0, ws7, sizeof(ws7));
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_end, C0 + 100001);
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_scale, 7);
+	tx_opt(f, S2C, SYN | ACK, S0, C0 + 100001, 1000, 0, ws7, sizeof(ws7));
+	assert_int_equal(state(f), CT_TCP_SYN_RECV);
+	tx(f, C2S, ACK, C0 + 100001, S0 + 1, 1000, 0);
+	assert_int_equal(state(f), CT_TCP_ESTABLISHED);
+	tx(f, S2C, ACK | PSH, S0 + 1 + 100000, C0 + 100001, 1000, 100);
+	assert_false(invalid(f));
+	assert_int_equal(pkts(f, S2C), 2);
+	flow_free(f);
+
+	/*
+	 * 2: test_tcp_min_random2 [kdiff]: the responder's SYN-ACK without
+	 * wscale fails the window check (acks nothing sent) but leaves its
+	 * window data; the originator's re-initialising SYN with wscale 3
+	 * then keeps scale 3.  A later ACK of the originator with window
+	 * 65535 means 524280, so the responder's segment far below its
+	 * td_end still passes check II and is counted.
+	 */
+	f = flow_new();
+	tx_opt(f, C2S, SYN, 1996704917u, 0, 1000, 0, ws3 + 1, 3);
+	tx(f, S2C, ACK | PSH, 1563430078u, 1996706018u, 29200, 0); /* IG */
+	tx_opt(f, S2C, SYN | ACK, 1563457733u, 1996706018u, 29200, 0, sackperm,
+	       sizeof(sackperm));
+	assert_true(invalid(f));
+	{
+		static const uint8_t o[] = {4, 2, 1, 3, 3, 3, 1, 1};
+
+		tx_opt(f, C2S, SYN, 1996706018u, 0, 29200, 0, o, sizeof(o));
+	}
+	assert_false(invalid(f));
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_scale, 3);
+	tx(f, S2C, RST, 1563430078u, 0, 65535, 0);
+	assert_int_equal(state(f), CT_TCP_CLOSE);
+	tx(f, C2S, ACK, 1996707022u, 1563430082u, 65535, 100);
+	assert_false(invalid(f));
+	assert_int_equal(pkts(f, S2C), 1);
+	tx(f, S2C, ACK | PSH, 1563364019u, 1996707122u, 0, 0);
+	assert_false(invalid(f));
+	assert_int_equal(pkts(f, S2C), 2);
+	assert_int_equal(pkts(f, C2S), 3);
+	flow_free(f);
+
+	/* 3: the reply side still enforces "both or neither". */
+	f = flow_new();
+	tx_opt(f, C2S, SYN, C0, 0, 1000, 0, ws7, sizeof(ws7));
+	tx(f, S2C, SYN | ACK, S0, C0 + 1, 1000, 0);
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_scale, 0);
+	assert_int_equal(conn(f)->ps.tcp.seen[1].td_scale, 0);
+	flow_free(f);
+}
+
 static void test_window_checks(void **st)
 {
 	static const struct {
@@ -1421,6 +1495,7 @@ int main(void)
 	    cmocka_unit_test(test_challenge_ack_last_ack),
 	    cmocka_unit_test(test_retrans_cap),
 	    cmocka_unit_test(test_window_scaling),
+	    cmocka_unit_test(test_reinit_syn_keeps_wscale),
 	    cmocka_unit_test(test_window_checks),
 	    cmocka_unit_test(test_sack),
 	    cmocka_unit_test(test_can_early_drop),
