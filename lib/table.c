@@ -101,6 +101,9 @@ static void pool_free(struct ct_table *t, struct ct_conn *c)
 	struct ct_pool *pl = &t->pool[c->l3num == 10];
 	uint32_t idx = ct_ref_index(c->self);
 
+	/* NAT hook: drop the entry from the by-source index (lib/nat). */
+	if (t->nat && (c->status & CT_S_SRC_NAT_DONE))
+		nat_conn_free(t, c);
 	c->in_use = 0;
 	c->self = pl->free_head;
 	pl->free_head = idx + 1;
@@ -109,9 +112,15 @@ static void pool_free(struct ct_table *t, struct ct_conn *c)
 
 /* ---- the index -------------------------------------------------------- */
 
+/* Map the low 32 hash bits onto [0, nbuckets) by multiply-shift (any count). */
 static inline uint32_t h_bucket(const struct ct_table *t, uint64_t h)
 {
-	return (uint32_t)h & t->bucket_mask;
+	return (uint32_t)(((uint64_t)(uint32_t)h * t->nbuckets) >> 32);
+}
+
+static inline uint32_t b_next(const struct ct_table *t, uint32_t b)
+{
+	return b + 1 == t->nbuckets ? 0 : b + 1;
 }
 
 static inline uint32_t h_sig(uint64_t h)
@@ -135,7 +144,7 @@ static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
 		}
 		/* The index holds at least twice the pool: a free slot exists. */
 		bk->overflow++;
-		b = (b + 1) & t->bucket_mask;
+		b = b_next(t, b);
 	}
 }
 
@@ -149,14 +158,14 @@ static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
 		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
 			if (bk->ref[i] == ref) {
 				bk->ref[i] = 0;
-				for (uint32_t x = home; x != b; x = (x + 1) & t->bucket_mask)
+				for (uint32_t x = home; x != b; x = b_next(t, x))
 					t->buckets[x].overflow--;
 				return;
 			}
 		}
 		if (bk->overflow == 0)
 			return; /* not linked (cannot happen for confirmed entries) */
-		b = (b + 1) & t->bucket_mask;
+		b = b_next(t, b);
 	}
 }
 
@@ -179,7 +188,7 @@ static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, u
 		}
 		if (bk->overflow == 0)
 			return 0;
-		b = (b + 1) & t->bucket_mask;
+		b = b_next(t, b);
 	}
 }
 
@@ -249,6 +258,21 @@ void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *ou
 		out->proto = k->proto;
 		out->zone = k->zone;
 	}
+}
+
+/* NAT hook (lib/nat): the reply key of an unconfirmed entry is not linked. */
+int ct_conn_alter_reply(struct ct_conn *c, const struct ct_tuple *reply)
+{
+	struct ct_tuple cur, nt = *reply;
+
+	if (ct_conn_confirmed(c))
+		return -EBUSY;
+	ct_conn_tuple(c, CT_DIR_REPLY, &cur);
+	nt.l3num = c->l3num;
+	nt.proto = c->proto;
+	nt.zone = cur.zone;
+	tuple_to_key(&nt, conn_key_mut(c, CT_DIR_REPLY));
+	return 0;
 }
 
 /* ---- time ------------------------------------------------------------- */
@@ -425,15 +449,6 @@ struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_
 
 /* ---- table lifetime --------------------------------------------------- */
 
-static uint32_t pow2_at_least(uint64_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n && p < 0x80000000u)
-		p <<= 1;
-	return p;
-}
-
 int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 {
 	struct ct_table *t;
@@ -455,12 +470,15 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 		t->event_arg = cfg->event_arg;
 		t->wall_offset = cfg->wall_offset;
 	}
-	/* Two links per entry, index load at most ~60 %. */
-	slots = (uint64_t)max * 2 * 10 / 6 + CT_BUCKET_SLOTS;
-	nb = pow2_at_least((slots + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS);
+	/*
+	 * Two links per entry, index slots at most 80 % full when the table
+	 * is: 7-slot buckets keep probe sequences short at that load.
+	 */
+	slots = (uint64_t)max * 2 * 10 / 8 + CT_BUCKET_SLOTS;
+	nb = (uint32_t)((slots + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS);
 	if (nb < 2)
 		nb = 2;
-	t->bucket_mask = nb - 1;
+	t->nbuckets = nb;
 	if (posix_memalign((void **)&t->buckets, 64, (size_t)nb * sizeof(struct ct_bucket)))
 		goto err_buckets;
 	memset(t->buckets, 0, (size_t)nb * sizeof(struct ct_bucket));
@@ -497,6 +515,7 @@ void ct_table_free(struct ct_table *t)
 {
 	if (!t)
 		return;
+	nat_state_free(t->nat); /* NAT hook (lib/nat) */
 	for (int f = 0; f < 2; f++) {
 		free(t->pool[f].mem);
 		free(t->pool[f].ext);
@@ -526,7 +545,7 @@ static bool early_drop(struct ct_table *t, uint64_t h, uint64_t now)
 {
 	uint32_t b = h_bucket(t, h);
 
-	for (int n = 0; n < 8; n++, b = (b + 1) & t->bucket_mask) {
+	for (int n = 0; n < 8; n++, b = b_next(t, b)) {
 		struct ct_bucket *bk = &t->buckets[b];
 		int dropped = 0;
 
