@@ -414,6 +414,8 @@ int ct_expect_create(struct ct_table *t, struct ct_conn *master, const struct ct
 
 	if (!h)
 		return -EOPNOTSUPP;
+	if (ct_conn_status(master) & CT_S_DYING)
+		return -ESHUTDOWN;
 	err = spec_to_exp(t, master, s, &n);
 	if (err)
 		return err;

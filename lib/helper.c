@@ -93,7 +93,8 @@ int ct_helper_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	struct ct_conn *c = p->ct;
 	const struct ct_helper *h;
 
-	if (!c || p->ctinfo == CT_INFO_RELATED_REPLY)
+	/* A dying entry (killed under this packet) must not gain expectations. */
+	if (!c || p->ctinfo == CT_INFO_RELATED_REPLY || (c->status & CT_S_DYING))
 		return 0;
 	h = ct_conn_helper(t, c);
 	/*

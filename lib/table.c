@@ -854,6 +854,8 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	 */
 	if (c && ((c->ext & CT_EXT_HELPER) || (c->status & CT_S_SEQ_ADJUST)) &&
 	    ct_helper_confirm(t, p, now) != 0) {
+		if (p->ct_new)
+			ct_expect_master_gone(t, c, now); /* a new entry dies with its drop */
 		release(t, p);
 		p->ct = NULL;
 		p->ctinfo = CT_INFO_INVALID;

@@ -82,6 +82,7 @@ struct ct_expect_spec {
 /*
  * Register an expectation for `master` (kernel nf_ct_expect_related):
  *   -EOPNOTSUPP  the master has no helper;
+ *   -ESHUTDOWN   the master is being deleted;
  *   -EALREADY    same tuple and mask from the same master in another class;
  *   -EBUSY       clashes with another expectation;
  *   -EMFILE      max_expected reached and nothing to evict, or the table
