@@ -82,9 +82,9 @@ uint64_t bench_track(struct ct_table *t, const struct bench_stream *s, size_t fi
 /*
  * The limit figure: ns per read of `nreads` random 64-byte lines of an
  * array of `bytes` bytes, the reads issued BENCH_BATCH at a time.
- * Median of `runs`.
+ * Median of `runs`.  `huge`: the array asks for 2 MiB pages (MADV_HUGEPAGE).
  */
-double bench_limit_ns(size_t bytes, size_t nreads, int runs);
+double bench_limit_ns(size_t bytes, size_t nreads, int runs, bool huge);
 /* The same with the reads and the array split over nthreads threads (CPUs 0..). */
 double bench_limit_par_ns(size_t bytes, size_t nreads, int nthreads);
 
