@@ -104,6 +104,13 @@ void bench_print_machine(void);
 /* Other work on the CPUs now, in percent (0.5 s sample); above BENCH_BUSY_PCT, warn. */
 #define BENCH_BUSY_PCT 20
 double bench_busy_pct(void);
+/* CPU time marks, to tell how much other work ran during a workload. */
+struct bench_cpu_mark {
+	unsigned long long busy, total; /* all CPUs, jiffies */
+	uint64_t self_ns;               /* this process */
+};
+void bench_cpu_mark(struct bench_cpu_mark *m);
+double bench_other_pct(const struct bench_cpu_mark *a, const struct bench_cpu_mark *b);
 void bench_print_busy(const char *when, double busy);
 int bench_pin_cpu(int cpu);
 double bench_median(double *v, int n); /* sorts v */
