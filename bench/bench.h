@@ -51,6 +51,18 @@ int bench_gen_udp_flows(size_t n, struct bench_stream *out);
  */
 int bench_gen_tcp6_handshakes(size_t n, struct bench_stream *out);
 
+/*
+ * Connection i of the scale workloads (the addressing of gen_tcp_pcap.py):
+ * 10.<i>>16>.<i>>8>.<i>:(1024 + i % 60000) -> 172.16.<i % 256>.1:80, TCP.
+ */
+void bench_tcp4_conn_tuple(size_t i, struct ct_tuple *tu);
+/*
+ * m pure ACKs, each on a connection drawn at random among nconns, in a
+ * random direction, with the sequence numbers of gen_tcp_pcap.py after the
+ * handshake; *n_orig counts the client-to-server ones.
+ */
+int bench_gen_tcp4_acks(size_t nconns, size_t m, struct bench_stream *out, size_t *n_orig);
+
 /* Classification of the tracked packets. */
 struct bench_counts {
 	uint64_t new_;       /* ctinfo NEW */
@@ -96,6 +108,28 @@ double bench_limit_par_ns(size_t bytes, size_t nreads, int nthreads);
 int bench_shard_split(const struct bench_stream *s, int nshards, struct bench_stream *out);
 uint64_t bench_shard_run(struct bench_stream *shards, struct ct_table **tables, int nshards,
 			 size_t first_pass, size_t passes, struct bench_counts *counts);
+
+/* Issue 8's further figures (bench/extra.c). */
+#define BENCH_SCALE_MAX 8
+struct bench_scale_point {
+	size_t conns;
+	double ns;       /* ns per packet, median */
+	double limit_ns; /* limit figure over the same footprint */
+	size_t footprint;
+};
+struct bench_extra {
+	struct bench_scale_point scale[BENCH_SCALE_MAX];
+	int nscale;
+	bool expiry_have;
+	double exp_p50_ns, exp_p99_ns, exp_p999_ns, exp_worst_ns, exp_gc_all_ms;
+	bool m10_have;
+	uint32_t m10_count;
+	double m10_create_ns, m10_lookup_ns, m10_expire_ns, m10_bytes;
+	bool mismatch;
+};
+int bench_scale(const size_t *sizes, int nsizes, int runs, struct bench_extra *r);
+int bench_expiry(struct bench_extra *r);
+int bench_10m(int runs, struct bench_extra *r);
 
 /* System helpers (bench/sys.c). */
 uint64_t bench_now_ns(void);  /* CLOCK_MONOTONIC */

@@ -6,7 +6,8 @@
  * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [-w WAIT_S] [WORKLOAD...]
  *   -w: wait up to WAIT_S seconds for other work on the CPUs to stop.
  *   PCAPDIR holds tcp-100k.pcap and tcp-1m.pcap (bench/run.sh makes them).
- *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads (default: all).
+ *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads scale expiry 10m
+ *   (default: all but 10m; `all`: every one).
  * Exit status: 0 when every classification count matched, 1 on a mismatch,
  * 2 on a usage or set-up error.
  */
@@ -41,6 +42,7 @@ struct results {
 	struct figure udp_1flow, tcp_100k, tcp_1m, udp_1m_create, udp_1m_lookup, memory, memory6;
 	double x2_create, x2_lookup; /* 2-thread speed-ups, 0 = not run */
 	double x2_other;             /* other work during the 2-thread runs, % */
+	struct bench_extra ex;       /* scale, expiry, 10m */
 	bool mismatch;
 };
 
@@ -488,16 +490,41 @@ static void print_summary(const struct results *r)
 		       r->x2_create, r->x2_lookup,
 		       verdict(true, r->x2_create >= 1.8 && r->x2_lookup >= 1.8),
 		       r->x2_other > BENCH_BUSY_PCT / 2 ? "  (noisy)" : "");
+	if (r->ex.nscale) {
+		printf("  scale (est. TCP)  ");
+		for (int i = 0; i < r->ex.nscale; i++)
+			printf(" %zuK %.0f ns%s", r->ex.scale[i].conns / 1000, r->ex.scale[i].ns,
+			       i + 1 < r->ex.nscale ? "," : "");
+		printf("   (curve; no target)\n");
+	}
+	if (r->ex.expiry_have)
+		printf("  expiry 1M at once  while expiring: worst batch %.0f us, p99.9 %.0f us, "
+		       "p50 %.1f us (ct_gc_all: %.0f ms)\n",
+		       r->ex.exp_worst_ns / 1e3, r->ex.exp_p999_ns / 1e3, r->ex.exp_p50_ns / 1e3,
+		       r->ex.exp_gc_all_ms);
+	if (r->ex.m10_have)
+		printf("  10M connections    create %.2f M/s, lookup %.2f Mpps, expire %.2f M/s, "
+		       "%.0f bytes/conn\n",
+		       1e3 / r->ex.m10_create_ns, 1e3 / r->ex.m10_lookup_ns, 1e3 / r->ex.m10_expire_ns,
+		       r->ex.m10_bytes);
+	else
+		printf("  10M connections    not run (ctrack-bench 10m, or all)\n");
 	printf("  classification     %s\n",
 	       r->mismatch ? "*** MISMATCH (see above) ***" : "all counts as expected");
 }
 
+/*
+ * Workloads named on the command line run; with none, all but `10m` (it
+ * needs about 4 GiB and 30 s); `all` runs every one.
+ */
 static bool want(int argc, char **argv, int first, const char *name)
 {
+	bool opt_in = strcmp(name, "10m") == 0;
+
 	if (first >= argc)
-		return true;
+		return !opt_in;
 	for (int i = first; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
+		if (strcmp(argv[i], name) == 0 || strcmp(argv[i], "all") == 0)
 			return true;
 	return false;
 }
@@ -533,7 +560,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	for (int i = optind; i < argc; i++)
 		if (strcmp(argv[i], "udp-1flow") && strcmp(argv[i], "tcp-100k") &&
 		    strcmp(argv[i], "tcp-1m") && strcmp(argv[i], "udp-1m") &&
-		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads"))
+		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads") &&
+		    strcmp(argv[i], "scale") && strcmp(argv[i], "expiry") && strcmp(argv[i], "10m") &&
+		    strcmp(argv[i], "all"))
 			return -EINVAL;
 	return 0;
 }
@@ -548,7 +577,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o)) {
 		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] "
-				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads]...\n", argv[0]);
+				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads|scale|expiry|10m|all]...\n", argv[0]);
 		return 2;
 	}
 	/*
@@ -597,6 +626,16 @@ int main(int argc, char **argv)
 		err |= do_udp_1m(&o, &res);
 	if (want(argc, argv, optind, "2threads"))
 		err |= do_2threads(&o, &res);
+	if (want(argc, argv, optind, "scale")) {
+		static const size_t sizes[] = {1000, 10000, 100000, 1000000};
+
+		err |= bench_scale(sizes, 4, o.runs ? o.runs : 3, &res.ex);
+	}
+	if (want(argc, argv, optind, "expiry"))
+		err |= bench_expiry(&res.ex);
+	if (want(argc, argv, optind, "10m"))
+		err |= bench_10m(o.runs ? o.runs : 3, &res.ex);
+	res.mismatch |= res.ex.mismatch;
 
 	print_summary(&res);
 	bench_print_busy("end", bench_busy_pct());
