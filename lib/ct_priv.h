@@ -259,6 +259,14 @@ struct ct_table {
 	struct ct_stats stats;
 	/* The entry attached to the packet in flight: never freed under it. */
 	struct ct_conn *held;
+	/*
+	 * The last entry created by the hook, with the hashes of its keys and
+	 * a copy of its reply key: ct_confirm links it without hashing again
+	 * unless NAT changed the reply key meanwhile (lib/table.c).
+	 */
+	struct ct_conn *pend;
+	uint64_t pend_h[2];
+	uint8_t pend_rkey[sizeof(struct ct_key6)];
 	/* Helpers and expectations (lib/expect.c, lib/helper.c). */
 	struct ct_exp_table *exp;
 	ct_exp_event_fn exp_event_fn;

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ct_priv.h"
 #include "helper_priv.h"
@@ -34,8 +37,11 @@ static inline uint64_t mix64(uint64_t h)
 	return h;
 }
 
-/* A keyed multiply-xor hash over the 8-byte words of a key. */
-static uint64_t hash_words(const void *key, size_t len, uint64_t seed)
+/*
+ * A keyed multiply-xor hash over the 8-byte words of a key.  Inline with a
+ * constant length, so each family's loop unrolls (2 words IPv4, 5 IPv6).
+ */
+static inline uint64_t hash_words(const void *key, size_t len, uint64_t seed)
 {
 	const uint8_t *k = key;
 	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ull);
@@ -48,16 +54,19 @@ static uint64_t hash_words(const void *key, size_t len, uint64_t seed)
 /* The ct_key6 is 40 bytes: five words.  ct_key4 is 16 bytes: two words. */
 static inline uint64_t key_hash(const struct ct_table *t, bool v6, const void *key)
 {
-	return hash_words(key, v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4), t->seed);
+	if (v6)
+		return hash_words(key, sizeof(struct ct_key6), t->seed);
+	return hash_words(key, sizeof(struct ct_key4), t->seed);
 }
 
 /* ---- pools and references ------------------------------------------- */
 
 static inline struct ct_conn *ref_conn(const struct ct_table *t, uint32_t ref)
 {
-	const struct ct_pool *pl = &t->pool[(ref & CT_REF_V6) != 0];
-
-	return (struct ct_conn *)(pl->mem + (size_t)ct_ref_index(ref) * pl->size);
+	if (ref & CT_REF_V6)
+		return (struct ct_conn *)(t->pool[1].mem +
+					  (size_t)ct_ref_index(ref) * sizeof(struct ct_conn6));
+	return (struct ct_conn *)(t->pool[0].mem + (size_t)ct_ref_index(ref) * sizeof(struct ct_conn4));
 }
 
 static inline const void *conn_key(const struct ct_conn *c, unsigned dir)
@@ -106,6 +115,8 @@ static void pool_free(struct ct_table *t, struct ct_conn *c)
 	/* NAT hook: drop the entry from the by-source index (lib/nat). */
 	if (t->nat && (c->status & CT_S_SRC_NAT_DONE))
 		nat_conn_free(t, c);
+	if (t->pend == c)
+		t->pend = NULL;
 	c->in_use = 0;
 	c->self = pl->free_head;
 	pl->free_head = idx + 1;
@@ -125,9 +136,35 @@ static inline uint32_t b_next(const struct ct_table *t, uint32_t b)
 	return b + 1 == t->nbuckets ? 0 : b + 1;
 }
 
-static inline uint32_t h_sig(uint64_t h)
+/*
+ * The slot signature: 30 hash bits, bit 1 always set (0 marks an empty
+ * slot) and bit 0 the family, so a signature match implies a live slot of
+ * the right pool and the bucket scan is one vector compare.
+ */
+static inline uint32_t h_sig(uint64_t h, bool v6)
 {
-	return (uint32_t)(h >> 32);
+	return ((uint32_t)(h >> 32) & ~3u) | 2u | (uint32_t)v6;
+}
+
+/* Bit i set when slot i of the bucket carries signature sig. */
+static inline uint32_t bucket_match(const struct ct_bucket *bk, uint32_t sig)
+{
+#ifdef __SSE2__
+	/* sig[0..6] and, in lane 7, ref[0] (masked off). */
+	__m128i s = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)(const void *)bk->sig);
+	__m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(bk->sig + 4));
+	uint32_t m = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
+		     (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
+
+	return m & ((1u << CT_BUCKET_SLOTS) - 1);
+#else
+	uint32_t m = 0;
+
+	for (int i = 0; i < CT_BUCKET_SLOTS; i++)
+		m |= (uint32_t)(bk->sig[i] == sig) << i;
+	return m;
+#endif
 }
 
 static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
@@ -139,7 +176,7 @@ static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
 
 		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
 			if (bk->ref[i] == 0) {
-				bk->sig[i] = h_sig(h);
+				bk->sig[i] = h_sig(h, (ref & CT_REF_V6) != 0);
 				bk->ref[i] = ref;
 				return;
 			}
@@ -160,6 +197,7 @@ static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
 		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
 			if (bk->ref[i] == ref) {
 				bk->ref[i] = 0;
+				bk->sig[i] = 0;
 				for (uint32_t x = home; x != b; x = b_next(t, x))
 					t->buckets[x].overflow--;
 				return;
@@ -184,18 +222,17 @@ static inline bool key_equal(const void *a, const void *b, bool v6)
 }
 
 /* Find the reference linked under key (with its direction bit). 0 if none. */
-static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, uint64_t h)
+static inline __attribute__((always_inline)) uint32_t index_find(const struct ct_table *t, bool v6,
+								 const void *key, uint64_t h)
 {
-	uint32_t b = h_bucket(t, h), sig = h_sig(h);
+	uint32_t b = h_bucket(t, h), sig = h_sig(h, v6);
 
 	for (;;) {
 		const struct ct_bucket *bk = &t->buckets[b];
 
-		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
-			uint32_t ref = bk->ref[i];
+		for (uint32_t m = bucket_match(bk, sig); m; m &= m - 1) {
+			uint32_t ref = bk->ref[__builtin_ctz(m)];
 
-			if (bk->sig[i] != sig || ref == 0 || ((ref & CT_REF_V6) != 0) != v6)
-				continue;
 			if (key_equal(conn_key(ref_conn(t, ref), ref & 1), key, v6))
 				return ref;
 		}
@@ -213,6 +250,12 @@ static void conn_link(struct ct_table *t, struct ct_conn *c, unsigned dir)
 	index_insert(t, key_hash(t, v6, k), c->self | dir);
 }
 
+/* The same with the key's hash already known. */
+static inline void conn_link_h(struct ct_table *t, struct ct_conn *c, unsigned dir, uint64_t h)
+{
+	index_insert(t, h, c->self | dir);
+}
+
 static void conn_unlink(struct ct_table *t, struct ct_conn *c, unsigned dir)
 {
 	bool v6 = c->l3num == 10;
@@ -223,7 +266,8 @@ static void conn_unlink(struct ct_table *t, struct ct_conn *c, unsigned dir)
 
 /* ---- keys and tuples -------------------------------------------------- */
 
-static void tuple_to_key(const struct ct_tuple *tu, void *key)
+/* A tuple as a lookup key, with the zone id given for its direction. */
+static inline void tuple_to_key_z(const struct ct_tuple *tu, uint16_t zone, void *key)
 {
 	if (tu->l3num == 10) {
 		struct ct_key6 *k = key;
@@ -234,7 +278,7 @@ static void tuple_to_key(const struct ct_tuple *tu, void *key)
 		k->dport = tu->dst_l4;
 		k->proto = tu->proto;
 		k->pad = 0;
-		k->zone = tu->zone;
+		k->zone = zone;
 	} else {
 		struct ct_key4 *k = key;
 
@@ -244,8 +288,13 @@ static void tuple_to_key(const struct ct_tuple *tu, void *key)
 		k->dport = tu->dst_l4;
 		k->proto = tu->proto;
 		k->pad = 0;
-		k->zone = tu->zone;
+		k->zone = zone;
 	}
+}
+
+static void tuple_to_key(const struct ct_tuple *tu, void *key)
+{
+	tuple_to_key_z(tu, tu->zone, key);
 }
 
 void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *out)
@@ -429,22 +478,38 @@ void ct_table_flush(struct ct_table *t, uint64_t now)
 
 /* ---- lookup ----------------------------------------------------------- */
 
-/* Look a key up; an expired entry found is reaped and reported missing. */
-static struct ct_conn *find_key(struct ct_table *t, bool v6, const void *key, uint64_t now,
-				unsigned *dir)
+/* Kept out of line: the lookup fast path stays small. */
+static __attribute__((noinline, cold)) void reap_found(struct ct_table *t, struct ct_conn *c,
+						       uint64_t now)
 {
-	uint32_t ref = index_find(t, v6, key, key_hash(t, v6, key));
+	ct_kill(t, c, now);
+}
+
+/*
+ * Look a key up by its hash; an expired entry found is reaped and reported
+ * missing.
+ */
+static inline __attribute__((always_inline)) struct ct_conn *
+find_key_h(struct ct_table *t, bool v6, const void *key, uint64_t h, uint64_t now, unsigned *dir)
+{
+	uint32_t ref = index_find(t, v6, key, h);
 	struct ct_conn *c;
 
 	if (!ref)
 		return NULL;
 	c = ref_conn(t, ref);
-	if (conn_expired(c, now)) {
-		ct_kill(t, c, now);
+	if (__builtin_expect(conn_expired(c, now), 0)) {
+		reap_found(t, c, now);
 		return NULL;
 	}
 	*dir = ref & 1;
 	return c;
+}
+
+static struct ct_conn *find_key(struct ct_table *t, bool v6, const void *key, uint64_t now,
+				unsigned *dir)
+{
+	return find_key_h(t, v6, key, key_hash(t, v6, key), now, dir);
 }
 
 struct ct_conn *ct_find(struct ct_table *t, const struct ct_tuple *tu, uint64_t now,
@@ -629,56 +694,80 @@ static bool early_drop(struct ct_table *t, uint64_t h, uint64_t now)
 
 /* ---- the conntrack hook (spec §2.2) ---------------------------------- */
 
-static uint16_t zone_for(const struct ct_pkt *p, unsigned dir)
+static inline uint16_t zone_for(const struct ct_pkt *p, unsigned dir)
 {
 	return (p->zone_dirs & (1u << dir)) ? p->zone_id : 0;
 }
 
-/*
- * Look the packet's tuple up with the zone id of each direction (§1.4):
- * first the original-direction id, then the reply-direction id if it
- * differs.  A link found must also agree with the packet's zone for that
- * link's direction.
- */
-static struct ct_conn *lookup_pkt(struct ct_table *t, const struct ct_pkt *p, uint64_t now,
-				  unsigned *dir)
+/* A packet's lookup key (original-direction zone) and its hash. */
+struct pkt_key {
+	uint64_t h;
+	union {
+		struct ct_key4 k4;
+		struct ct_key6 k6;
+		uint8_t b[sizeof(struct ct_key6)];
+	} k;
+};
+
+static inline void pkt_key_make(const struct ct_table *t, const struct ct_pkt *p,
+				struct pkt_key *pk)
+{
+	bool v6 = p->tuple.l3num == 10;
+
+	tuple_to_key_z(&p->tuple, zone_for(p, CT_DIR_ORIGINAL), pk->k.b);
+	pk->h = key_hash(t, v6, pk->k.b);
+}
+
+/* The second probe of lookup_pkt: the reply-direction zone id. */
+static __attribute__((noinline)) struct ct_conn *lookup_reply_zone(struct ct_table *t,
+								   const struct ct_pkt *p,
+								   uint64_t now, unsigned *dir)
 {
 	uint8_t key[sizeof(struct ct_key6)];
-	struct ct_tuple tu = p->tuple;
-	bool v6 = tu.l3num == 10;
+	uint16_t zone = zone_for(p, CT_DIR_REPLY);
+	struct ct_conn *c;
 
-	for (unsigned zd = 0; zd < 2; zd++) {
-		struct ct_conn *c;
-
-		if (zd == 1 && zone_for(p, 1) == zone_for(p, 0))
-			break;
-		tu.zone = zone_for(p, zd);
-		tuple_to_key(&tu, key);
-		c = find_key(t, v6, key, now, dir);
-		if (c && zone_for(p, *dir) == tu.zone)
-			return c;
-	}
+	tuple_to_key_z(&p->tuple, zone, key);
+	c = find_key(t, p->tuple.l3num == 10, key, now, dir);
+	if (c && zone_for(p, *dir) == zone)
+		return c;
 	return NULL;
 }
 
+/*
+ * Look the packet's tuple up with the zone id of each direction (§1.4):
+ * first the original-direction id (the key in *pk), then the
+ * reply-direction id if it differs.  A link found must also agree with the
+ * packet's zone for that link's direction.
+ */
+static inline struct ct_conn *lookup_pkt(struct ct_table *t, const struct ct_pkt *p,
+					 const struct pkt_key *pk, uint64_t now, unsigned *dir)
+{
+	struct ct_conn *c = find_key_h(t, p->tuple.l3num == 10, pk->k.b, pk->h, now, dir);
+
+	if (!p->zone_dirs)
+		return c; /* the default zone both ways */
+	if (c && zone_for(p, *dir) == zone_for(p, CT_DIR_ORIGINAL))
+		return c;
+	if (zone_for(p, CT_DIR_REPLY) == zone_for(p, CT_DIR_ORIGINAL))
+		return NULL;
+	return lookup_reply_zone(t, p, now, dir);
+}
+
 static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4proto *l4,
-		    uint64_t now, struct ct_conn **out)
+		    const struct pkt_key *pk, uint64_t now, struct ct_conn **out)
 {
 	struct ct_tuple orig = p->tuple, reply;
 	bool v6 = orig.l3num == 10;
 	struct ct_conn *c;
+	void *rk;
 
 	orig.zone = zone_for(p, CT_DIR_ORIGINAL);
 	if (!l4->invert(&orig, &reply))
 		return -EINVAL;
 	reply.zone = zone_for(p, CT_DIR_REPLY);
-	if (t->count >= t->set.max) {
-		uint8_t key[sizeof(struct ct_key6)];
-
-		tuple_to_key(&orig, key);
-		if (!early_drop(t, key_hash(t, v6, key), now))
-			return -ENOSPC;
-	}
+	if (t->count >= t->set.max && !early_drop(t, pk->h, now))
+		return -ENOSPC;
 	c = pool_alloc(&t->pool[v6], v6);
 	if (!c)
 		return -ENOSPC;
@@ -686,8 +775,14 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 	c->l3num = orig.l3num;
 	c->proto = orig.proto;
 	c->zone_dirs = p->zone_dirs;
-	tuple_to_key(&orig, conn_key_mut(c, CT_DIR_ORIGINAL));
-	tuple_to_key(&reply, conn_key_mut(c, CT_DIR_REPLY));
+	memcpy(conn_key_mut(c, CT_DIR_ORIGINAL), pk->k.b, key_len(v6));
+	rk = conn_key_mut(c, CT_DIR_REPLY);
+	tuple_to_key(&reply, rk);
+	/* Both hashes for ct_confirm, unless NAT rewrites the reply key first. */
+	t->pend = c;
+	t->pend_h[CT_DIR_ORIGINAL] = pk->h;
+	t->pend_h[CT_DIR_REPLY] = key_hash(t, v6, rk);
+	memcpy(t->pend_rkey, rk, key_len(v6));
 	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
 	if (t->set.acct)
 		ext_use(t, c, CT_EXT_ACCT);
@@ -727,9 +822,12 @@ static void set_invalid(struct ct_table *t, struct ct_pkt *p)
 	t->stats.invalid++;
 }
 
-int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now)
+/* The hook; pk is the packet's key, made by the caller or here (NULL). */
+static int hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now,
+			  const struct pkt_key *pk)
 {
 	const struct ct_l4proto *l4;
+	struct pkt_key own;
 	struct ct_conn *c;
 	unsigned dir = 0;
 
@@ -764,12 +862,16 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 			return 0;
 		}
 	}
+	if (!pk) {
+		pkt_key_make(t, p, &own);
+		pk = &own;
+	}
 	for (int round = 0; round < 3; round++) {
 		enum ct_verdict v;
 
-		c = lookup_pkt(t, p, now, &dir);
+		c = lookup_pkt(t, p, pk, now, &dir);
 		if (!c) {
-			int err = new_conn(t, p, l4, now, &c);
+			int err = new_conn(t, p, l4, pk, now, &c);
 
 			if (err == -EINVAL) {
 				set_invalid(t, p);
@@ -820,6 +922,11 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 	}
 	set_invalid(t, p);
 	return 0;
+}
+
+int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now)
+{
+	return hook_conntrack(t, p, hook, now, NULL);
 }
 
 /* ---- confirm (spec §7.3) --------------------------------------------- */
@@ -885,6 +992,7 @@ drop:
 int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 {
 	struct ct_conn *c = p->ct;
+	uint64_t h[2];
 	bool v6;
 	unsigned dir;
 
@@ -913,8 +1021,17 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 		return -EPERM;
 	}
 	v6 = c->l3num == 10;
-	if (find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir) ||
-	    find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
+	/* The hashes new_conn computed, unless NAT has changed the reply key since. */
+	if (t->pend == c && key_equal(conn_key(c, CT_DIR_REPLY), t->pend_rkey, v6)) {
+		h[0] = t->pend_h[0];
+		h[1] = t->pend_h[1];
+	} else {
+		h[0] = key_hash(t, v6, conn_key(c, CT_DIR_ORIGINAL));
+		h[1] = key_hash(t, v6, conn_key(c, CT_DIR_REPLY));
+	}
+	t->pend = NULL;
+	if (find_key_h(t, v6, conn_key(c, CT_DIR_ORIGINAL), h[0], now, &dir) ||
+	    find_key_h(t, v6, conn_key(c, CT_DIR_REPLY), h[1], now, &dir)) {
 		int r;
 
 		/* helpers: a clashing new entry loses what its helper just expected */
@@ -929,8 +1046,8 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	c->status |= CT_S_CONFIRMED;
 	if (c->ext & CT_EXT_TSTAMP)
 		ct_conn_ext(t, c)->tstamp_start = t->wall_offset + now;
-	conn_link(t, c, CT_DIR_ORIGINAL);
-	conn_link(t, c, CT_DIR_REPLY);
+	conn_link_h(t, c, CT_DIR_ORIGINAL, h[0]);
+	conn_link_h(t, c, CT_DIR_REPLY, h[1]);
 	t->stats.insert++;
 	p->ct_new = false;
 	if (t->held == c)
