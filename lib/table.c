@@ -69,21 +69,70 @@ static inline struct ct_conn *ref_conn(const struct ct_table *t, uint32_t ref)
 	return (struct ct_conn *)(t->pool[0].mem + (size_t)ct_ref_index(ref) * sizeof(struct ct_conn4));
 }
 
-static inline const void *conn_key(const struct ct_conn *c, unsigned dir)
-{
-	if (c->l3num == 10)
-		return &((const struct ct_conn6 *)c)->k[dir];
-	return &((const struct ct_conn4 *)c)->k[dir];
-}
-
-static inline void *conn_key_mut(struct ct_conn *c, unsigned dir)
-{
-	return (void *)conn_key(c, dir);
-}
-
 static inline size_t key_len(bool v6)
 {
 	return v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4);
+}
+
+/* Room for either family's key. */
+union keybuf {
+	struct ct_key4 k4;
+	struct ct_key6 k6;
+	uint8_t b[sizeof(struct ct_key6)];
+	uint64_t w[sizeof(struct ct_key6) / 8];
+};
+
+static inline const void *conn_okey(const struct ct_conn *c)
+{
+	if (c->l3num == 10)
+		return &((const struct ct_conn6 *)c)->k;
+	return &((const struct ct_conn4 *)c)->k;
+}
+
+static inline void *conn_okey_mut(struct ct_conn *c)
+{
+	return (void *)conn_okey(c);
+}
+
+/*
+ * The reply key as derived from the original: addresses and l4 fields
+ * swapped (every tracker but ICMP inverts so), the reply zone the
+ * original's when the template zone applies both ways, else the default.
+ */
+static inline void derive_reply(const struct ct_conn *c, union keybuf *out)
+{
+	if (c->l3num == 10) {
+		const struct ct_key6 *o = &((const struct ct_conn6 *)c)->k;
+
+		memcpy(out->k6.src, o->dst, 16);
+		memcpy(out->k6.dst, o->src, 16);
+		out->k6.sport = o->dport;
+		out->k6.dport = o->sport;
+		out->k6.proto = o->proto;
+		out->k6.pad = 0;
+		out->k6.zone = c->zone_dirs == 3 ? o->zone : 0;
+	} else {
+		const struct ct_key4 *o = &((const struct ct_conn4 *)c)->k;
+
+		out->k4.src = o->dst;
+		out->k4.dst = o->src;
+		out->k4.sport = o->dport;
+		out->k4.dport = o->sport;
+		out->k4.proto = o->proto;
+		out->k4.pad = 0;
+		out->k4.zone = c->zone_dirs == 3 ? o->zone : 0;
+	}
+}
+
+/* The key of direction dir: stored, or derived into *buf. */
+static inline const void *conn_key(const struct ct_conn *c, unsigned dir, union keybuf *buf)
+{
+	if (dir == CT_DIR_ORIGINAL)
+		return conn_okey(c);
+	if (c->in_use & CT_CONN_RKEY)
+		return ct_conn_rkey(c);
+	derive_reply(c, buf);
+	return buf->b;
 }
 
 static struct ct_conn *pool_alloc(struct ct_pool *pl, bool v6)
@@ -221,6 +270,32 @@ static inline bool key_equal(const void *a, const void *b, bool v6)
 	return d == 0;
 }
 
+/*
+ * Give an entry (original key and zone_dirs set) its reply key: stored
+ * only when the derivation would not give it back.
+ */
+static void conn_set_reply(struct ct_conn *c, const void *rkey)
+{
+	bool v6 = c->l3num == 10;
+	union keybuf d;
+
+	derive_reply(c, &d);
+	if (key_equal(d.b, rkey, v6)) {
+		c->in_use &= (uint8_t)~CT_CONN_RKEY;
+		return;
+	}
+	memcpy(ct_conn_rkey(c), rkey, key_len(v6));
+	c->in_use |= CT_CONN_RKEY;
+}
+
+/* Does the key of link (entry, dir) equal key? */
+static inline bool link_key_equal(const struct ct_conn *c, unsigned dir, const void *key, bool v6)
+{
+	union keybuf b;
+
+	return key_equal(conn_key(c, dir, &b), key, v6);
+}
+
 /* Find the reference linked under key (with its direction bit). 0 if none. */
 static inline __attribute__((always_inline)) uint32_t index_find(const struct ct_table *t, bool v6,
 								 const void *key, uint64_t h)
@@ -233,7 +308,7 @@ static inline __attribute__((always_inline)) uint32_t index_find(const struct ct
 		for (uint32_t m = bucket_match(bk, sig); m; m &= m - 1) {
 			uint32_t ref = bk->ref[__builtin_ctz(m)];
 
-			if (key_equal(conn_key(ref_conn(t, ref), ref & 1), key, v6))
+			if (link_key_equal(ref_conn(t, ref), ref & 1, key, v6))
 				return ref;
 		}
 		if (bk->overflow == 0)
@@ -245,7 +320,8 @@ static inline __attribute__((always_inline)) uint32_t index_find(const struct ct
 static void conn_link(struct ct_table *t, struct ct_conn *c, unsigned dir)
 {
 	bool v6 = c->l3num == 10;
-	const void *k = conn_key(c, dir);
+	union keybuf b;
+	const void *k = conn_key(c, dir, &b);
 
 	index_insert(t, key_hash(t, v6, k), c->self | dir);
 }
@@ -259,7 +335,8 @@ static inline void conn_link_h(struct ct_table *t, struct ct_conn *c, unsigned d
 static void conn_unlink(struct ct_table *t, struct ct_conn *c, unsigned dir)
 {
 	bool v6 = c->l3num == 10;
-	const void *k = conn_key(c, dir);
+	union keybuf b;
+	const void *k = conn_key(c, dir, &b);
 
 	index_remove(t, key_hash(t, v6, k), c->self | dir);
 }
@@ -299,10 +376,12 @@ static void tuple_to_key(const struct ct_tuple *tu, void *key)
 
 void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *out)
 {
+	union keybuf b;
+
 	memset(out, 0, sizeof(*out));
 	out->l3num = c->l3num;
 	if (c->l3num == 10) {
-		const struct ct_key6 *k = conn_key(c, dir);
+		const struct ct_key6 *k = conn_key(c, dir, &b);
 
 		memcpy(out->src, k->src, 16);
 		memcpy(out->dst, k->dst, 16);
@@ -311,7 +390,7 @@ void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *ou
 		out->proto = k->proto;
 		out->zone = k->zone;
 	} else {
-		const struct ct_key4 *k = conn_key(c, dir);
+		const struct ct_key4 *k = conn_key(c, dir, &b);
 
 		memcpy(out->src, &k->src, 4);
 		memcpy(out->dst, &k->dst, 4);
@@ -333,7 +412,12 @@ int ct_conn_alter_reply(struct ct_conn *c, const struct ct_tuple *reply)
 	nt.l3num = c->l3num;
 	nt.proto = c->proto;
 	nt.zone = cur.zone;
-	tuple_to_key(&nt, conn_key_mut(c, CT_DIR_REPLY));
+	{
+		union keybuf k;
+
+		tuple_to_key(&nt, k.b);
+		conn_set_reply(c, k.b);
+	}
 	return 0;
 }
 
@@ -561,12 +645,36 @@ static void big_free(void *p, size_t size)
 		munmap(p, size);
 }
 
+/* Bytes of a pool's mapping: header, entries, ids, reply-key slots. */
+static size_t pool_map_size(const struct ct_pool *pl, bool v6)
+{
+	size_t n = pl->cap ? pl->cap : 1;
+
+	return sizeof(struct ct_pool_hdr) + n * (pl->size + sizeof(uint32_t) + key_len(v6));
+}
+
+static int pool_map(struct ct_pool *pl, bool v6)
+{
+	size_t n = pl->cap ? pl->cap : 1;
+	uint8_t *m = big_alloc(pool_map_size(pl, v6));
+	struct ct_pool_hdr *h = (struct ct_pool_hdr *)(void *)m;
+
+	if (!m)
+		return -ENOMEM;
+	pl->mem = m + sizeof(*h);
+	h->ids = (uint32_t *)(void *)(pl->mem + n * pl->size);
+	h->rkey = pl->mem + n * (pl->size + sizeof(uint32_t));
+	return 0;
+}
+
 static void table_arrays_free(struct ct_table *t)
 {
 	for (int f = 0; f < 2; f++) {
 		size_t n = t->pool[f].cap ? t->pool[f].cap : 1;
 
-		big_free(t->pool[f].mem, n * t->pool[f].size);
+		if (t->pool[f].mem)
+			big_free(t->pool[f].mem - sizeof(struct ct_pool_hdr),
+				 pool_map_size(&t->pool[f], f));
 		big_free(t->pool[f].ext, n * sizeof(struct ct_ext_data));
 	}
 	big_free(t->buckets, (size_t)t->nbuckets * sizeof(struct ct_bucket));
@@ -612,9 +720,8 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 
 		/* Zero pages on demand: untouched slots cost nothing. */
 		pl->cap = max;
-		pl->mem = big_alloc((size_t)(max ? max : 1) * pl->size);
 		pl->ext = big_alloc((size_t)(max ? max : 1) * sizeof(struct ct_ext_data));
-		if (!pl->mem || !pl->ext)
+		if (pool_map(pl, f) || !pl->ext)
 			goto err_pools;
 	}
 	/* helpers: the expectation pool, sized by nf_conntrack_expect_max */
@@ -760,7 +867,7 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 	struct ct_tuple orig = p->tuple, reply;
 	bool v6 = orig.l3num == 10;
 	struct ct_conn *c;
-	void *rk;
+	union keybuf rk;
 
 	orig.zone = zone_for(p, CT_DIR_ORIGINAL);
 	if (!l4->invert(&orig, &reply))
@@ -775,15 +882,15 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 	c->l3num = orig.l3num;
 	c->proto = orig.proto;
 	c->zone_dirs = p->zone_dirs;
-	memcpy(conn_key_mut(c, CT_DIR_ORIGINAL), pk->k.b, key_len(v6));
-	rk = conn_key_mut(c, CT_DIR_REPLY);
-	tuple_to_key(&reply, rk);
+	memcpy(conn_okey_mut(c), pk->k.b, key_len(v6));
+	tuple_to_key(&reply, rk.b);
+	conn_set_reply(c, rk.b);
+	*ct_conn_id_slot(c) = (uint32_t)mix64(t->seed ^ ++t->next_id);
 	/* Both hashes for ct_confirm, unless NAT rewrites the reply key first. */
 	t->pend = c;
 	t->pend_h[CT_DIR_ORIGINAL] = pk->h;
-	t->pend_h[CT_DIR_REPLY] = key_hash(t, v6, rk);
-	memcpy(t->pend_rkey, rk, key_len(v6));
-	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
+	t->pend_h[CT_DIR_REPLY] = key_hash(t, v6, rk.b);
+	memcpy(t->pend_rkey, rk.b, key_len(v6));
 	if (t->set.acct)
 		ext_use(t, c, CT_EXT_ACCT);
 	if (t->set.timestamp)
@@ -950,29 +1057,34 @@ static int clash(struct ct_table *t, struct ct_pkt *p, struct ct_conn *c, uint64
 	const struct ct_l4proto *l4 = ct_l4proto_find(c->proto);
 	bool v6 = c->l3num == 10;
 	size_t len = key_len(v6);
+	union keybuf b0, b1, b2, b3;
+	const void *co, *cr, *oo, *orr;
 	unsigned dir;
 	struct ct_conn *old;
 
 	if (!l4->allow_clash)
 		goto drop;
-	old = find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir);
+	co = conn_key(c, CT_DIR_ORIGINAL, &b0);
+	cr = conn_key(c, CT_DIR_REPLY, &b1);
+	old = find_key(t, v6, co, now, &dir);
 	if (!old)
-		old = find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir);
+		old = find_key(t, v6, cr, now, &dir);
 	/* (a) the same flow (or its exact reverse) confirmed first: merge into it. */
-	if (old && old->zone_dirs == c->zone_dirs &&
-	    ((memcmp(conn_key(old, 0), conn_key(c, 0), len) == 0 &&
-	      memcmp(conn_key(old, 1), conn_key(c, 1), len) == 0) ||
-	     (memcmp(conn_key(old, 0), conn_key(c, 1), len) == 0 &&
-	      memcmp(conn_key(old, 1), conn_key(c, 0), len) == 0))) {
-		conn_add_counters(t, old, c);
-		release(t, p);
-		p->ct = old;
-		p->dir = (uint8_t)dir;
-		t->stats.clash_resolve++;
-		return 0;
+	if (old && old->zone_dirs == c->zone_dirs) {
+		oo = conn_key(old, CT_DIR_ORIGINAL, &b2);
+		orr = conn_key(old, CT_DIR_REPLY, &b3);
+		if ((memcmp(oo, co, len) == 0 && memcmp(orr, cr, len) == 0) ||
+		    (memcmp(oo, cr, len) == 0 && memcmp(orr, co, len) == 0)) {
+			conn_add_counters(t, old, c);
+			release(t, p);
+			p->ct = old;
+			p->dir = (uint8_t)dir;
+			t->stats.clash_resolve++;
+			return 0;
+		}
 	}
 	/* (b) our reply tuple is free: link only the reply side, 1 s, hidden. */
-	if (!find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
+	if (!find_key(t, v6, cr, now, &dir)) {
 		c->status |= CT_S_CONFIRMED | CT_S_NAT_CLASH | CT_S_FIXED_TIMEOUT;
 		c->expires = now + CT_SEC;
 		conn_link(t, c, CT_DIR_REPLY);
@@ -992,6 +1104,8 @@ drop:
 int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 {
 	struct ct_conn *c = p->ct;
+	union keybuf bo, br;
+	const void *ko, *kr;
 	uint64_t h[2];
 	bool v6;
 	unsigned dir;
@@ -1021,17 +1135,18 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 		return -EPERM;
 	}
 	v6 = c->l3num == 10;
+	ko = conn_key(c, CT_DIR_ORIGINAL, &bo);
+	kr = conn_key(c, CT_DIR_REPLY, &br);
 	/* The hashes new_conn computed, unless NAT has changed the reply key since. */
-	if (t->pend == c && key_equal(conn_key(c, CT_DIR_REPLY), t->pend_rkey, v6)) {
+	if (t->pend == c && key_equal(kr, t->pend_rkey, v6)) {
 		h[0] = t->pend_h[0];
 		h[1] = t->pend_h[1];
 	} else {
-		h[0] = key_hash(t, v6, conn_key(c, CT_DIR_ORIGINAL));
-		h[1] = key_hash(t, v6, conn_key(c, CT_DIR_REPLY));
+		h[0] = key_hash(t, v6, ko);
+		h[1] = key_hash(t, v6, kr);
 	}
 	t->pend = NULL;
-	if (find_key_h(t, v6, conn_key(c, CT_DIR_ORIGINAL), h[0], now, &dir) ||
-	    find_key_h(t, v6, conn_key(c, CT_DIR_REPLY), h[1], now, &dir)) {
+	if (find_key_h(t, v6, ko, h[0], now, &dir) || find_key_h(t, v6, kr, h[1], now, &dir)) {
 		int r;
 
 		/* helpers: a clashing new entry loses what its helper just expected */
@@ -1196,9 +1311,14 @@ int ct_conn_insert(struct ct_table *t, const struct ct_conn_spec *s, uint64_t no
 	c->proto = orig.proto;
 	c->zone_dirs = (orig.zone && orig.zone == reply.zone) ? 3
 		       : (orig.zone ? 1 : 0) | (reply.zone ? 2 : 0);
-	tuple_to_key(&orig, conn_key_mut(c, CT_DIR_ORIGINAL));
-	tuple_to_key(&reply, conn_key_mut(c, CT_DIR_REPLY));
-	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
+	tuple_to_key(&orig, conn_okey_mut(c));
+	{
+		union keybuf rk;
+
+		tuple_to_key(&reply, rk.b);
+		conn_set_reply(c, rk.b);
+	}
+	*ct_conn_id_slot(c) = (uint32_t)mix64(t->seed ^ ++t->next_id);
 	c->status = (uint16_t)(s->status | CT_S_CONFIRMED);
 	c->mark = s->mark;
 	if (c->proto == 6)
@@ -1254,7 +1374,7 @@ void ct_conn_set_mark(struct ct_conn *c, uint32_t mark)
 
 uint32_t ct_conn_id(const struct ct_conn *c)
 {
-	return c->id;
+	return *ct_conn_id_slot(c);
 }
 
 uint8_t ct_conn_l3num(const struct ct_conn *c)
