@@ -61,17 +61,17 @@ struct rig {
 static const char *RULES_FMT = "table inet t {\n"
 			       "  ct helper ftp-standard { type \"ftp\" protocol tcp; }\n"
 			       "  ct helper tftp-standard { type \"tftp\" protocol udp; }\n"
-			       "  chain pre { type filter hook prerouting priority 0; policy accept;\n"
+			       "  chain c_pre { type filter hook prerouting priority 0; policy accept;\n"
 			       "    tcp dport 21 ct helper set \"ftp-standard\"\n"
 			       "    udp dport 69 ct helper set \"tftp-standard\"\n"
 			       "  }\n"
-			       "  chain fwd { type filter hook forward priority 0; policy drop;\n"
+			       "  chain c_fwd { type filter hook forward priority 0; policy drop;\n"
 			       "    ct state established,related accept\n"
 			       "    iifname \"eth1\" accept\n"
 			       "    %s\n"
 			       "  }\n"
-			       "  chain dnat { type nat hook prerouting priority -100; %s }\n"
-			       "  chain snat { type nat hook postrouting priority 100; %s }\n"
+			       "  chain c_dnat { type nat hook prerouting priority -100; %s }\n"
+			       "  chain c_snat { type nat hook postrouting priority 100; %s }\n"
 			       "}\n";
 
 static void rig_up(struct rig *r, const char *fwd_extra, const char *dnat, const char *snat)
