@@ -173,3 +173,24 @@ def test_ftp_masquerade_port_taken(hk):
         assert struct.unpack("!H", last[22:24])[0] == 51270, (name, describe(last))
     assert sc.raw["c"][:-1] == sc.c_out["c"][:-1], sc.report(["frames differ"])
     assert sc.kernel_expect and helpers_kd.compare_expect(sc.kernel_expect, sc.c_expect) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lib/fw/fw.c forward(): a reassembled datagram leaves as its original "
+    "fragments with only the NAT header fields synced (nat_fragment_sync), "
+    "so a payload rewritten by a NAT helper (and its new length) is lost; "
+    "the kernel refragments the mangled datagram"))
+def test_ftp_snat_fragmented_port(hk):
+    """A PORT command arriving in two IPv4 fragments under snat: the kernel
+    reassembles, rewrites (+2 bytes) and sends the mangled datagram on in
+    fragments."""
+    from kdiff import TcpFlow, fragment4
+    sc = hk(ruleset(snat='\t\toifname "f1" snat ip to %s' % SNAT_ADDR))
+    f = nat_open(sc, C4, S4, 40027, SNAT_ADDR)
+    pkt = f.c(ACK | PSH, b"PORT 10,1,0,2,200,80\r\n", send=False)
+    for frag in fragment4(pkt, 24):
+        sc.c(frag)
+    f.cadj = 2
+    f.s(ACK | PSH, b"200 ok\r\n")
+    sc.finish()
+    check(sc)
