@@ -30,7 +30,7 @@
 #include "nat_priv.h"
 #include "seqadj.h"
 
-#define IP_MAXPACKET 65535u
+#define IP_MAXPACKET	    65535u
 #define FTP_FIND_PORT_TRIES 128 /* nf_nat_exp_find_port: random tries after the first */
 
 /* ---- the replacement text (nf_nat_ftp_fmt_cmd) ------------------------- */
@@ -38,8 +38,9 @@
 /* "%pI6": eight groups of four lowercase hex digits, never compressed. */
 static int fmt_ipv6_full(char *buf, size_t len, const uint8_t a[16])
 {
-	return snprintf(buf, len, "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:"
-				  "%02x%02x",
+	return snprintf(buf, len,
+			"%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:"
+			"%02x%02x",
 			a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
 			a[12], a[13], a[14], a[15]);
 }

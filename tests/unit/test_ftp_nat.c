@@ -34,17 +34,17 @@
 #include "pktbuild.h"
 
 #define SEC CT_NSEC_PER_SEC
-#define T0 (100 * SEC)
+#define T0  (100 * SEC)
 
 static const uint8_t MAC_FW1[6] = {2, 0, 0, 0, 1, 1}, MAC_FW2[6] = {2, 0, 0, 0, 2, 1};
 static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_SRV[6] = {2, 0, 0, 0, 2, 2};
 
-#define C4 "10.0.1.2"
+#define C4  "10.0.1.2"
 #define C4B "10.0.1.3"
-#define S4 "10.0.2.2"
-#define F2 "10.0.2.1"
-#define C6 "fd00:1::2"
-#define S6 "fd00:2::2"
+#define S4  "10.0.2.2"
+#define F2  "10.0.2.1"
+#define C6  "fd00:1::2"
+#define S6  "fd00:2::2"
 
 /* ---- the rig: fw + ruleset ---------------------------------------------------- */
 
@@ -55,24 +55,25 @@ struct rig {
 	struct fw_result res;
 	uint8_t out[PB_MAX + 64]; /* the last forwarded packet (L3) */
 	uint32_t out_len;
-	struct ct_pkt op;	  /* ... parsed */
+	struct ct_pkt op; /* ... parsed */
 };
 
-static const char *RULES_FMT = "table inet t {\n"
-			       "  ct helper ftp-standard { type \"ftp\" protocol tcp; }\n"
-			       "  ct helper tftp-standard { type \"tftp\" protocol udp; }\n"
-			       "  chain c_pre { type filter hook prerouting priority 0; policy accept;\n"
-			       "    tcp dport 21 ct helper set \"ftp-standard\"\n"
-			       "    udp dport 69 ct helper set \"tftp-standard\"\n"
-			       "  }\n"
-			       "  chain c_fwd { type filter hook forward priority 0; policy drop;\n"
-			       "    ct state established,related accept\n"
-			       "    iifname \"eth1\" accept\n"
-			       "    %s\n"
-			       "  }\n"
-			       "  chain c_dnat { type nat hook prerouting priority -100; %s }\n"
-			       "  chain c_snat { type nat hook postrouting priority 100; %s }\n"
-			       "}\n";
+static const char *RULES_FMT =
+    "table inet t {\n"
+    "  ct helper ftp-standard { type \"ftp\" protocol tcp; }\n"
+    "  ct helper tftp-standard { type \"tftp\" protocol udp; }\n"
+    "  chain c_pre { type filter hook prerouting priority 0; policy accept;\n"
+    "    tcp dport 21 ct helper set \"ftp-standard\"\n"
+    "    udp dport 69 ct helper set \"tftp-standard\"\n"
+    "  }\n"
+    "  chain c_fwd { type filter hook forward priority 0; policy drop;\n"
+    "    ct state established,related accept\n"
+    "    iifname \"eth1\" accept\n"
+    "    %s\n"
+    "  }\n"
+    "  chain c_dnat { type nat hook prerouting priority -100; %s }\n"
+    "  chain c_snat { type nat hook postrouting priority 100; %s }\n"
+    "}\n";
 
 static void rig_up(struct rig *r, const char *fwd_extra, const char *dnat, const char *snat)
 {
@@ -107,8 +108,8 @@ static void rig_up(struct rig *r, const char *fwd_extra, const char *dnat, const
 	fw_add_neigh(r->fw, r->eth1, 10, a, MAC_CLI);
 	pb_addr(S6, a);
 	fw_add_neigh(r->fw, r->eth2, 10, a, MAC_SRV);
-	n = snprintf(rules, sizeof(rules), RULES_FMT, fwd_extra ? fwd_extra : "",
-		     dnat ? dnat : "", snat ? snat : "");
+	n = snprintf(rules, sizeof(rules), RULES_FMT, fwd_extra ? fwd_extra : "", dnat ? dnat : "",
+		     snat ? snat : "");
 	assert_true(n > 0 && (size_t)n < sizeof(rules));
 	assert_int_equal(nft_ruleset_new(&cfg, &r->rs), 0);
 	if (nft_ruleset_apply(r->rs, "rules", rules, strlen(rules), false, &err) != 0) {
@@ -139,9 +140,8 @@ static bool rig_send(struct rig *r, bool from_client, const struct pb_pkt *k, ui
 	frame[12] = (k->buf[0] >> 4) == 6 ? 0x86 : 0x08;
 	frame[13] = (k->buf[0] >> 4) == 6 ? 0xdd : 0x00;
 	memcpy(frame + 14, k->buf, k->len);
-	assert_int_equal(fw_input(r->fw, from_client ? r->eth1 : r->eth2, frame, k->len + 14, now,
-				  &r->res),
-			 0);
+	assert_int_equal(
+	    fw_input(r->fw, from_client ? r->eth1 : r->eth2, frame, k->len + 14, now, &r->res), 0);
 	r->out_len = 0;
 	if (getenv("FTPNAT_DEBUG"))
 		fprintf(stderr, "  %s %s reason=%s ctinfo=%u status=%#x n_emit=%zu\n",
@@ -474,11 +474,12 @@ static void test_v6_eprt_epsv(void **state)
 	assert_out_valid(&r);
 	assert_true(r.res.ct_status & CT_S_SEQ_ADJUST);
 	expect_line(&r, one_expect(&r, T0), T0, line, sizeof(line));
-	assert_string_equal(line, "300 proto=6 src=fd00:2::2 dst=fd00:2::1 sport=0 dport=51211 "
-				  "mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-				  "mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 "
-				  "dport=65535 master-src=fd00:1::2 master-dst=fd00:2::2 sport=40003 "
-				  "dport=21 class=0 helper=ftp");
+	assert_string_equal(line,
+			    "300 proto=6 src=fd00:2::2 dst=fd00:2::1 sport=0 dport=51211 "
+			    "mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+			    "mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 "
+			    "dport=65535 master-src=fd00:1::2 master-dst=fd00:2::2 sport=40003 "
+			    "dport=21 class=0 helper=ftp");
 	pb_tcp(&k, S6, 20, "fd00:2::1", 51211, PB_SYN, 1, 0, NULL, 0);
 	assert_true(rig_send(&r, false, &k, T0));
 	assert_int_equal(r.res.ctinfo, CT_INFO_RELATED);
@@ -497,8 +498,8 @@ static void test_v6_eprt_epsv(void **state)
 	/* EPSV: the reply names only a port; same length, nothing to adjust */
 	sess_open(&r, &v, T0);
 	tcp_send(&r, &v, true, PB_ACK | PB_PSH, "EPSV\r\n", T0, true);
-	tcp_send(&r, &v, false, PB_ACK | PB_PSH, "229 Entering Extended Passive Mode (|||40001|)\r\n",
-		 T0, true);
+	tcp_send(&r, &v, false, PB_ACK | PB_PSH,
+		 "229 Entering Extended Passive Mode (|||40001|)\r\n", T0, true);
 	assert_out_payload(&r, "229 Entering Extended Passive Mode (|||40001|)\r\n");
 	assert_out_valid(&r);
 	assert_false(r.res.ct_status & CT_S_SEQ_ADJUST);
@@ -539,9 +540,8 @@ static void test_port_taken(void **state)
 	tcp_send(&r, &b, true, PB_ACK | PB_PSH, "PORT 10,0,1,3,200,10\r\n", T0, true);
 	assert_out_valid(&r);
 	txt = out_payload(&r, &n);
-	assert_int_equal(sscanf(txt, "PORT %u,%u,%u,%u,%u,%u\r\n", &h[0], &h[1], &h[2], &h[3],
-				&h[4], &h[5]),
-			 6);
+	assert_int_equal(
+	    sscanf(txt, "PORT %u,%u,%u,%u,%u,%u\r\n", &h[0], &h[1], &h[2], &h[3], &h[4], &h[5]), 6);
 	assert_int_equal(h[0] * 1000 + h[1] * 100 + h[2] * 10 + h[3], 10000 + 0 + 20 + 1);
 	port = (uint16_t)(h[4] * 256 + h[5]);
 	assert_true(port > 51210 && port < 65535);
@@ -576,7 +576,9 @@ static void test_tftp_masquerade(void **state)
 	struct rig r;
 	struct pb_pkt k;
 	char line[512];
-	static const char rrq[] = "\x00\x01" "file\x00" "octet\x00";
+	static const char rrq[] = "\x00\x01"
+				  "file\x00"
+				  "octet\x00";
 
 	(void)state;
 	rig_up(&r, NULL, NULL, "oifname \"eth2\" masquerade");
@@ -587,7 +589,10 @@ static void test_tftp_masquerade(void **state)
 				  "mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 "
 				  "dport=65535 master-src=10.0.1.2 master-dst=10.0.2.2 sport=34200 "
 				  "dport=69 class=0 helper=tftp");
-	pb_udp(&k, S4, 50001, F2, 34200, "\x00\x03\x00\x01" "data", 8);
+	pb_udp(&k, S4, 50001, F2, 34200,
+	       "\x00\x03\x00\x01"
+	       "data",
+	       8);
 	assert_true(rig_send(&r, false, &k, T0 + SEC));
 	assert_int_equal(r.res.ctinfo, CT_INFO_RELATED);
 	{
@@ -631,9 +636,9 @@ static void test_no_nat_no_rewrite(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_masquerade_port), cmocka_unit_test(test_snat_seqadj),
-	    cmocka_unit_test(test_dnat_pasv),	    cmocka_unit_test(test_v6_eprt_epsv),
-	    cmocka_unit_test(test_port_taken),	    cmocka_unit_test(test_tftp_masquerade),
+	    cmocka_unit_test(test_masquerade_port),   cmocka_unit_test(test_snat_seqadj),
+	    cmocka_unit_test(test_dnat_pasv),	      cmocka_unit_test(test_v6_eprt_epsv),
+	    cmocka_unit_test(test_port_taken),	      cmocka_unit_test(test_tftp_masquerade),
 	    cmocka_unit_test(test_no_nat_no_rewrite),
 	};
 
