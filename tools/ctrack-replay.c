@@ -657,26 +657,38 @@ static void write_table(struct replay *r)
 		fputs(ct_format_xml_footer(), r->conntrack_f);
 }
 
-/* `conntrack -L expect` at the end of the replay (-o xml gives the XML listing). */
+/*
+ * The expectations left at the end, as `conntrack -L expect -f ipv4` then
+ * `-f ipv6` print them (conntrack-tools lists IPv4 only without -f; both
+ * families are written here so that nothing is hidden).  -o xml gives the
+ * XML listing.
+ */
 static void write_expect(struct replay *r)
 {
 	struct ct_table *t = fw_ct(r->fw);
-	struct ct_fmt_opts o = {.flags = r->fmt_flags & CT_FMT_XML, .now = r->now,
-				.wall_now = r->now};
+	struct ct_fmt_opts o = {
+	    .flags = r->fmt_flags & CT_FMT_XML, .now = r->now, .wall_now = r->now};
+	static const uint8_t fams[2] = {2, 10};
 	struct ct_expect_iter it;
 	const struct ct_expect *e;
+	struct ct_expect_info info;
 	char line[2048];
 
 	ct_expect_gc(t, r->now);
 	if (o.flags & CT_FMT_XML)
 		fputs(ct_format_expect_xml_header(), r->expect_f);
-	ct_expect_iter_init(&it);
-	while ((e = ct_expect_iter_next(t, &it, r->now)) != NULL) {
-		ct_format_expect(t, e, &o, line, sizeof(line));
-		if (o.flags & CT_FMT_XML)
-			fputs(line, r->expect_f);
-		else
-			fprintf(r->expect_f, "%s\n", line);
+	for (int f = 0; f < 2; f++) {
+		ct_expect_iter_init(&it);
+		while ((e = ct_expect_iter_next(t, &it, r->now)) != NULL) {
+			ct_expect_get(t, e, r->now, &info);
+			if (info.tuple.l3num != fams[f])
+				continue;
+			ct_format_expect(t, e, &o, line, sizeof(line));
+			if (o.flags & CT_FMT_XML)
+				fputs(line, r->expect_f);
+			else
+				fprintf(r->expect_f, "%s\n", line);
+		}
 	}
 	if (o.flags & CT_FMT_XML)
 		fputs(ct_format_expect_xml_footer(), r->expect_f);
