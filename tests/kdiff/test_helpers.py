@@ -307,3 +307,59 @@ def test_tftp_masquerade(hk):
     sc.c(udp_pkt(C4, S4, 34212, 69, b"\x00\x01other\x00octet\x00"))
     sc.finish()
     check(sc)
+
+
+def test_ftp_snat_eprt_epsv_v4(hk):
+    """EPRT over IPv4 under snat to a longer address (+2), then an EPSV
+    reply (no address, same length)."""
+    sc = hk(ruleset(snat='\t\toifname "f1" snat ip to %s' % SNAT_ADDR))
+    f = nat_open(sc, C4, S4, 40015, SNAT_ADDR)
+    f.c(ACK | PSH, b"EPRT |1|10.1.0.2|51213|\r\n")
+    f.cadj = 2
+    f.s(ACK | PSH, b"200 ok\r\n")
+    data_conn(sc, S4, SNAT_ADDR, 20, 51213, from_server=True, peer=C4)
+    f.c(ACK | PSH, b"EPSV\r\n")
+    f.s(ACK | PSH, b"229 Entering Extended Passive Mode (|||40006|)\r\n")
+    data_conn(sc, C4, S4, 40105, 40006, from_server=False, peer_sees=SNAT_ADDR)
+    f.c(ACK | PSH, b"QUIT\r\n")
+    sc.finish()
+    assert any(payload(p) == b"EPRT |1|10.2.0.100|51213|\r\n" for p in sc.raw["s"])
+    check(sc)
+
+
+def test_ftp_dnat_pasv_longer(hk):
+    """The client connects to a public address (10.22.33.44, routed to the
+    server side) DNATed to the server: the 227 text grows by 3 bytes, so the
+    server->client direction is adjusted (seq +3) and the client's acks
+    shifted back (ack -3)."""
+    pub = "10.22.33.44"
+    sc = hk(ruleset(allow='\t\tct status dnat accept',
+                    dnat='\t\tip daddr %s tcp dport 21 dnat ip to %s' % (pub, S4)))
+    f = TcpFlow(sc, C4, pub, 40016, 21)
+    sadj = [0]
+
+    def srv(flags, data=b""):
+        sc.s(ip(S4, C4, 6, tcp(S4, C4, 21, 40016, f.nxt["s"], f.nxt["c"], flags,
+                               payload=data)))
+        f.nxt["s"] += len(data) + (1 if flags & (SYN | FIN) else 0)
+
+    def cli(flags, data=b""):
+        f.c(flags, data, ack=(f.nxt["s"] + sadj[0]) & 0xFFFFFFFF)
+
+    f.c(SYN)
+    srv(SYN | ACK)
+    cli(ACK)
+    srv(ACK | PSH, b"220 ready\r\n")
+    cli(ACK | PSH, b"USER ftp\r\n")
+    srv(ACK | PSH, b"331 pw\r\n")
+    cli(ACK | PSH, b"PASV\r\n")
+    srv(ACK | PSH, b"227 Entering Passive Mode (10,2,0,2,156,70).\r\n")
+    sadj[0] = 3
+    data_conn(sc, C4, pub, 40106, 40006, from_server=False, peer=S4)
+    cli(ACK | PSH, b"QUIT\r\n")
+    srv(ACK | PSH, b"221 bye\r\n")
+    cli(ACK)
+    sc.finish()
+    assert any(payload(p) == b"227 Entering Passive Mode (10,22,33,44,156,70).\r\n"
+               for p in sc.raw["c"]), sc.raw["c"]
+    check(sc)
