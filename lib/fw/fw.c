@@ -234,7 +234,7 @@ static void send_reject(struct fw *fw, struct flight *f, const struct fw_verdict
 	uint32_t n = 0;
 
 	if (v->reject == FW_REJECT_TCP_RST) {
-		n = fw_gen_tcp_reset(&f->p, buf, sizeof(buf));
+		n = fw_gen_tcp_reset(&f->p, false, buf, sizeof(buf));
 	} else {
 		uint8_t src[16] = {0}, type, code;
 
@@ -255,7 +255,7 @@ static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw
 
 	switch (p->proto) {
 	case 6:
-		n = fw_gen_tcp_reset(p, buf, sizeof(buf));
+		n = fw_gen_tcp_reset(p, true, buf, sizeof(buf));
 		break;
 	case 17:
 	case 136: {

@@ -80,7 +80,10 @@ bool fw_on_link(const struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint
 
 /* lib/fw/gen.c: packet builders.  Each writes an IP packet into buf
  * (capacity cap) and returns its length, or 0 if it must not be sent. */
-uint32_t fw_gen_tcp_reset(const struct ct_pkt *orig, uint8_t *buf, uint32_t cap);
+/* reflect_ds: copy the TOS / traffic class minus ECN (the host's own reset,
+ * not a reject rule's). */
+uint32_t fw_gen_tcp_reset(const struct ct_pkt *orig, bool reflect_ds, uint8_t *buf,
+			  uint32_t cap);
 uint32_t fw_gen_icmp_error(const struct ct_pkt *orig, const uint8_t src[16], uint8_t type,
 			   uint8_t code, uint8_t *buf, uint32_t cap);
 uint32_t fw_gen_echo_reply(const struct ct_pkt *orig, uint8_t *buf, uint32_t cap);

@@ -80,11 +80,17 @@ static uint16_t l4_csum(const uint8_t *ip, uint8_t l3num, const uint8_t *l4, uin
 	return ct_csum_fold(ct_csum_partial(l4, len, sum));
 }
 
-uint32_t fw_gen_tcp_reset(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
+/* The TOS / traffic class byte of the packet at ip. */
+static uint8_t ds_field(const uint8_t *ip, uint8_t l3num)
+{
+	return l3num == 2 ? ip[1] : (uint8_t)((get32(ip) >> 20) & 0xff);
+}
+
+uint32_t fw_gen_tcp_reset(const struct ct_pkt *o, bool reflect_ds, uint8_t *buf, uint32_t cap)
 {
 	const uint8_t *ip = o->data + o->l3_off, *th = o->data + o->l4_off;
 	uint32_t doff, payload, seq, ack, hl;
-	uint8_t flags, *t;
+	uint8_t flags, *t, ds = 0;
 
 	if (o->proto != 6 || o->l4_len < 20 || cap < 60)
 		return 0;
@@ -93,10 +99,17 @@ uint32_t fw_gen_tcp_reset(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
 		return 0; /* never answer a RST */
 	doff = (uint32_t)(th[12] >> 4) * 4;
 	payload = o->l4_len > doff ? o->l4_len - doff : 0;
+	/*
+	 * The TCP stack's reset (tcp_v4_send_reset / tcp_v6_send_reset) copies
+	 * the segment's TOS / traffic class without the ECN bits; the reset of
+	 * a `reject with tcp reset` rule (nf_send_reset) is built with 0.
+	 */
+	if (reflect_ds)
+		ds = ds_field(ip, o->l3num) & (uint8_t)~0x03;
 	if (o->l3num == 2)
-		hl = ip4_header(buf, ip + 16, ip + 12, 6, 20, 0, 0, true);
+		hl = ip4_header(buf, ip + 16, ip + 12, 6, 20, ds, 0, true);
 	else
-		hl = ip6_header(buf, o->tuple.dst, o->tuple.src, 6, 20, 0);
+		hl = ip6_header(buf, o->tuple.dst, o->tuple.src, 6, 20, ds);
 	t = buf + hl;
 	memset(t, 0, 20);
 	memcpy(t, th + 2, 2); /* ports swapped */
@@ -181,7 +194,10 @@ uint32_t fw_gen_icmp_error(const struct ct_pkt *o, const uint8_t src[16], uint8_
 	put32(ic + 4, 0);
 	memcpy(ic + 8, ip, quote);
 	if (o->l3num == 2) {
-		ip4_header(buf, src, ip + 12, 1, 8 + quote, 0xc0, next_ip_id(), false);
+		/* icmp_send: the offender's TOS bits (RT_TOS, mask 0x1e) with
+		 * precedence "internetwork control" (0xc0). */
+		ip4_header(buf, src, ip + 12, 1, 8 + quote, (uint8_t)((ip[1] & 0x1e) | 0xc0),
+			   next_ip_id(), false);
 		put16(ic + 2, ct_csum_fold(ct_csum_partial(ic, 8 + quote, 0)));
 	} else {
 		ip6_header(buf, src, ip + 8, 58, 8 + quote, 0);

@@ -257,3 +257,27 @@ def test_fragments(rk, v6):
     loc = udp_pkt(c, fw, 43001, 9999, b"L" * 1000, **({} if v6 else {"df": False}))
     sc.lan(*frag(loc))
     check(rk, sc)
+
+
+@pytest.mark.parametrize("v6", [False, True], ids=["v4", "v6"])
+def test_tos_and_flow_label(rk, v6):
+    """What the firewall's answers copy from the packet they answer: the
+    TOS / traffic class (and ECN bits) and the IPv6 flow label, for host
+    resets, port unreachables and echo replies, for reject rules and for
+    time exceeded; forwarded packets keep theirs untouched."""
+    sc = rk.scenario()
+    c, s, fw = ("fd00:11::80", "fd00:22::80", FW_LAN6) if v6 else ("10.11.0.80", "10.22.0.80",
+                                                                     FW_LAN4)
+    if v6:
+        kw = lambda ttl=64: {"flow": (0x2a << 20) | 0x12345, "hlim": ttl}
+    else:
+        kw = lambda ttl=64: {"tos": 0x2a, "ttl": ttl}
+    pe = 58 if v6 else 1
+    sc.lan(kdiff.ip(c, fw, 6, kdiff.tcp(c, fw, 38000, 22, 1000, 0, SYN), **kw()))
+    sc.lan(kdiff.ip(c, fw, 17, kdiff.udp(c, fw, 38001, 9999, b"u"), **kw()))
+    sc.lan(kdiff.ip(c, fw, pe, kdiff.echo(c, fw, 7, 1), **kw()))
+    sc.lan(kdiff.ip(c, s, 6, kdiff.tcp(c, s, 38002, 113, 1, 0, SYN), **kw()))
+    sc.lan(kdiff.ip(c, s, 17, kdiff.udp(c, s, 38003, 514, b"r"), **kw()))
+    sc.lan(kdiff.ip(c, s, 17, kdiff.udp(c, s, 38004, 33434, b"t"), **kw(1)))
+    sc.lan(kdiff.ip(c, s, 17, kdiff.udp(c, s, 38005, 53, b"f"), **kw()))
+    check(rk, sc)

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The header fields of the firewall's own answers that the kernel copies
+ * from the packet answered (found by tests/kdiff/test_replay.py against a
+ * Linux 6.18 router namespace):
+ *   - the TCP stack's reset for a closed port copies the TOS / traffic
+ *     class without the ECN bits (tcp_v4_send_reset, tcp_v6_send_reset);
+ *   - a `reject with tcp reset` rule's reset carries TOS 0 (nf_send_reset);
+ *   - ICMP errors carry (TOS & 0x1e) | 0xc0 (icmp_send: RT_TOS of the
+ *     offender plus precedence "internetwork control"); ICMPv6 errors 0.
+ *
+ *   client 10.0.1.2 --- [eth1 10.0.1.1/24]  fw  [eth2 10.0.2.1/24] --- server 10.0.2.2
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrack/fw.h"
+#include "ctrack/nft.h"
+#include "ctrack/pkt.h"
+
+static const uint8_t MAC_FW1[6] = {2, 0, 0, 0, 1, 1}, MAC_FW2[6] = {2, 0, 0, 0, 2, 1};
+static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_SRV[6] = {2, 0, 0, 0, 2, 2};
+static const uint8_t CLI[4] = {10, 0, 1, 2}, SRV[4] = {10, 0, 2, 2}, ME[4] = {10, 0, 1, 1};
+static const uint8_t CLI6[16] = {0xfd, 0, 0, 1, [15] = 2}, ME6[16] = {0xfd, 0, 0, 1, [15] = 1};
+#define SEC 1000000000ull
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static struct fw *mk_fw(void)
+{
+	struct fw *fw;
+	uint8_t a[16] = {0};
+
+	assert_int_equal(fw_new(NULL, &fw), 0);
+	assert_int_equal(fw_add_iface(fw, "eth1", MAC_FW1), 2);
+	assert_int_equal(fw_add_iface(fw, "eth2", MAC_FW2), 3);
+	memcpy(a, ME, 4);
+	assert_int_equal(fw_add_addr(fw, 2, 2, a, 24), 0);
+	assert_int_equal(fw_add_addr(fw, 2, 10, ME6, 64), 0);
+	memcpy(a, (const uint8_t[]){10, 0, 2, 1}, 4);
+	assert_int_equal(fw_add_addr(fw, 3, 2, a, 24), 0);
+	memcpy(a, SRV, 4);
+	assert_int_equal(fw_add_neigh(fw, 3, 2, a, MAC_SRV), 0);
+	memcpy(a, CLI, 4);
+	assert_int_equal(fw_add_neigh(fw, 2, 2, a, MAC_CLI), 0);
+	assert_int_equal(fw_add_neigh(fw, 2, 10, CLI6, MAC_CLI), 0);
+	return fw;
+}
+
+/* Ethernet + IPv4 (tos, ttl) + TCP SYN or UDP with valid checksums. */
+static uint32_t frame4(uint8_t *f, const uint8_t *dst, uint8_t proto, uint16_t dport,
+		       uint8_t tos, uint8_t ttl)
+{
+	uint8_t *ip = f + 14, *l4 = f + 34;
+	uint32_t l4len = proto == 6 ? 20 : 12;
+	uint32_t sum;
+
+	memset(f, 0, 14 + 20 + l4len);
+	memcpy(f, MAC_FW1, 6);
+	memcpy(f + 6, MAC_CLI, 6);
+	f[12] = 8;
+	ip[0] = 0x45;
+	ip[1] = tos;
+	put16(ip + 2, (uint16_t)(20 + l4len));
+	put16(ip + 6, 0x4000);
+	ip[8] = ttl;
+	ip[9] = proto;
+	memcpy(ip + 12, CLI, 4);
+	memcpy(ip + 16, dst, 4);
+	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
+	put16(l4, 40000);
+	put16(l4 + 2, dport);
+	if (proto == 6) {
+		put16(l4 + 6, 1000);
+		l4[12] = 5 << 4;
+		l4[13] = 0x02;
+		put16(l4 + 14, 1000);
+	} else {
+		put16(l4 + 4, (uint16_t)l4len);
+		memcpy(l4 + 8, "ping", 4);
+	}
+	sum = ct_csum_partial(ip + 12, 8, 0) + proto + l4len;
+	put16(l4 + (proto == 6 ? 16 : 6), ct_csum_fold(ct_csum_partial(l4, l4len, sum)));
+	return 14 + 20 + l4len;
+}
+
+/* Ethernet + IPv6 (traffic class, flow label) + TCP SYN to the firewall. */
+static uint32_t syn6(uint8_t *f, uint8_t tclass)
+{
+	uint8_t *ip = f + 14, *t = f + 54;
+	uint32_t sum;
+
+	memset(f, 0, 74);
+	memcpy(f, MAC_FW1, 6);
+	memcpy(f + 6, MAC_CLI, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip[0] = (uint8_t)(0x60 | tclass >> 4);
+	ip[1] = (uint8_t)(tclass << 4 | 0x1);
+	put16(ip + 2, 0x2345); /* flow label 0x12345 */
+	put16(ip + 4, 20);
+	ip[6] = 6;
+	ip[7] = 64;
+	memcpy(ip + 8, CLI6, 16);
+	memcpy(ip + 24, ME6, 16);
+	put16(t, 40000);
+	put16(t + 2, 22);
+	put16(t + 6, 1000);
+	t[12] = 5 << 4;
+	t[13] = 0x02;
+	put16(t + 14, 1000);
+	sum = ct_csum_partial(ip + 8, 32, 0) + 6 + 20;
+	put16(t + 16, ct_csum_fold(ct_csum_partial(t, 20, sum)));
+	return 74;
+}
+
+/* 1. The host's reset copies the TOS without ECN (v4) and the traffic class
+ *    without ECN, but not the flow label (v6, auto_flowlabels off). */
+static void test_host_reset_tos(void **state)
+{
+	struct fw *fw = mk_fw();
+	struct fw_result res;
+	uint8_t f[128];
+	uint32_t n;
+
+	(void)state;
+	n = frame4(f, ME, 6, 22, 0x2a, 64);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 1);
+	assert_int_equal(res.emit[0].frame[14 + 1], 0x28);
+	assert_int_equal(ct_csum_fold(ct_csum_partial(res.emit[0].frame + 14, 20, 0)), 0);
+	n = syn6(f, 0x2a);
+	fw_input(fw, 2, f, n, 2 * SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 1);
+	/* version 6, traffic class 0x28, flow label 0 */
+	assert_int_equal(get16(res.emit[0].frame + 14), 0x6280);
+	assert_int_equal(get16(res.emit[0].frame + 16), 0);
+	fw_free(fw);
+}
+
+/* 2. ICMP errors: (TOS & 0x1e) | 0xc0, for a closed UDP port and for TTL 1. */
+static void test_icmp_error_tos(void **state)
+{
+	struct fw *fw = mk_fw();
+	struct fw_result res;
+	uint8_t f[128];
+	uint32_t n;
+
+	(void)state;
+	n = frame4(f, ME, 17, 9999, 0x2a, 64);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.n_emit, 1);
+	assert_int_equal(res.emit[0].frame[14 + 1], 0xca);
+	assert_int_equal(res.emit[0].frame[14 + 20], 3);
+	assert_int_equal(ct_csum_fold(ct_csum_partial(res.emit[0].frame + 14, 20, 0)), 0);
+	n = frame4(f, SRV, 17, 33434, 0xff, 1);
+	fw_input(fw, 2, f, n, 2 * SEC, &res);
+	assert_int_equal(res.outcome, FW_DROPPED);
+	assert_int_equal(res.n_emit, 1);
+	assert_int_equal(res.emit[0].frame[14 + 1], 0xde);
+	assert_int_equal(res.emit[0].frame[14 + 20], 11);
+	fw_free(fw);
+}
+
+/* 3. A `reject with tcp reset` rule's reset has TOS 0 whatever the SYN's. */
+static void test_reject_reset_tos(void **state)
+{
+	static const char rules[] = "table ip t {\n"
+				    "  chain fwd {\n"
+				    "    type filter hook forward priority 0; policy accept;\n"
+				    "    tcp dport 113 reject with tcp reset\n"
+				    "  }\n"
+				    "}\n";
+	struct nft_iface ifs[] = {{"lo", 1}, {"eth1", 2}, {"eth2", 3}};
+	struct nft_config cfg = {.ifaces = ifs, .n_ifaces = 3};
+	struct nft_ruleset *rs;
+	struct fw *fw = mk_fw();
+	struct fw_result res;
+	char *err = NULL;
+	uint8_t f[128];
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(nft_ruleset_new(&cfg, &rs), 0);
+	assert_int_equal(nft_ruleset_apply(rs, "t", rules, sizeof(rules) - 1, false, &err), 0);
+	fw_set_ruleset(fw, rs);
+	n = frame4(f, SRV, 6, 113, 0x2a, 64);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_REJECTED);
+	assert_int_equal(res.n_emit, 1);
+	assert_int_equal(res.emit[0].frame[14 + 1], 0);
+	assert_int_equal(res.emit[0].frame[14 + 20 + 13], 0x14);
+	fw_free(fw);
+	nft_ruleset_free(rs);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_reset_tos),
+		cmocka_unit_test(test_icmp_error_tos),
+		cmocka_unit_test(test_reject_reset_tos),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
