@@ -246,13 +246,24 @@ static void send_reject(struct fw *fw, struct flight *f, const struct fw_verdict
 		output_path(fw, buf, n, now, res, true, &f->p);
 }
 
-/* A Linux host with no listener answers (spec §11.3). */
-static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+/*
+ * A Linux host with no listener answers (spec §11.3).  `unicast`: the
+ * packet was for one of our unicast addresses.  For a broadcast or a
+ * multicast group nothing is answered (tcp_v4/v6_send_reset check the
+ * route type, UDP and ICMP send no errors about them, IPv4 echo requests
+ * to them are ignored: icmp_echo_ignore_broadcasts=1), except an IPv6 echo
+ * request, answered from our address towards the sender
+ * (icmpv6_echo_ignore_multicast=0).
+ */
+static void host_answer(struct fw *fw, struct flight *f, bool unicast, uint64_t now,
+			struct fw_result *res)
 {
 	static uint8_t buf[WORK_SIZE];
 	const struct ct_pkt *p = &f->p;
 	uint32_t n = 0;
 
+	if (!unicast && p->proto != 58)
+		return;
 	switch (p->proto) {
 	case 6:
 		n = fw_gen_tcp_reset(p, true, buf, sizeof(buf));
@@ -267,9 +278,15 @@ static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw
 		break;
 	}
 	case 1:
-	case 58:
-		n = fw_gen_echo_reply(p, buf, sizeof(buf));
+	case 58: {
+		uint8_t src[16] = {0};
+
+		if (!unicast && !fw_select_src(fw, f->in_ifindex, p->l3num,
+					       f->work + (p->l3num == 2 ? 12 : 8), src))
+			return;
+		n = fw_gen_echo_reply(p, unicast ? NULL : src, buf, sizeof(buf));
 		break;
+	}
 	default:
 		break;
 	}
@@ -634,7 +651,8 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 		drop(fw, res, FW_R_ARENA);
 }
 
-static void deliver(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+static void deliver(struct fw *fw, struct flight *f, bool unicast, uint64_t now,
+		    struct fw_result *res)
 {
 	struct fw_verdict v;
 
@@ -654,7 +672,129 @@ static void deliver(struct fw *fw, struct flight *f, uint64_t now, struct fw_res
 		return;
 	res->outcome = FW_DELIVERED;
 	fw->stats.delivered++;
-	host_answer(fw, f, now, res);
+	host_answer(fw, f, unicast, now, res);
+}
+
+/* ---- routing input (ip_route_input_slow, ip6_route_input) -------------- */
+
+enum route_in {
+	RI_LOCAL,       /* one of our unicast addresses */
+	RI_LOCAL_GROUP, /* a broadcast of ours or a joined multicast group */
+	RI_FORWARD,
+	RI_MARTIAN,     /* impossible source or destination */
+	RI_NOT_JOINED,  /* multicast we neither joined nor route (no mrouting) */
+	RI_UNREACHABLE, /* no route: ip_error / ip6_pkt_drop answer */
+};
+
+static bool v4_zero(const uint8_t *a)
+{
+	return !a[0] && !a[1] && !a[2] && !a[3];
+}
+
+/*
+ * What ip6_rcv_core drops before PREROUTING: multicast or loopback
+ * sources, loopback destinations and multicast of scope 0 or 1 from the
+ * wire.  (IPv4's checks all happen in routing, after PREROUTING.)
+ */
+static bool ip6_rcv_martian(const uint8_t *ip)
+{
+	static const uint8_t lo[16] = {[15] = 1};
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+
+	return src[0] == 0xff || memcmp(src, lo, 16) == 0 || memcmp(dst, lo, 16) == 0 ||
+	       (dst[0] == 0xff && (dst[1] & 0x0f) <= 1);
+}
+
+/*
+ * The IPv4 input route's checks, in the kernel's order: multicast first
+ * (joined groups only; sources validated as ip_route_input_mc does), then
+ * martian sources, broadcasts, zero / loopback addresses, local addresses
+ * and the FIB.  A source that is one of our addresses is a martian
+ * (fib_validate_source), as for IPv4 only: IPv6 forwards it.
+ */
+static enum route_in route_input4(struct fw *fw, const struct flight *f)
+{
+	static const uint8_t all[4] = {255, 255, 255, 255};
+	const uint8_t *ip = f->work, *src = ip + 12, *dst = ip + 16;
+	/* Multicast and limited-broadcast sources are always martians; with
+	 * rp_filter off the source is otherwise only checked against our own
+	 * addresses (fib_validate_source's fast path). */
+	bool src_bad = (src[0] & 0xf0) == 0xe0 || memcmp(src, all, 4) == 0;
+	uint8_t s16[16] = {0}, d16[16] = {0};
+
+	memcpy(s16, src, 4);
+	memcpy(d16, dst, 4);
+	if ((dst[0] & 0xf0) == 0xe0) {
+		if (src_bad || src[0] == 127)
+			return RI_MARTIAN;
+		if (v4_zero(src) && !(dst[0] == 224 && !dst[1] && !dst[2]) && ip[9] != 2)
+			return RI_MARTIAN;
+		if (!v4_zero(src) && fw_is_local_addr(fw, 2, s16))
+			return RI_MARTIAN;
+		return fw_mcast_joined(fw, f->in_ifindex, 2, d16) ? RI_LOCAL_GROUP : RI_NOT_JOINED;
+	}
+	if (src_bad)
+		return RI_MARTIAN;
+	if (memcmp(dst, all, 4) == 0 || (v4_zero(src) && v4_zero(dst)))
+		return v4_zero(src) || !fw_is_local_addr(fw, 2, s16) ? RI_LOCAL_GROUP : RI_MARTIAN;
+	if (v4_zero(src) || v4_zero(dst) || src[0] == 127 || dst[0] == 127)
+		return RI_MARTIAN;
+	if (fw_is_local_addr(fw, 2, s16))
+		return RI_MARTIAN;
+	if (fw_is_local_addr(fw, 2, d16))
+		return RI_LOCAL;
+	if (fw_is_bcast4(fw, dst))
+		return RI_LOCAL_GROUP;
+	return fw_route_lookup(fw, 2, d16) ? RI_FORWARD : RI_UNREACHABLE;
+}
+
+static enum route_in route_input(struct fw *fw, const struct flight *f,
+				 const struct fw_route **r)
+{
+	uint8_t dst[16];
+
+	*r = NULL;
+	if (f->p.l3num == 2) {
+		enum route_in k = route_input4(fw, f);
+
+		if (k == RI_FORWARD) {
+			memset(dst, 0, 16);
+			memcpy(dst, f->work + 16, 4);
+			*r = fw_route_lookup(fw, 2, dst);
+		}
+		return k;
+	}
+	memcpy(dst, f->work + 24, 16);
+	if (dst[0] == 0xff)
+		return fw_mcast_joined(fw, f->in_ifindex, 10, dst) ? RI_LOCAL_GROUP : RI_NOT_JOINED;
+	if (fw_is_local_addr(fw, 10, dst))
+		return RI_LOCAL;
+	*r = fw_route_lookup(fw, 10, dst);
+	return *r ? RI_FORWARD : RI_UNREACHABLE;
+}
+
+/*
+ * A packet routing did not take: its unconfirmed entry dies; for no route
+ * the kernel answers destination unreachable, "net unreachable" (ip_error,
+ * code 0) / "no route to destination" (ip6_pkt_drop, code 0), from our
+ * address on the interface back to the sender.
+ */
+static void unrouted(struct fw *fw, struct flight *f, enum fw_reason why, bool answer,
+		     uint64_t now, struct fw_result *res)
+{
+	static uint8_t err_buf[1400];
+	uint8_t src[16] = {0};
+	uint32_t n = 0;
+
+	if (answer && fw_select_src(fw, f->in_ifindex, f->p.l3num,
+				    f->work + (f->p.l3num == 2 ? 12 : 8), src))
+		n = fw_gen_icmp_error(&f->p, src, f->p.l3num == 2 ? 3 : 1, 0, err_buf,
+				      sizeof(err_buf));
+	note_ct(res, &f->p);
+	ct_pkt_release(fw->ct, &f->p);
+	if (n)
+		output_path(fw, err_buf, n, now, res, true, NULL);
+	drop(fw, res, why);
 }
 
 static bool mac_is_ours(const struct fw_iface *ifc, const uint8_t *dst)
@@ -695,12 +835,12 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 		drop(fw, res, FW_R_MALFORMED);
 		return 0;
 	}
-	/* The IP layer drops packets claiming to come from us (martians). */
-	if (fw_is_local_addr(fw, raw.l3num, raw.tuple.src)) {
+	if (raw.l3num == 10 && ip6_rcv_martian(frame + raw.l3_off)) {
 		drop(fw, res, FW_R_MARTIAN);
 		return 0;
 	}
-	fw_neigh_learn(fw, ifindex, raw.l3num, raw.tuple.src, frame + 6);
+	if (!fw_is_local_addr(fw, raw.l3num, raw.tuple.src))
+		fw_neigh_learn(fw, ifindex, raw.l3num, raw.tuple.src, frame + 6);
 	memset(&f, 0, sizeof(f));
 	if (raw.is_frag) {
 		switch (ct_defrag_feed(fw->defrag, &raw, now, &q)) {
@@ -758,15 +898,28 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 		return 0;
 	}
 	/* Routing decision. */
-	if (fw_is_local_addr(fw, f.p.l3num, f.p.tuple.dst)) {
-		deliver(fw, &f, now, res);
+	switch (route_input(fw, &f, &r)) {
+	case RI_LOCAL:
+		deliver(fw, &f, true, now, res);
+		return 0;
+	case RI_LOCAL_GROUP:
+		deliver(fw, &f, false, now, res);
+		return 0;
+	case RI_FORWARD:
+		break;
+	case RI_MARTIAN:
+		unrouted(fw, &f, FW_R_MARTIAN, false, now, res);
+		return 0;
+	case RI_NOT_JOINED:
+		unrouted(fw, &f, FW_R_NO_ROUTE, false, now, res);
+		return 0;
+	case RI_UNREACHABLE:
+		unrouted(fw, &f, FW_R_NO_ROUTE, true, now, res);
 		return 0;
 	}
-	r = fw_route_lookup(fw, f.p.l3num, f.p.tuple.dst);
-	if (!r) {
-		note_ct(res, &f.p);
-		ct_pkt_release(fw->ct, &f.p);
-		drop(fw, res, FW_R_NO_ROUTE);
+	/* ip_forward / ip6_forward: only frames addressed to our MAC. */
+	if (frame[0] & 1) {
+		unrouted(fw, &f, FW_R_OTHERHOST, false, now, res);
 		return 0;
 	}
 	forward(fw, &f, r, now, res);

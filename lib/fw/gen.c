@@ -206,7 +206,7 @@ uint32_t fw_gen_icmp_error(const struct ct_pkt *o, const uint8_t src[16], uint8_
 	return hl + 8 + quote;
 }
 
-uint32_t fw_gen_echo_reply(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
+uint32_t fw_gen_echo_reply(const struct ct_pkt *o, const uint8_t *src, uint8_t *buf, uint32_t cap)
 {
 	const uint8_t *ip = o->data + o->l3_off, *l4 = o->data + o->l4_off;
 	uint32_t len = o->l4_len, hl;
@@ -227,7 +227,7 @@ uint32_t fw_gen_echo_reply(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
 			return 0;
 		ic[0] = 0;
 		/* The request's TOS is kept (icmp_reply); no DF; TTL 64. */
-		ip4_header(buf, ip + 16, ip + 12, 1, len, ip[1], next_ip_id(), false);
+		ip4_header(buf, src ? src : ip + 16, ip + 12, 1, len, ip[1], next_ip_id(), false);
 		put16(ic + 2, ct_csum_fold(ct_csum_partial(ic, len, 0)));
 	} else {
 		uint8_t tclass = (uint8_t)((get32(ip) >> 20) & 0xff);
@@ -235,7 +235,7 @@ uint32_t fw_gen_echo_reply(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
 		if (l4[0] != 128)
 			return 0;
 		ic[0] = 129;
-		ip6_header(buf, ip + 24, ip + 8, 58, len, tclass);
+		ip6_header(buf, src ? src : ip + 24, ip + 8, 58, len, tclass);
 		put16(ic + 2, l4_csum(buf, 10, ic, len, 58));
 	}
 	return hl + len;

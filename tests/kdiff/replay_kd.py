@@ -471,11 +471,11 @@ class ReplayScenario:
         self.sides = {"c": "lan", "s": "wan"}
 
     # -- injection --------------------------------------------------------
-    def send(self, side, *pkts, src_mac=None):
+    def send(self, side, *pkts, src_mac=None, dst_mac=None):
         ln = self.net.link(side)
         for l3 in pkts:
             et = kdiff.ETH_P_IPV6 if l3[0] >> 4 == 6 else kdiff.ETH_P_IP
-            self.send_frame(side, ln.fw_mac + (src_mac or ln.peer_mac) +
+            self.send_frame(side, (dst_mac or ln.fw_mac) + (src_mac or ln.peer_mac) +
                             struct.pack("!H", et) + l3)
 
     def send_frame(self, side, fr):

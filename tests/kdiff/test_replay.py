@@ -281,3 +281,81 @@ def test_tos_and_flow_label(rk, v6):
     sc.lan(kdiff.ip(c, s, 17, kdiff.udp(c, s, 38004, 33434, b"t"), **kw(1)))
     sc.lan(kdiff.ip(c, s, 17, kdiff.udp(c, s, 38005, 53, b"f"), **kw()))
     check(rk, sc)
+
+
+def test_broadcast_multicast_otherhost(rk):
+    """Frames that are not unicast to a host behind the firewall: subnet and
+    limited broadcasts go to the firewall itself (input chain; no port
+    unreachable and no echo reply for a broadcast), multicast the firewall
+    has not joined is dropped after prerouting (never forwarded), joined
+    IPv6 multicast (ff02::1) is delivered without an error, and a unicast
+    frame for another MAC never reaches IP."""
+    sc = rk.scenario()
+    bcast, mc4 = b"\xff" * 6, bytes.fromhex("01005e0000fb")
+    c = LAN4
+    sc.send("lan", udp_pkt(c, "10.1.0.255", 34000, 9999, b"b1"), dst_mac=bcast)
+    sc.send("lan", udp_pkt(c, "255.255.255.255", 34001, 9999, b"b2"), dst_mac=bcast)
+    sc.send("lan", udp_pkt(c, "10.1.0.255", 137, 137, b"netbios"), dst_mac=bcast)
+    sc.send("lan", echo_pkt(c, "10.1.0.255", 3, 1), dst_mac=bcast)
+    sc.send("lan", udp_pkt(c, "224.0.0.251", 5353, 5353, b"mdns"), dst_mac=mc4)
+    sc.send("lan", udp_pkt(c, "239.1.2.3", 5000, 5000, b"m"),
+            dst_mac=bytes.fromhex("01005e010203"))
+    sc.send("lan", udp_pkt(LAN6, "ff02::1", 34002, 9999, b"m6"),
+            dst_mac=bytes.fromhex("333300000001"))
+    sc.send("lan", udp_pkt(LAN6, "ff02::fb", 5353, 5353, b"mdns6"),
+            dst_mac=bytes.fromhex("3333000000fb"))
+    sc.send("lan", udp_pkt(c, "10.22.0.9", 34003, 53, b"other"),
+            dst_mac=bytes.fromhex("020000000999"))
+    sc.lan(udp_pkt(c, "10.22.0.9", 34004, 53, b"unicast"))
+    # Delivered to the firewall but never answered: TCP to a broadcast
+    # (input accepts ssh from the LAN), ping and UDP to 224.0.0.1 (joined by
+    # every interface; icmp_echo_ignore_broadcasts), a DHCP discover.
+    sc.send("lan", kdiff.ip(c, "10.1.0.255", 6, kdiff.tcp(c, "10.1.0.255", 33000, 22, 1, 0,
+                                                          SYN)), dst_mac=bcast)
+    sc.send("lan", echo_pkt(c, "224.0.0.1", 4, 1), dst_mac=bytes.fromhex("01005e000001"))
+    sc.send("lan", udp_pkt(c, "224.0.0.1", 34005, 9999, b"ah"),
+            dst_mac=bytes.fromhex("01005e000001"))
+    sc.send("lan", udp_pkt("0.0.0.0", "255.255.255.255", 68, 67, b"discover"), dst_mac=bcast)
+    sc.lan(udp_pkt(c, "10.2.0.255", 34006, 9999, b"other subnet's broadcast"))
+    # IPv6: TCP to a joined group (no reset), a ping to all-nodes (answered
+    # from a unicast address), UDP to the all-routers group (joined: the
+    # firewall forwards) and to our solicited-node group.
+    c6 = LAN6
+    sc.send("lan", kdiff.ip(c6, "ff02::1", 6, kdiff.tcp(c6, "ff02::1", 33001, 22, 1, 0, SYN)),
+            dst_mac=bytes.fromhex("333300000001"))
+    sc.send("lan", echo_pkt(c6, "ff02::1", 5, 1), dst_mac=bytes.fromhex("333300000001"))
+    sc.send("lan", udp_pkt(c6, "ff02::2", 34007, 9999, b"r"),
+            dst_mac=bytes.fromhex("333300000002"))
+    sc.send("lan", udp_pkt(c6, "ff02::1:ff00:1", 34008, 9999, b"s"),
+            dst_mac=bytes.fromhex("3333ff000001"))
+    check(rk, sc)
+
+
+@pytest.mark.parametrize("v6", [False, True], ids=["v4", "v6"])
+def test_martians(rk, v6):
+    """Impossible sources and destinations: what the IP layer drops before
+    PREROUTING (IPv6 multicast sources, ::1), what routing drops after it
+    (IPv4 sources that are ours, multicast, loopback or zero; loopback
+    destinations), and what passes (an IPv6 source that is ours)."""
+    sc = rk.scenario()
+    if v6:
+        for src, dst in (("fd00:2::1", "fd00:22::9"), ("ff02::1", "fd00:22::9"),
+                         ("fd00:1::77", "::1"), ("::1", "fd00:22::9"),
+                         ("fd00:1::1", "fd00:22::9")):
+            sc.lan(udp_pkt(src, dst, 34000, 53, b"m"))
+    else:
+        for src, dst in (("10.2.0.1", "10.22.0.9"), ("224.1.1.1", "10.22.0.9"),
+                         ("127.0.0.1", "10.22.0.9"), ("10.1.0.77", "127.0.0.1"),
+                         ("0.0.0.0", "10.22.0.9"), ("255.255.255.255", "10.22.0.9"),
+                         ("10.1.0.1", "10.22.0.9"), ("10.1.0.77", "0.0.0.0")):
+            sc.lan(udp_pkt(src, dst, 34000, 53, b"m"))
+    good, far = ("fd00:1::77", "fd00:22::9") if v6 else ("10.1.0.77", "10.22.0.9")
+    sc.lan(udp_pkt(good, far, 34001, 53, b"fine"))
+    # A unicast packet in a broadcast / multicast frame is not forwarded.
+    sc.send("lan", udp_pkt(good, far, 34002, 53, b"bcast frame"), dst_mac=b"\xff" * 6)
+    # No route: ICMP destination unreachable from the receiving interface.
+    nowhere = "2001:db8::1" if v6 else "192.0.2.1"
+    sc.send("lan", udp_pkt(LAN6 if v6 else LAN4, nowhere, 34003, 53, b"lost"))
+    sc.send("lan", kdiff.ip(LAN6 if v6 else LAN4, nowhere, 6,
+                            kdiff.tcp(LAN6 if v6 else LAN4, nowhere, 34004, 80, 1, 0, SYN)))
+    check(rk, sc)

@@ -7,7 +7,11 @@
  *     class without the ECN bits (tcp_v4_send_reset, tcp_v6_send_reset);
  *   - a `reject with tcp reset` rule's reset carries TOS 0 (nf_send_reset);
  *   - ICMP errors carry (TOS & 0x1e) | 0xc0 (icmp_send: RT_TOS of the
- *     offender plus precedence "internetwork control"); ICMPv6 errors 0.
+ *     offender plus precedence "internetwork control"); ICMPv6 errors 0;
+ * and the input routing decision (ip_route_input_slow, ip6_rcv_core,
+ * ip6_route_input): broadcasts and joined groups are delivered without an
+ * answer, other multicast is never forwarded, IPv4 martians die after
+ * PREROUTING, a destination without a route gets "net unreachable".
  *
  *   client 10.0.1.2 --- [eth1 10.0.1.1/24]  fw  [eth2 10.0.2.1/24] --- server 10.0.2.2
  */
@@ -210,12 +214,99 @@ static void test_reject_reset_tos(void **state)
 	free(err);
 }
 
+/* A frame with the given destination MAC (IPv4 UDP from the client). */
+static uint32_t udp4_to(uint8_t *f, const uint8_t *dmac, const uint8_t *src, const uint8_t *dst)
+{
+	uint32_t n = frame4(f, dst, 17, 9999, 0, 64);
+	uint8_t *ip = f + 14, *l4 = f + 34;
+	uint32_t sum;
+
+	memcpy(f, dmac, 6);
+	memcpy(ip + 12, src, 4);
+	put16(ip + 10, 0);
+	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
+	put16(l4 + 6, 0);
+	sum = ct_csum_partial(ip + 12, 8, 0) + 17 + 12;
+	put16(l4 + 6, ct_csum_fold(ct_csum_partial(l4, 12, sum)));
+	return n;
+}
+
+/* 4. Routing input: broadcast, multicast, martians, no route. */
+static void test_route_input(void **state)
+{
+	static const uint8_t BC[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t MC[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
+	static const uint8_t SUBNET_BC[4] = {10, 0, 1, 255}, LIMITED[4] = {255, 255, 255, 255};
+	static const uint8_t MDNS[4] = {224, 0, 0, 251}, ALLHOSTS[4] = {224, 0, 0, 1};
+	static const uint8_t FAR[4] = {192, 0, 2, 1}, OTHER_FW[4] = {10, 0, 2, 1};
+	static const uint8_t LOOP[4] = {127, 0, 0, 1};
+	struct fw *fw = mk_fw();
+	struct fw_result res;
+	uint8_t f[128], def[16] = {0};
+	uint32_t n;
+
+	(void)state;
+	/* a default route, so that routing alone would forward anything */
+	assert_int_equal(fw_add_route(fw, 2, def, 0, 3, SRV), 0);
+	/* broadcasts and all-hosts: delivered, no port unreachable */
+	n = udp4_to(f, BC, CLI, SUBNET_BC);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 0);
+	n = udp4_to(f, BC, CLI, LIMITED);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 0);
+	n = udp4_to(f, MC, CLI, ALLHOSTS);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 0);
+	/* a group nobody joined: not forwarded by the default route */
+	n = udp4_to(f, MC, CLI, MDNS);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DROPPED);
+	assert_int_equal(res.reason, FW_R_NO_ROUTE);
+	assert_int_equal(res.n_emit, 0);
+	/* a unicast packet in a broadcast frame is not forwarded */
+	n = udp4_to(f, BC, CLI, FAR);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DROPPED);
+	assert_int_equal(res.reason, FW_R_OTHERHOST);
+	/* martians: our own address or loopback as source, loopback as destination */
+	n = udp4_to(f, MAC_FW1, OTHER_FW, FAR);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.reason, FW_R_MARTIAN);
+	n = udp4_to(f, MAC_FW1, LOOP, FAR);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.reason, FW_R_MARTIAN);
+	n = udp4_to(f, MAC_FW1, CLI, LOOP);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.reason, FW_R_MARTIAN);
+	/* only the broadcast / all-hosts deliveries left entries */
+	assert_int_equal(ct_table_count(fw_ct(fw)), 3);
+	fw_free(fw);
+
+	/* no route at all: "net unreachable" from the receiving interface */
+	fw = mk_fw();
+	n = udp4_to(f, MAC_FW1, CLI, FAR);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_DROPPED);
+	assert_int_equal(res.reason, FW_R_NO_ROUTE);
+	assert_int_equal(res.n_emit, 1);
+	assert_memory_equal(res.emit[0].frame + 14 + 12, ME, 4);
+	assert_int_equal(res.emit[0].frame[14 + 20], 3);
+	assert_int_equal(res.emit[0].frame[14 + 21], 0);
+	assert_int_equal(ct_table_count(fw_ct(fw)), 0);
+	fw_free(fw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_reset_tos),
 		cmocka_unit_test(test_icmp_error_tos),
 		cmocka_unit_test(test_reject_reset_tos),
+		cmocka_unit_test(test_route_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
