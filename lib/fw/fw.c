@@ -247,6 +247,28 @@ static void send_reject(struct fw *fw, struct flight *f, const struct fw_verdict
 }
 
 /*
+ * A neighbour solicitation (RFC 4861 7.1.1 validity: hop limit 255, code
+ * 0, a unicast target, a specified source) for an address of the
+ * receiving interface gets an advertisement (ndisc_recv_ns).  Duplicate
+ * address detection probes (unspecified source) are not answered here.
+ */
+static uint32_t nd_answer(struct fw *fw, const struct flight *f, uint8_t *buf, uint32_t cap)
+{
+	const struct ct_pkt *p = &f->p;
+	const uint8_t *ip = f->work, *ns = f->work + (p->l4_off - p->l3_off);
+	struct fw_iface *ifc = fw_iface_get(fw, f->in_ifindex);
+	static const uint8_t zero[16];
+
+	if (!ifc || ip[7] != 255 || ns[1] != 0 || ns[8] == 0xff || memcmp(ip + 8, zero, 16) == 0)
+		return 0;
+	for (uint32_t i = 0; i < ifc->naddr; i++) {
+		if (ifc->addr[i].l3num == 10 && memcmp(ifc->addr[i].addr, ns + 8, 16) == 0)
+			return fw_gen_nd_advert(p, ifc->mac, true, buf, cap);
+	}
+	return 0;
+}
+
+/*
  * A Linux host with no listener answers (spec §11.3).  `unicast`: the
  * packet was for one of our unicast addresses.  For a broadcast or a
  * multicast group nothing is answered (tcp_v4/v6_send_reset check the
@@ -277,8 +299,13 @@ static void host_answer(struct fw *fw, struct flight *f, bool unicast, uint64_t 
 				      sizeof(buf));
 		break;
 	}
-	case 1:
-	case 58: {
+	case 58:
+		if (p->l4_len >= 24 && f->work[p->l4_off - p->l3_off] == 135) {
+			n = nd_answer(fw, f, buf, sizeof(buf));
+			break;
+		}
+		/* fall through */
+	case 1: {
 		uint8_t src[16] = {0};
 
 		if (!unicast && !fw_select_src(fw, f->in_ifindex, p->l3num,

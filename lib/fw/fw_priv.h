@@ -91,6 +91,10 @@ uint32_t fw_gen_icmp_error(const struct ct_pkt *orig, const uint8_t src[16], uin
 /* src: the reply's source (NULL: the request's destination). */
 uint32_t fw_gen_echo_reply(const struct ct_pkt *orig, const uint8_t *src, uint8_t *buf,
 			   uint32_t cap);
+/* A neighbour advertisement answering the solicitation orig (for one of
+ * our addresses on the interface with this MAC). */
+uint32_t fw_gen_nd_advert(const struct ct_pkt *orig, const uint8_t mac[6], bool router,
+			  uint8_t *buf, uint32_t cap);
 /* Decrement the TTL / hop limit of an IP packet in place (IPv4: checksum). */
 void fw_dec_ttl(uint8_t *ip, uint8_t l3num);
 

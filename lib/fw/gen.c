@@ -241,6 +241,37 @@ uint32_t fw_gen_echo_reply(const struct ct_pkt *o, const uint8_t *src, uint8_t *
 	return hl + len;
 }
 
+uint32_t fw_gen_nd_advert(const struct ct_pkt *o, const uint8_t mac[6], bool router,
+			  uint8_t *buf, uint32_t cap)
+{
+	const uint8_t *ip = o->data + o->l3_off, *ns = o->data + o->l4_off;
+	bool mcast = ip[24] == 0xff;
+	uint32_t len = mcast ? 32 : 24;
+	uint8_t *na = buf + 40;
+
+	if (cap < 40 + 32 || o->l4_len < 24)
+		return 0;
+	/*
+	 * ndisc_send_na for a solicitation of one of our addresses: from the
+	 * target to the soliciter, hop limit 255; Solicited, Router when
+	 * forwarding, and for a multicast solicitation Override and our
+	 * link-layer address (a unicast probe gets neither).
+	 */
+	memset(na, 0, len);
+	na[0] = 136;
+	na[4] = (uint8_t)((router ? 0x80 : 0) | 0x40 | (mcast ? 0x20 : 0));
+	memcpy(na + 8, ns + 8, 16);
+	if (mcast) {
+		na[24] = 2; /* target link-layer address */
+		na[25] = 1;
+		memcpy(na + 26, mac, 6);
+	}
+	ip6_header(buf, ns + 8, ip + 8, 58, len, 0);
+	buf[7] = 255;
+	put16(na + 2, l4_csum(buf, 10, na, len, 58));
+	return 40 + len;
+}
+
 void fw_dec_ttl(uint8_t *ip, uint8_t l3num)
 {
 	if (l3num == 2) {

@@ -172,6 +172,7 @@ table inet filter {
 		iifname "lo" accept
 		icmp type echo-request counter accept
 		icmpv6 type echo-request counter accept
+		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } counter accept
 		iifname $lan_if tcp dport { ssh, 8080 } counter accept
 		iifname $lan_if udp dport 9999 counter accept
 		counter comment "input: everything else"

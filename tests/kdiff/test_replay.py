@@ -359,3 +359,23 @@ def test_martians(rk, v6):
     sc.send("lan", kdiff.ip(LAN6 if v6 else LAN4, nowhere, 6,
                             kdiff.tcp(LAN6 if v6 else LAN4, nowhere, 34004, 80, 1, 0, SYN)))
     check(rk, sc)
+
+
+def test_neighbour_discovery(rk):
+    """IPv6 neighbour solicitations from the LAN for the firewall's address
+    (multicast to its solicited-node group: advertisement with Override and
+    our MAC; unicast as a reachability probe: without), one for another
+    host's address and one for the address of the other interface (no
+    answers).  The ruleset accepts ND in input, as the nftables wiki's."""
+    sc = rk.scenario()
+
+    def ns(dst, target, dmac):
+        opt = b"\x01\x01" + bytes.fromhex("020000000102")
+        body = kdiff.icmp(135, 0, b"\0\0\0\0", kdiff.a2b(target) + opt, src=LAN6, dst=dst)
+        sc.send("lan", kdiff.ip(LAN6, dst, 58, body, hlim=255), dst_mac=dmac)
+
+    ns("ff02::1:ff00:1", FW_LAN6, bytes.fromhex("3333ff000001"))
+    ns(FW_LAN6, FW_LAN6, None)
+    ns("ff02::1:ff00:9", "fd00:1::9", bytes.fromhex("3333ff000009"))
+    ns(FW_LAN6, FW_WAN6, None)          # the other interface's address: no answer
+    check(rk, sc)

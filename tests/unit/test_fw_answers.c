@@ -300,6 +300,57 @@ static void test_route_input(void **state)
 	fw_free(fw);
 }
 
+/* 5. Neighbour solicitation for our address: an advertisement (RFC 4861). */
+static void test_nd_advert(void **state)
+{
+	static const uint8_t SOL[16] = {0xff, 2, [11] = 1, 0xff, 0, 0, 1};
+	struct fw *fw = mk_fw();
+	struct fw_result res;
+	uint8_t f[128], *ip = f + 14, *ns = f + 54;
+	uint32_t sum;
+
+	(void)state;
+	memset(f, 0, sizeof(f));
+	memcpy(f, (const uint8_t[]){0x33, 0x33, 0xff, 0, 0, 1}, 6);
+	memcpy(f + 6, MAC_CLI, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip[0] = 0x60;
+	put16(ip + 4, 32);
+	ip[6] = 58;
+	ip[7] = 255;
+	memcpy(ip + 8, CLI6, 16);
+	memcpy(ip + 24, SOL, 16);
+	ns[0] = 135;
+	memcpy(ns + 8, ME6, 16);
+	ns[24] = 1;
+	ns[25] = 1;
+	memcpy(ns + 26, MAC_CLI, 6);
+	sum = ct_csum_partial(ip + 8, 32, 0) + 58 + 32;
+	put16(ns + 2, ct_csum_fold(ct_csum_partial(ns, 32, sum)));
+	fw_input(fw, 2, f, 14 + 40 + 32, SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 1);
+	const uint8_t *o = res.emit[0].frame + 14, *na = o + 40;
+	assert_memory_equal(res.emit[0].frame, MAC_CLI, 6);
+	assert_int_equal(o[7], 255);
+	assert_memory_equal(o + 8, ME6, 16);
+	assert_memory_equal(o + 24, CLI6, 16);
+	assert_int_equal(get16(o + 4), 32);
+	assert_int_equal(na[0], 136);
+	assert_int_equal(na[4], 0xe0); /* Router, Solicited, Override */
+	assert_memory_equal(na + 8, ME6, 16);
+	assert_int_equal(na[24], 2);
+	assert_memory_equal(na + 26, MAC_FW1, 6);
+	sum = ct_csum_partial(o + 8, 32, 0) + 58 + 32;
+	assert_int_equal(ct_csum_fold(ct_csum_partial(na, 32, sum)), 0);
+	/* hop limit below 255: invalid, not answered */
+	ip[7] = 254;
+	fw_input(fw, 2, f, 14 + 40 + 32, 2 * SEC, &res);
+	assert_int_equal(res.n_emit, 0);
+	fw_free(fw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_error_tos),
 		cmocka_unit_test(test_reject_reset_tos),
 		cmocka_unit_test(test_route_input),
+		cmocka_unit_test(test_nd_advert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
