@@ -323,6 +323,12 @@ static void host_answer(struct fw *fw, struct flight *f, bool unicast, uint64_t 
 
 /* ---- hooks ------------------------------------------------------------ */
 
+/*
+ * Evaluate the chains of one hook.  The verdict reported for a packet that
+ * passes is the last rule that accepted it; a chain's accept policy only
+ * stands when no rule has accepted it yet (the forward chain's `accept`
+ * rule, not the postrouting chain's policy, decided a forwarded packet).
+ */
 static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_t lo, int32_t hi,
 		      uint64_t now, struct fw_result *res, struct fw_verdict *v)
 {
@@ -331,7 +337,7 @@ static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_
 		note_verdict(res, v, hook);
 		return false;
 	}
-	if (v->by_rule || v->by_policy)
+	if (v->by_rule || (v->by_policy && !res->by_rule))
 		note_verdict(res, v, hook);
 	return true;
 }
@@ -525,8 +531,46 @@ static bool confirm(struct fw *fw, struct flight *f, uint64_t now, struct fw_res
  * captures).  `attach`: a reject's original packet; the answer then carries
  * the original's entry as RELATED (nf_ct_attach) and makes no entry.
  */
+static void output_path_run(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
+			    struct fw_result *res, bool generated, const struct ct_pkt *attach);
+
+/*
+ * The verdict fields of a result: a generated answer's trip through output
+ * and postrouting must not overwrite what is reported for the packet that
+ * caused it.
+ */
+struct verdict_note {
+	enum ct_hook hook;
+	bool by_rule, by_policy;
+	const char *table, *chain, *rule_text;
+	uint64_t handle;
+	uint8_t ctinfo;
+	uint32_t ct_status;
+};
+
 static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
 			struct fw_result *res, bool generated, const struct ct_pkt *attach)
+{
+	struct verdict_note k = {res->hook,	res->by_rule,	  res->by_policy,
+				 res->table,	res->chain,	  res->rule_text,
+				 res->handle,	res->ctinfo,	  res->ct_status};
+
+	output_path_run(fw, ip, len, now, res, generated, attach);
+	if (!generated)
+		return;
+	res->hook = k.hook;
+	res->by_rule = k.by_rule;
+	res->by_policy = k.by_policy;
+	res->table = k.table;
+	res->chain = k.chain;
+	res->rule_text = k.rule_text;
+	res->handle = k.handle;
+	res->ctinfo = k.ctinfo;
+	res->ct_status = k.ct_status;
+}
+
+static void output_path_run(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
+			    struct fw_result *res, bool generated, const struct ct_pkt *attach)
 {
 	static uint8_t out_work[WORK_SIZE];
 	struct flight f;
@@ -584,6 +628,8 @@ static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t
 	} else if (ct_confirm(fw->ct, &f.p, now) != 0) {
 		return;
 	}
+	if (!generated)
+		note_ct(res, &f.p); /* a --local packet: its own ct state is reported */
 	mac = next_hop_mac(fw, r, f.p.l3num, f.p.tuple.dst);
 	if (!mac)
 		return;

@@ -33,6 +33,7 @@ The packet builders, namespace helpers and table comparison come from
 kdiff.py (imported, not modified).
 """
 
+import ipaddress
 import os
 import random
 import re
@@ -329,6 +330,15 @@ def read_pcap(path):
     return out
 
 
+def write_pcap_raw(path, packets):
+    """A nanosecond pcap of raw IP packets (LINKTYPE_RAW, 101)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 101))
+        for ts, pkt in packets:
+            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(pkt), len(pkt)))
+            f.write(pkt)
+
+
 # --------------------------------------------------------------------------
 # Frame comparison
 
@@ -486,6 +496,25 @@ class ReplayScenario:
         if len(self.sent) % 32 == 0:
             self._drain(0)
 
+    def local(self, *pkts):
+        """Packets the firewall itself sends (a raw socket with the IP header
+        included, in the firewall namespace): the same bytes go to
+        ctrack-replay as its --local capture."""
+        for l3 in pkts:
+            v6 = l3[0] >> 4 == 6
+            if "local" not in self.tx:
+                with kdiff.in_netns(self.router.f):
+                    self.tx["local4"] = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                                      socket.IPPROTO_RAW)
+                    s6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+                    s6.setsockopt(socket.IPPROTO_IPV6, 36, 1)   # IPV6_HDRINCL
+                    self.tx["local6"] = s6
+                self.tx["local"] = None
+            dst = str(ipaddress.ip_address(l3[24:40] if v6 else l3[16:20]))
+            ts = time.time_ns()
+            self.tx["local6" if v6 else "local4"].sendto(l3, (dst, 0))
+            self.sent.append((ts, "local", bytes(l3)))
+
     def lan(self, *pkts):
         self.send("lan", *pkts)
 
@@ -543,7 +572,8 @@ class ReplayScenario:
 
     def close(self):
         for s in list(self.tx.values()) + list(self.rx.values()):
-            s.close()
+            if s is not None:
+                s.close()
         self.tx, self.rx = {}, {}
 
     # -- ctrack-replay ----------------------------------------------------
@@ -564,6 +594,10 @@ class ReplayScenario:
                              [(ts, fr) for ts, side, fr in self.sent if side == ln.side])
             cmd += ["--in", "%s=%s" % (ln.fw_dev, p("in-%s.pcap" % ln.fw_dev)),
                     "--out", "%s=%s" % (ln.fw_dev, p("out-%s.pcap" % ln.fw_dev))]
+        local = [(ts, fr) for ts, side, fr in self.sent if side == "local"]
+        if local:
+            write_pcap_raw(p("local.pcap"), local)
+            cmd += ["--local", p("local.pcap")]
         cmd += ["--conntrack", p("conntrack.txt"), "-o", "extended",
                 "--verdicts", p("verdicts.txt"), "--events", p("events.txt"),
                 "--ruleset-out", p("ruleset-out.nft"), "--no-progress"]
@@ -606,7 +640,8 @@ class ReplayScenario:
         the same bytes that is not yet credited (both sides keep order)."""
         keys = {}
         for i, (ts, side, fr) in enumerate(self.sent):
-            keys.setdefault(kdiff.normalise_l3(fr[14:]), []).append(i)
+            keys.setdefault(kdiff.normalise_l3(fr if side == "local" else fr[14:]),
+                            []).append(i)
         fwd = [False] * len(self.sent)
         for side, frames in outs.items():
             for fr in frames:
@@ -664,7 +699,8 @@ class ReplayScenario:
             if a != b:
                 ts, side, fr = self.sent[i]
                 diffs.append("frame %d (in %s: %s): kernel %s, ctrack %s [%s]" % (
-                    i + 1, self.net.link(side).fw_dev, frame_text(fr),
+                    i + 1, "local" if side == "local" else self.net.link(side).fw_dev,
+                    kdiff.describe(fr) if side == "local" else frame_text(fr),
                     "forwarded" if a else "did not forward",
                     "forwarded" if b else "did not forward",
                     self.ctrack["verdicts"].get(i, "?")))
@@ -698,8 +734,9 @@ class ReplayScenario:
                     out.append("      C %s" % b)
         out.append("injected frames (ctrack verdict):")
         for i, (ts, side, fr) in enumerate(self.sent):
-            out.append("  %3d %-4s %s\n        %s" % (i + 1, side, frame_text(fr),
-                                                     self.ctrack["verdicts"].get(i, "?")))
+            txt = kdiff.describe(fr) if side == "local" else frame_text(fr)
+            out.append("  %3d %-5s %s\n        %s" % (i + 1, side, txt,
+                                                      self.ctrack["verdicts"].get(i, "?")))
         out.append("outputs in %s" % self.ctrack["dir"])
         return "\n".join(out)
 

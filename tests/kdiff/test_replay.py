@@ -379,3 +379,23 @@ def test_neighbour_discovery(rk):
     ns("ff02::1:ff00:9", "fd00:1::9", bytes.fromhex("3333ff000009"))
     ns(FW_LAN6, FW_WAN6, None)          # the other interface's address: no answer
     check(rk, sc)
+
+
+@pytest.mark.parametrize("v6", [False, True], ids=["v4", "v6"])
+def test_local_output(rk, v6):
+    """Packets the firewall sends itself (--local): they go through output
+    and postrouting and create entries; the answers come back in as
+    ESTABLISHED and are delivered; with no socket behind them the host
+    answers those in turn (a reset for the SYN-ACK, a port unreachable,
+    RELATED, for the DNS reply); a ping's reply is just delivered."""
+    sc = rk.scenario()
+    me, srv, lanh = (FW_WAN6, "fd00:22::53", "fd00:11::20") if v6 else (FW_WAN4, "10.22.0.53",
+                                                                       "10.11.0.20")
+    sc.local(udp_pkt(me, srv, 5353, 53, b"\x12\x34query"))
+    sc.wan(udp_pkt(srv, me, 53, 5353, b"\x12\x34answer"))
+    sc.local(kdiff.ip(me, srv, 6, kdiff.tcp(me, srv, 40000, 80, 1000, 0, SYN, opts=OPTS)))
+    sc.wan(kdiff.ip(srv, me, 6, kdiff.tcp(srv, me, 80, 40000, 9000, 1001, SYN | ACK, opts=OPTS)))
+    sc.local(echo_pkt(me, srv, 0x42, 1))
+    sc.wan(echo_pkt(srv, me, 0x42, 1, reply=True))
+    sc.local(udp_pkt(FW_LAN6 if v6 else FW_LAN4, lanh, 123, 123, b"ntp"))
+    check(rk, sc)

@@ -351,6 +351,58 @@ static void test_nd_advert(void **state)
 	fw_free(fw);
 }
 
+/* 6. The verdict reported: the accepting rule, not a later chain's policy,
+ *    and not the chains the host's answer went through. */
+static void test_verdict_reported(void **state)
+{
+	static const char rules[] = "table inet t {\n"
+				    "  chain fwd {\n"
+				    "    type filter hook forward priority 0; policy drop;\n"
+				    "    ip daddr 10.0.2.2 accept\n"
+				    "  }\n"
+				    "  chain in {\n"
+				    "    type filter hook input priority 0; policy drop;\n"
+				    "    udp dport 9999 accept\n"
+				    "  }\n"
+				    "  chain out {\n"
+				    "    type filter hook output priority 0; policy accept;\n"
+				    "  }\n"
+				    "  chain post {\n"
+				    "    type filter hook postrouting priority 0; policy accept;\n"
+				    "  }\n"
+				    "}\n";
+	struct nft_iface ifs[] = {{"lo", 1}, {"eth1", 2}, {"eth2", 3}};
+	struct nft_config cfg = {.ifaces = ifs, .n_ifaces = 3};
+	struct nft_ruleset *rs;
+	struct fw *fw = mk_fw();
+	struct fw_result res;
+	char *err = NULL;
+	uint8_t f[128];
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(nft_ruleset_new(&cfg, &rs), 0);
+	assert_int_equal(nft_ruleset_apply(rs, "t", rules, sizeof(rules) - 1, false, &err), 0);
+	fw_set_ruleset(fw, rs);
+	n = frame4(f, SRV, 17, 53, 0, 64);
+	fw_input(fw, 2, f, n, SEC, &res);
+	assert_int_equal(res.outcome, FW_FORWARDED);
+	assert_true(res.by_rule);
+	assert_string_equal(res.chain, "fwd");
+	assert_int_equal(res.ctinfo, CT_INFO_NEW);
+	n = frame4(f, ME, 17, 9999, 0, 64);
+	fw_input(fw, 2, f, n, 2 * SEC, &res);
+	assert_int_equal(res.outcome, FW_DELIVERED);
+	assert_int_equal(res.n_emit, 1); /* the port unreachable went through out, post */
+	assert_true(res.by_rule);
+	assert_string_equal(res.chain, "in");
+	assert_int_equal(res.hook, CT_HOOK_INPUT);
+	assert_int_equal(res.ctinfo, CT_INFO_NEW);
+	fw_free(fw);
+	nft_ruleset_free(rs);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_reject_reset_tos),
 		cmocka_unit_test(test_route_input),
 		cmocka_unit_test(test_nd_advert),
+		cmocka_unit_test(test_verdict_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
