@@ -399,3 +399,28 @@ def test_local_output(rk, v6):
     sc.wan(echo_pkt(srv, me, 0x42, 1, reply=True))
     sc.local(udp_pkt(FW_LAN6 if v6 else FW_LAN4, lanh, 123, 123, b"ntp"))
     check(rk, sc)
+
+
+def test_expiry_by_packet_time(rk):
+    """Timeouts run on packet time: with 2 s UDP / SYN_SENT / ICMP timeouts,
+    entries idle for 2.4 s are gone when the next packet comes: a late
+    reply from the WAN is then NEW and dropped by the forward policy, a
+    late SYN-ACK INVALID, a late echo reply INVALID; a repeated query makes
+    a fresh entry."""
+    sc = rk.scenario(nf={"nf_conntrack_udp_timeout": "2",
+                         "nf_conntrack_tcp_timeout_syn_sent": "2",
+                         "nf_conntrack_icmp_timeout": "2",
+                         "nf_conntrack_icmpv6_timeout": "2"})
+    for c, s in (("10.11.0.90", "10.22.0.90"), ("fd00:11::90", "fd00:22::90")):
+        sc.lan(udp_pkt(c, s, 44000, 53, b"q"))
+        sc.wan(udp_pkt(s, c, 53, 44000, b"a"))
+        sc.lan(udp_pkt(c, s, 44001, 53, b"q"))
+        sc.lan(kdiff.ip(c, s, 6, kdiff.tcp(c, s, 44002, 80, 500, 0, SYN)))
+        sc.lan(echo_pkt(c, s, 0x90, 1))
+    sc.sleep(2.4)
+    for c, s in (("10.11.0.90", "10.22.0.90"), ("fd00:11::90", "fd00:22::90")):
+        sc.wan(udp_pkt(s, c, 53, 44000, b"late"))
+        sc.lan(udp_pkt(c, s, 44001, 53, b"again"))
+        sc.wan(kdiff.ip(s, c, 6, kdiff.tcp(s, c, 80, 44002, 7000, 501, SYN | ACK)))
+        sc.wan(echo_pkt(s, c, 0x90, 1, reply=True))
+    check(rk, sc)
