@@ -286,6 +286,11 @@ static void host_answer(struct fw *fw, struct flight *f, bool unicast, uint64_t 
 
 	if (!unicast && p->proto != 58)
 		return;
+	/* TCP, UDP, ICMP and ICMPv6 verify the checksum before anything else
+	 * (tcp_v4_rcv, __udp4_lib_rcv, icmp_rcv, icmpv6_rcv ...): a corrupt
+	 * segment is discarded unanswered even if the ruleset let it in. */
+	if (!ct_pkt_l4_csum_ok(p))
+		return;
 	switch (p->proto) {
 	case 6:
 		n = fw_gen_tcp_reset(p, true, buf, sizeof(buf));
@@ -675,6 +680,12 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 	}
 	fw_dec_ttl(f->work, f->p.l3num);
 	f->p.ttl--;
+	if (f->p.l3num == 2 && (f->work[0] & 15) > 5 && !f->reassembled) {
+		uint8_t me[16];
+
+		if (fw_select_src(fw, r->ifindex, 2, f->p.tuple.dst, me))
+			fw_ip4_record_route(f->work, me);
+	}
 	if (!run_rules(fw, f, CT_HOOK_FORWARD, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v) ||
 	    !run_rules(fw, f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_NAT_SRC, now, res, &v)) {
 		stop_packet(fw, f, &v, now, res);

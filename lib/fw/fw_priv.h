@@ -95,6 +95,9 @@ uint32_t fw_gen_echo_reply(const struct ct_pkt *orig, const uint8_t *src, uint8_
  * our addresses on the interface with this MAC). */
 uint32_t fw_gen_nd_advert(const struct ct_pkt *orig, const uint8_t mac[6], bool router,
 			  uint8_t *buf, uint32_t cap);
+/* IPv4 record route (RFC 791): a forwarded packet's option with room left
+ * gets addr in its next slot (header checksum updated). */
+void fw_ip4_record_route(uint8_t *ip, const uint8_t addr[4]);
 /* Decrement the TTL / hop limit of an IP packet in place (IPv4: checksum). */
 void fw_dec_ttl(uint8_t *ip, uint8_t l3num);
 

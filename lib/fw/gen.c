@@ -272,6 +272,35 @@ uint32_t fw_gen_nd_advert(const struct ct_pkt *o, const uint8_t mac[6], bool rou
 	return 40 + len;
 }
 
+void fw_ip4_record_route(uint8_t *ip, const uint8_t addr[4])
+{
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, i = 20;
+
+	while (i < hl) {
+		uint8_t *o = ip + i, len;
+
+		if (o[0] == 0) /* end of options */
+			return;
+		if (o[0] == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		len = i + 1 < hl ? o[1] : 0;
+		if (len < 2 || i + len > hl)
+			return;
+		if (o[0] == 7 && len >= 3 && o[2] >= 4 && (uint32_t)o[2] + 3 <= len) {
+			/* ip_options_compile + ip_forward_options: the next slot
+			 * takes the address we send from, the pointer moves on. */
+			memcpy(o + o[2] - 1, addr, 4);
+			o[2] = (uint8_t)(o[2] + 4);
+			put16(ip + 10, 0);
+			put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, hl, 0)));
+			return;
+		}
+		i += len;
+	}
+}
+
 void fw_dec_ttl(uint8_t *ip, uint8_t l3num)
 {
 	if (l3num == 2) {

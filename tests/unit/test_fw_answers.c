@@ -25,6 +25,7 @@
 #include "ctrack/fw.h"
 #include "ctrack/nft.h"
 #include "ctrack/pkt.h"
+#include "fw/fw_priv.h"
 
 static const uint8_t MAC_FW1[6] = {2, 0, 0, 0, 1, 1}, MAC_FW2[6] = {2, 0, 0, 0, 2, 1};
 static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_SRV[6] = {2, 0, 0, 0, 2, 2};
@@ -403,6 +404,31 @@ static void test_verdict_reported(void **state)
 	free(err);
 }
 
+/* 7. Record route: the next free slot takes our address, the pointer moves
+ *    on, the header checksum follows; a full option is left alone. */
+static void test_record_route(void **state)
+{
+	static const uint8_t me[4] = {10, 0, 2, 1};
+	uint8_t ip[32] = {0x48, 0, 0, 32, 0, 0, 0, 0, 63, 17, 0, 0, 10, 0, 1, 2, 10, 0, 2, 2,
+			  7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	uint8_t full[28] = {0x47, 0, 0, 28, 0, 0, 0, 0, 63, 17, 0, 0, 10, 0, 1, 2, 10, 0, 2, 2,
+			    7, 7, 8, 1, 2, 3, 4, 0};
+	uint8_t copy[28];
+
+	(void)state;
+	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 32, 0)));
+	fw_ip4_record_route(ip, me);
+	assert_memory_equal(ip + 23, me, 4);
+	assert_int_equal(ip[22], 8);
+	assert_int_equal(ct_csum_fold(ct_csum_partial(ip, 32, 0)), 0);
+	fw_ip4_record_route(ip, me); /* second slot */
+	assert_memory_equal(ip + 27, me, 4);
+	assert_int_equal(ip[22], 12);
+	memcpy(copy, full, sizeof(full));
+	fw_ip4_record_route(full, me);
+	assert_memory_equal(full, copy, sizeof(full));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_route_input),
 		cmocka_unit_test(test_nd_advert),
 		cmocka_unit_test(test_verdict_reported),
+		cmocka_unit_test(test_record_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
