@@ -515,3 +515,45 @@ def test_no_conntrack_without_ct_rules(rk):
     sc = rk.scenario(ruleset=NO_CT_RULESET)
     sc.lan(udp_pkt("10.11.0.96", "10.22.0.96", 47000, 53, b"x"))
     check(rk, sc)
+
+
+def _frag_at(pkt, cuts, v6, ident=0x4242):
+    """Fragments of an IP packet (no options / extension headers) cut at the
+    given payload offsets (multiples of 8)."""
+    if v6:
+        src = kdiff.ipaddress.ip_address(pkt[8:24]).compressed
+        dst = kdiff.ipaddress.ip_address(pkt[24:40]).compressed
+        nh, hlim, data = pkt[6], pkt[7], pkt[40:]
+    else:
+        src, dst = kdiff.socket.inet_ntoa(pkt[12:16]), kdiff.socket.inet_ntoa(pkt[16:20])
+        nh, ttl, data = pkt[9], pkt[8], pkt[20:]
+    edges = [0] + list(cuts) + [len(data)]
+    out = []
+    for a, b in zip(edges, edges[1:]):
+        more = b < len(data)
+        if v6:
+            fh = struct.pack("!BBHI", nh, 0, a | (1 if more else 0), ident)
+            out.append(kdiff.ipv6(src, dst, 44, fh + data[a:b], hlim=hlim))
+        else:
+            out.append(kdiff.ipv4(src, dst, nh, data[a:b], ttl=ttl, ident=ident, df=False,
+                                  frag_off=a, mf=more))
+    return out
+
+
+@pytest.mark.parametrize("v6", [False, True], ids=["v4", "v6"])
+def test_fragments_uneven(rk, v6):
+    """Fragments of unequal sizes (the largest not first), a duplicate
+    fragment, and a datagram whose last fragment never comes (held, then
+    nothing forwarded)."""
+    sc = rk.scenario()
+    c, s = ("fd00:11::71", "fd00:22::71") if v6 else ("10.11.0.71", "10.22.0.71")
+    kw = {} if v6 else {"df": False}
+    p = udp_pkt(c, s, 43100, 4000, bytes(range(200)) * 6, **kw)
+    fr = _frag_at(p, [256, 1024], v6)
+    sc.lan(*fr)
+    p2 = udp_pkt(c, s, 43101, 4000, b"D" * 1000, **kw)
+    fr2 = _frag_at(p2, [504], v6, ident=0x4343)
+    sc.lan(fr2[0], fr2[0], fr2[1])
+    p3 = udp_pkt(c, s, 43102, 4000, b"L" * 1000, **kw)
+    sc.lan(_frag_at(p3, [496], v6, ident=0x4444)[0])
+    check(rk, sc)
