@@ -29,6 +29,7 @@
 
 struct input {
 	const char *path;
+	char *arg;        /* the option's copy that path points into (freed at exit) */
 	uint32_t ifindex; /* 0: --local */
 	pcap_t *pc;
 	int dlt;
@@ -43,6 +44,7 @@ struct input {
 struct output {
 	uint32_t ifindex;
 	const char *path;
+	char *arg;
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 };
@@ -254,6 +256,7 @@ static void opt_in(struct replay *r, const char *arg, bool local)
 		die("too many inputs (at most %d)", MAX_INPUTS);
 	in = &r->in[r->nin++];
 	memset(in, 0, sizeof(*in));
+	in->arg = s;
 	if (local) {
 		in->path = s;
 		return;
@@ -276,6 +279,7 @@ static void opt_out(struct replay *r, const char *arg)
 		die("too many outputs (at most %d)", MAX_OUTPUTS);
 	*eq = 0;
 	o = &r->out[r->nout++];
+	o->arg = s;
 	o->ifindex = (uint32_t)iface_or_die(r, s, "--out", arg);
 	o->path = eq + 1;
 }
@@ -879,9 +883,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < r.nout; i++) {
 		pcap_dump_close(r.out[i].dump);
 		pcap_close(r.out[i].dead);
+		free(r.out[i].arg);
 	}
-	for (size_t i = 0; i < r.nin; i++)
+	for (size_t i = 0; i < r.nin; i++) {
 		pcap_close(r.in[i].pc);
+		free(r.in[i].arg);
+	}
 	if (r.conntrack_f != stdout)
 		fclose(r.conntrack_f);
 	if (r.events_f && r.events_f != stdout)
