@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ctrack/nat.h"
+#include "ctrack/nft.h"
 #include "fw_priv.h"
 #include "rules.h"
 
@@ -501,17 +502,26 @@ drop:
 	return false;
 }
 
+/*
+ * Conntrack (and its defrag) run only while something needs them (spec
+ * §7.7): a ruleset using ct or NAT for the family.  Without a ruleset the
+ * router tracks everything (the library's default for tests and tools).
+ */
+static bool tracking(const struct fw *fw, uint8_t l3num)
+{
+	return !fw->rs || nft_uses_conntrack(fw->rs, l3num);
+}
+
 static bool conntrack(struct fw *fw, struct flight *f, enum ct_hook hook, uint64_t now,
 		      struct fw_result *res)
 {
-	uint32_t before = ct_table_count(fw->ct);
-
+	if (!tracking(fw, f->p.l3num))
+		return true;
 	if (ct_hook_conntrack(fw->ct, &f->p, hook, now) != 0) {
 		note_ct(res, &f->p);
 		drop(fw, res, FW_R_CT_DROP);
 		return false;
 	}
-	(void)before;
 	return true;
 }
 
@@ -608,7 +618,7 @@ static void output_path_run(struct fw *fw, const uint8_t *ip, uint32_t len, uint
 		ct_pkt_set_notrack(&f.p);
 	if (v.zone_set)
 		ct_pkt_set_zone(&f.p, v.zone, 3);
-	if (ct_hook_conntrack(fw->ct, &f.p, CT_HOOK_OUTPUT, now) != 0)
+	if (tracking(fw, f.p.l3num) && ct_hook_conntrack(fw->ct, &f.p, CT_HOOK_OUTPUT, now) != 0)
 		return;
 	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_CONNTRACK, FW_PRIO_NAT_DST, now, res, &v))
 		goto dropped;
@@ -926,7 +936,7 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 	if (!fw_is_local_addr(fw, raw.l3num, raw.tuple.src))
 		fw_neigh_learn(fw, ifindex, raw.l3num, raw.tuple.src, frame + 6);
 	memset(&f, 0, sizeof(f));
-	if (raw.is_frag) {
+	if (raw.is_frag && tracking(fw, raw.l3num)) {
 		switch (ct_defrag_feed(fw->defrag, &raw, now, &q)) {
 		case CT_DEFRAG_PASS:
 			q = &raw;

@@ -505,10 +505,6 @@ table inet t {
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the kernel hooks conntrack into a namespace only when something uses it "
-    "(nf_ct_netns_get: ct expressions, NAT, ...); ctrack-replay always tracks, and "
-    "lib/nft does not tell whether a ruleset uses conntrack (owner: nft evaluator)"))
 def test_no_conntrack_without_ct_rules(rk):
     """A ruleset with no ct expression and no NAT: the kernel table stays
     empty."""

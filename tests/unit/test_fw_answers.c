@@ -390,7 +390,9 @@ static void test_verdict_reported(void **state)
 	assert_int_equal(res.outcome, FW_FORWARDED);
 	assert_true(res.by_rule);
 	assert_string_equal(res.chain, "fwd");
-	assert_int_equal(res.ctinfo, CT_INFO_NEW);
+	/* no ct expression in the ruleset: conntrack is not active (spec §7.7) */
+	assert_int_equal(res.ctinfo, CT_INFO_INVALID);
+	assert_int_equal(ct_table_count(fw_ct(fw)), 0);
 	n = frame4(f, ME, 17, 9999, 0, 64);
 	fw_input(fw, 2, f, n, 2 * SEC, &res);
 	assert_int_equal(res.outcome, FW_DELIVERED);
@@ -398,7 +400,7 @@ static void test_verdict_reported(void **state)
 	assert_true(res.by_rule);
 	assert_string_equal(res.chain, "in");
 	assert_int_equal(res.hook, CT_HOOK_INPUT);
-	assert_int_equal(res.ctinfo, CT_INFO_NEW);
+	assert_int_equal(res.ctinfo, CT_INFO_INVALID); /* not tracked, as above */
 	fw_free(fw);
 	nft_ruleset_free(rs);
 	free(err);
