@@ -731,22 +731,42 @@ class Scenario:
         return fwd, table, verdicts
 
     def compare(self):
-        """Returns a list of difference texts; empty = kernel and ctrack agree."""
+        """Returns a list of difference texts; empty = kernel and ctrack agree.
+        Forwarded packets are compared as multisets of normalised L3 bytes
+        per output side, so identical packets (retransmissions, duplicate
+        fragments) only have to agree in number."""
         kfwd, extra = self.kernel_forwarded()
         cfwd, ctable, verdicts = self.run_ctrack()
+        kcount, ccount, idx = {}, {}, {}
+        for side, n, ts in self.captured:
+            kcount[(side, n)] = kcount.get((side, n), 0) + 1
+        for i, (ts, side, l3, fr) in enumerate(self.sent):
+            key = ("s" if side == "c" else "c", normalise_l3(l3))
+            idx.setdefault(key, []).append(i)
+            if cfwd[i]:
+                ccount[key] = ccount.get(key, 0) + 1
         diffs = []
-        for i, (a, b) in enumerate(zip(kfwd, cfwd)):
-            if a != b:
-                ts, side, l3, fr = self.sent[i]
-                v = " ".join(verdicts.get(i + 1, ["?"]))
+        for key in sorted(set(kcount) | set(ccount), key=lambda k: idx.get(k, [1 << 30])[0]):
+            a, b = kcount.get(key, 0), ccount.get(key, 0)
+            if a == b:
+                continue
+            if key not in idx:
+                if _from_fw(key[1]):
+                    continue        # the fw's own answers (ICMP errors): not forwarded
+                diffs.append("kernel sent %d x packet to %s side that was never injected: %s"
+                             % (a, "client" if key[0] == "c" else "server", describe(key[1])))
+                continue
+            ii = idx[key]
+            ts, side, l3, fr = self.sent[ii[0]]
+            v = "; ".join("%d: %s" % (i + 1, " ".join(verdicts.get(i + 1, ["?"]))) for i in ii)
+            if len(ii) == 1:
                 diffs.append("packet %d (%s %s): kernel %s, ctrack %s [%s]" % (
-                    i + 1, "client->" if side == "c" else "server->", describe(l3),
+                    ii[0] + 1, "client->" if side == "c" else "server->", describe(l3),
                     "forwarded" if a else "dropped", "forwarded" if b else "dropped", v))
-        for (side, n), cnt in extra:
-            if _from_fw(n):
-                continue        # the fw's own answers (ICMP errors): not forwarded
-            diffs.append("kernel sent %d x packet to %s side that was never injected: %s" % (
-                cnt, "client" if side == "c" else "server", describe(n)))
+            else:
+                diffs.append("packets %s (identical, %s %s): kernel forwarded %d, ctrack %d [%s]"
+                             % (",".join(str(i + 1) for i in ii),
+                                "client->" if side == "c" else "server->", describe(l3), a, b, v))
         diffs += compare_tables(self.kernel_table, ctable, TIMEOUT_TOLERANCE_S)
         return diffs
 
