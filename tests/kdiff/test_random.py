@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from kdiff import ACK, FIN, PSH, RST, SYN, URG, C4, S4, C6, S6, TcpFlow, tcp_opts
+from kdiff import (ACK, FIN, PSH, RST, SYN, URG, C4, S4, C6, S6, TcpFlow, tcp_opts, udp_pkt,
+                   echo_pkt, icmp_error)
 
 FLAGS = [SYN, SYN | ACK, ACK, ACK | PSH, FIN | ACK, RST, RST | ACK, ACK | URG, SYN | FIN, FIN]
 WEIGHTS = [6, 5, 12, 12, 5, 3, 3, 1, 1, 1]
@@ -79,5 +80,65 @@ def test_random_tcp(kd, seed):
         flows.append(f)
     for _ in range(400):
         _segment(rng.choice(flows), rng)
+    sc.finish()
+    kd.check(sc)
+
+
+def _quote(rng, pkts, v6, back):
+    """A packet to quote in an ICMP error: one that side `back` sent, or a
+    made-up one from that side."""
+    if pkts and rng.random() < 0.8:
+        return rng.choice(pkts)
+    ca, sa = (C6, S6) if v6 else (C4, S4)
+    if back == "s":
+        return udp_pkt(sa, ca, 53, rng.randrange(40000, 40010))
+    return udp_pkt(ca, sa, rng.randrange(40000, 40010), 53)
+
+
+@pytest.mark.parametrize("seed", _seeds())
+def test_random_udp_icmp(kd, seed):
+    """UDP flows and pings with ICMP/ICMPv6 errors quoting sent packets,
+    made-up packets or packets of the other direction, from the peer or a
+    router, sometimes with a bogus outer destination."""
+    rng = random.Random(1000 + seed)
+    sc = kd.scenario()
+    sent = {"c": [], "s": []}
+    for _ in range(150):
+        v6 = rng.random() < 0.4
+        ca, sa = (C6, S6) if v6 else (C4, S4)
+        r = rng.random()
+        port = rng.randrange(40000, 40010)
+        if r < 0.35:
+            p = udp_pkt(ca, sa, port, 53, b"q", bad_csum=rng.random() < 0.05)
+            sc.c(p)
+            sent["c"].append(p)
+        elif r < 0.55:
+            p = udp_pkt(sa, ca, 53, port, b"a")
+            sc.s(p)
+            sent["s"].append(p)
+        elif r < 0.7:
+            reply = rng.random() < 0.4
+            p = echo_pkt(sa if reply else ca, ca if reply else sa, rng.randrange(1, 4),
+                         rng.randrange(0, 3), reply=reply)
+            (sc.s if reply else sc.c)(p)
+            sent["s" if reply else "c"].append(p)
+        else:
+            # An error travelling towards the side that sent the quoted packet.
+            back = rng.choice("cs")
+            q = _quote(rng, [p for p in sent[back] if (p[0] >> 4 == 6) == v6], v6, back)
+            qsrc = q[8:24] if v6 else q[12:16]
+            import ipaddress
+            qsrc = str(ipaddress.ip_address(qsrc))
+            router = ("fd00:22::1" if back == "c" else "fd00:11::1") if v6 else \
+                ("10.22.0.1" if back == "c" else "10.11.0.1")
+            peer = S6 if v6 and back == "c" else C6 if v6 else S4 if back == "c" else C4
+            src = rng.choice([router, peer])
+            dst = qsrc if rng.random() < 0.9 else ("fd00:11::99" if v6 else "10.11.0.99")
+            if v6:
+                typ, code = rng.choice([(1, 4), (1, 0), (3, 0), (2, 0), (4, 0)])
+            else:
+                typ, code = rng.choice([(3, 3), (3, 1), (11, 0), (12, 0), (4, 0), (5, 1)])
+            err = icmp_error(src, dst, typ, code, q)
+            (sc.s if back == "c" else sc.c)(err)
     sc.finish()
     kd.check(sc)
