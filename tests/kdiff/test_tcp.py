@@ -284,7 +284,7 @@ def test_tcp_syn_in_established_resync(kd):
     """§5.5: a new client SYN on an established flow is ignored, the server's
     SYN-ACK acknowledging it resynchronises (SR), the client ACK -> ES."""
     sc = kd.scenario()
-    f = established(sc, 51000)
+    established(sc, 51000)
     g = TcpFlow(sc, C4, S4, 51000, 80, cisn=77000000, sisn=88000000)
     g.handshake(copts=OPTS, sopts=OPTS)
     g.data(10)
