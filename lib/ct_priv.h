@@ -234,7 +234,7 @@ struct ct_pool {
 struct ct_table {
 	struct ct_settings set;
 	struct ct_bucket *buckets;
-	uint32_t bucket_mask;
+	uint32_t nbuckets;
 	uint32_t count;        /* allocated entries, unconfirmed included */
 	struct ct_pool pool[2]; /* [0] IPv4, [1] IPv6 */
 	uint64_t seed;

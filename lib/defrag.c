@@ -23,8 +23,7 @@
  *   IPv4 non-last fragments are trimmed to a multiple of 8; an IPv6
  *   non-last fragment that is not a multiple of 8 discards the queue and
  *   the fragment passes unreassembled.  An empty fragment is an error.
- * - IPv6 non-last fragments shorter than 1280 bytes are dropped, a first
- *   fragment missing its upper-layer header passes unreassembled (RFC 8200
+ * - A first IPv6 fragment missing its upper-layer header passes unreassembled (RFC 8200
  *   §4.5), and a packet with payload length 0 (jumbogram) is not
  *   reassembled.
  * - The reassembled datagram must fit 65535 bytes (IPv4 total length, IPv6
@@ -61,7 +60,6 @@ enum {
 	BLK = 256,
 	MAX_FRAME = 65535 + 64, /* an IP datagram plus the largest link header */
 	OUT_MAX = 65535 + 40,   /* the largest reassembled IPv6 packet */
-	IP6_MIN_MTU = 1280,
 	QF_FIRST_IN = 1,
 	QF_LAST_IN = 2,
 	NIL = 0, /* indexes below are stored + 1; 0 means none */
@@ -708,8 +706,11 @@ static enum ct_defrag_result feed6(struct ct_defrag *d, const struct ct_pkt *p, 
 		return CT_DEFRAG_PASS; /* jumbogram: no fragment header allowed */
 	if (p->frag_first && p->proto != 59 && p->l4_len < ip6_l4_need(p->proto))
 		return CT_DEFRAG_PASS; /* RFC 8200 §4.5: headers not all in the first */
-	if (p->frag_more && p->l3_len < IP6_MIN_MTU)
-		return CT_DEFRAG_DROP;
+	/*
+	 * Linux's local IPv6 reassembly refuses non-last fragments below the
+	 * minimum MTU, but conntrack's defrag (nf_conntrack_reasm) does not:
+	 * the kernel-differential test forwards 400-byte fragments, tracked.
+	 */
 	if (d->mem[1] > d->high)
 		return CT_DEFRAG_DROP;
 

@@ -152,13 +152,13 @@ int ct_format_addr(uint8_t l3num, const uint8_t addr[16], char *buf, size_t bufl
 /* ---- names, as libnetfilter_conntrack / conntrack-tools spell them ---- */
 
 static const char *const tcp_names[10] = {
-	"NONE",	    "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	"SYN_SENT2",
+    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
 };
 
 static const char *const sctp_names[10] = {
-	"NONE",		 "CLOSED",	  "COOKIE_WAIT",	"COOKIE_ECHOED",  "ESTABLISHED",
-	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT", "HEARTBEAT_ACKED",
+    "NONE",	     "CLOSED",	      "COOKIE_WAIT",	   "COOKIE_ECHOED",  "ESTABLISHED",
+    "SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT", "HEARTBEAT_ACKED",
 };
 
 /* Out-of-table states print as NONE (libnfct's bound check). */
@@ -230,14 +230,45 @@ struct fmt_view {
 	uint32_t timeout;
 	uint8_t l3, proto, pstate;
 	enum zone_kind zone;
-	bool has_timeout, has_state, has_mark, has_use, has_acct, has_tstamp, has_stop,
-		has_labels, has_vtags;
+	bool has_timeout, has_state, has_mark, has_use, has_acct, has_tstamp, has_stop, has_labels,
+	    has_vtags;
 	uint64_t packets[2], bytes[2];
 	uint64_t start, stop;
 	uint64_t labels[2];
 	uint32_t vtag[2];
+	uint32_t use;
 	const char *helper;
 };
+
+/*
+ * The kernel's use count as a dump sees it: the table's own reference plus
+ * one per connection created from one of this entry's expectations (each
+ * child holds its master; the expectation itself holds none, checked with
+ * an FTP PASV data connection: use=2 on the control entry).  Only an entry
+ * with a helper can be a master, so only those pay for the scan; a child is
+ * EXPECTED and names its master in its extension data, which is zeroed when
+ * the entry gets its first extension.
+ */
+static uint32_t conn_use(const struct ct_table *t, const struct ct_conn *c)
+{
+	uint32_t use = 1;
+
+	if (!(c->ext & CT_EXT_HELPER))
+		return use;
+	for (int v6 = 0; v6 < 2; v6++) {
+		const struct ct_pool *pl = &t->pool[v6];
+
+		for (uint32_t i = 0; i < pl->used_hi; i++) {
+			const struct ct_conn *k =
+			    (const struct ct_conn *)(pl->mem + (size_t)i * pl->size);
+
+			if (k->in_use && k->ext && (k->status & CT_S_EXPECTED) && k != c &&
+			    pl->ext[i].master == c->self)
+				use++;
+		}
+	}
+	return use;
+}
 
 static bool proto_has_state(uint8_t proto)
 {
@@ -277,11 +308,19 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 	v->l3 = ct_conn_l3num(c);
 	v->proto = ct_conn_proto(c);
 	v->pstate = ct_conn_proto_state(c);
-	v->helper = ct_conn_helper_name(c);
+	v->helper = ct_conn_helper_name(t, c);
 
 	left = ct_conn_timeout_left(c, o->now) / CT_NSEC_PER_SEC;
 	v->timeout = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 	v->has_timeout = !destroy || v->timeout != 0;
+
+	/*
+	 * An UPDATE always carries at least one event bit; none left means the
+	 * table cleared them before calling us, so assume the common case, a
+	 * state change.
+	 */
+	if (kernel && o->event == CT_EVENT_UPDATE && pend == 0)
+		pend = CT_EV_PROTOINFO;
 
 	if (proto_has_state(v->proto)) {
 		if (listing || destroy || !kernel)
@@ -301,16 +340,21 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 	else
 		v->has_mark = v->mark != 0 || (!destroy && (pend & CT_EV_MARK));
 	v->has_use = listing;
+	if (listing)
+		v->use = conn_use(t, c);
 
 	if (listing || destroy) {
-		v->has_acct = ct_conn_counters(c, CT_DIR_ORIGINAL, &v->packets[0], &v->bytes[0]) &&
-			      ct_conn_counters(c, CT_DIR_REPLY, &v->packets[1], &v->bytes[1]);
-		v->has_tstamp = ct_conn_timestamps(c, &v->start, &v->stop);
+		v->has_acct =
+		    ct_conn_counters(t, c, CT_DIR_ORIGINAL, &v->packets[0], &v->bytes[0]) &&
+		    ct_conn_counters(t, c, CT_DIR_REPLY, &v->packets[1], &v->bytes[1]);
+		v->has_tstamp = ct_conn_timestamps(t, c, &v->start, &v->stop);
 		v->has_stop = v->has_tstamp && v->stop != 0;
 	}
 
-	if (listing || (!destroy && (!kernel || (pend & CT_EV_LABEL)))) {
-		ct_conn_labels(c, v->labels);
+	/* A packet-raised NEW only has labels if a rule set them (IPCT_LABEL). */
+	if (listing ||
+	    (!destroy && (!kernel || o->event == CT_EVENT_NEW || (pend & CT_EV_LABEL)))) {
+		ct_conn_labels(t, c, v->labels);
 		v->has_labels = (v->labels[0] | v->labels[1]) != 0;
 	}
 	if (destroy)
@@ -325,7 +369,6 @@ static void fmt_view_build(const struct ct_table *t, const struct ct_conn *c,
 		v->zone = ZONE_REPLY;
 	else
 		v->zone = ZONE_SPLIT;
-	(void)t;
 }
 
 static bool zone_orig(const struct fmt_view *v)
@@ -385,16 +428,23 @@ static void fb_ctime(struct fbuf *b, uint64_t wall_ns, int tz_offset_s)
 	struct civil cv;
 
 	local_civil(wall_ns, tz_offset_s, &cv);
-	fb_printf(b, "%s %s%3u %.2u:%.2u:%.2u %lld", wd[cv.wday], mn[cv.mon - 1], cv.mday,
-		  cv.hour, cv.min, cv.sec, (long long)cv.year);
+	fb_printf(b, "%s %s%3u %.2u:%.2u:%.2u %lld", wd[cv.wday], mn[cv.mon - 1], cv.mday, cv.hour,
+		  cv.min, cv.sec, (long long)cv.year);
 }
 
-/* delta-time: whole seconds of stop (or now) minus whole seconds of start. */
-static unsigned long long delta_time(const struct fmt_view *v, const struct ct_fmt_opts *o)
+/*
+ * delta-time: whole seconds of stop (or now) minus whole seconds of start.
+ * The XML <deltatime> of a stopped entry is instead the nanosecond
+ * difference cut to seconds, so the two can differ by one.
+ */
+static unsigned long long delta_time(const struct fmt_view *v, const struct ct_fmt_opts *o,
+				     bool xml)
 {
 	int64_t stop = (int64_t)((v->has_stop ? v->stop : o->wall_now) / CT_NSEC_PER_SEC);
 	int64_t start = (int64_t)(v->start / CT_NSEC_PER_SEC);
 
+	if (xml && v->has_stop)
+		return (unsigned long long)(int64_t)((v->stop - v->start) / CT_NSEC_PER_SEC);
 	return (unsigned long long)(stop - start);
 }
 
@@ -495,7 +545,7 @@ static void fmt_default(struct fbuf *b, const struct fmt_view *v, const struct c
 	if (v->zone == ZONE_BOTH)
 		fb_printf(b, "zone=%u ", v->tu[0].zone);
 	if (v->has_tstamp) {
-		fb_printf(b, "delta-time=%llu ", delta_time(v, o));
+		fb_printf(b, "delta-time=%llu ", delta_time(v, o, false));
 		if (o->flags & CT_FMT_KTIMESTAMP) {
 			fb_puts(b, "[start=");
 			fb_ctime(b, v->start, o->tz_offset_s);
@@ -510,7 +560,7 @@ static void fmt_default(struct fbuf *b, const struct fmt_view *v, const struct c
 	if (v->helper)
 		fb_printf(b, "helper=%s ", v->helper);
 	if (v->has_use)
-		fb_puts(b, "use=1 ");
+		fb_printf(b, "use=%u ", v->use);
 	if (o->flags & CT_FMT_ID)
 		fb_printf(b, "id=%u ", v->id);
 	if (o->labels && v->has_labels)
@@ -538,8 +588,7 @@ static void fb_tuple_xml(struct fbuf *b, const struct fmt_view *v, int dir)
 	if (l4_has_ports(v->proto))
 		fb_printf(b, "<sport>%u</sport><dport>%u</dport>", tu->src_l4, tu->dst_l4);
 	else if (v->proto == 47)
-		fb_printf(b, "<srckey>0x%x</srckey><dstkey>0x%x</dstkey>", tu->src_l4,
-			  tu->dst_l4);
+		fb_printf(b, "<srckey>0x%x</srckey><dstkey>0x%x</dstkey>", tu->src_l4, tu->dst_l4);
 	fb_puts(b, "</layer4>");
 	if ((dir == 0 && zone_orig(v)) || (dir == 1 && zone_reply(v)))
 		fb_printf(b, "<zone>%u</zone>", tu->zone);
@@ -604,7 +653,7 @@ static void fmt_xml(struct fbuf *b, const struct fmt_view *v, const struct ct_fm
 	if (v->zone == ZONE_BOTH)
 		fb_printf(b, "<zone>%u</zone>", v->tu[0].zone);
 	if (v->has_use)
-		fb_puts(b, "<use>1</use>");
+		fb_printf(b, "<use>%u</use>", v->use);
 	fb_printf(b, "<id>%u</id>", v->id);
 	if (v->status & CT_S_ASSURED)
 		fb_puts(b, "<assured/>");
@@ -612,12 +661,13 @@ static void fmt_xml(struct fbuf *b, const struct fmt_view *v, const struct ct_fm
 		fb_puts(b, "<unreplied/>");
 	if (v->has_tstamp) {
 		if (o->flags & CT_FMT_KTIMESTAMP) {
-			fb_printf(b, "<timestamp><start>%llu</start>", (unsigned long long)v->start);
+			fb_printf(b, "<timestamp><start>%llu</start>",
+				  (unsigned long long)v->start);
 			if (v->has_stop)
 				fb_printf(b, "<stop>%llu</stop>", (unsigned long long)v->stop);
 			fb_puts(b, "</timestamp>");
 		}
-		fb_printf(b, "<deltatime>%llu</deltatime>", delta_time(v, o));
+		fb_printf(b, "<deltatime>%llu</deltatime>", delta_time(v, o, true));
 	}
 	fb_puts(b, "</meta>");
 	if (o->event != 0 && (o->flags & CT_FMT_TIMESTAMP))
@@ -640,10 +690,10 @@ static void fb_status_save(struct fbuf *b, uint32_t status)
 		uint32_t bit;
 		const char *name;
 	} map[] = {
-		{CT_S_EXPECTED, "EXPECTED"},
-		{CT_S_SEEN_REPLY, "SEEN_REPLY"},
-		{CT_S_ASSURED, "ASSURED"},
-		{CT_S_FIXED_TIMEOUT, "FIXED_TIMEOUT"},
+	    {CT_S_EXPECTED, "EXPECTED"},
+	    {CT_S_SEEN_REPLY, "SEEN_REPLY"},
+	    {CT_S_ASSURED, "ASSURED"},
+	    {CT_S_FIXED_TIMEOUT, "FIXED_TIMEOUT"},
 	};
 	bool any = false;
 
@@ -685,12 +735,13 @@ static void fb_proto_save(struct fbuf *b, const struct fmt_view *v)
 	case 58: {
 		const char *p = v->proto == 1 ? "icmp" : "icmpv6";
 
-		fb_printf(b, "-p %s --%s-type %u --%s-code %u --%s-id %u ", p, p, o->dst_l4 >> 8,
-			  p, o->dst_l4 & 0xff, p, o->src_l4);
+		fb_printf(b, "-p %s --%s-type %u --%s-code %u --%s-id %u ", p, p, o->dst_l4 >> 8, p,
+			  o->dst_l4 & 0xff, p, o->src_l4);
 		break;
 	}
 	case 47:
-		fb_printf(b, "-p gre --srckey %u --dstkey %u --reply-key-src %u --reply-key-dst %u ",
+		fb_printf(b,
+			  "-p gre --srckey %u --dstkey %u --reply-key-src %u --reply-key-dst %u ",
 			  o->src_l4, o->dst_l4, r->src_l4, r->dst_l4);
 		break;
 	case 33:
@@ -749,8 +800,8 @@ static void fmt_save(struct fbuf *b, const struct fmt_view *v, const struct ct_f
 
 /* ---- entry points ---- */
 
-int ct_format_conn(const struct ct_table *t, const struct ct_conn *c,
-		   const struct ct_fmt_opts *o, char *buf, size_t buflen)
+int ct_format_conn(const struct ct_table *t, const struct ct_conn *c, const struct ct_fmt_opts *o,
+		   char *buf, size_t buflen)
 {
 	struct fbuf b = {buf, buflen, 0};
 	struct fmt_view v;

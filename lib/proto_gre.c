@@ -17,7 +17,7 @@
 
 #define GRE_VERSION_MASK 0x0007
 #define GRE_VERSION_PPTP 1
-#define GRE_PROTO_PPP 0x880b
+#define GRE_PROTO_PPP	 0x880b
 
 bool ct_gre_keys(const uint8_t *l4, uint32_t avail, uint16_t *src_key, uint16_t *dst_key)
 {
@@ -73,10 +73,10 @@ static enum ct_verdict gre_packet(struct ct_table *t, struct ct_conn *c, struct 
 }
 
 const struct ct_l4proto ct_l4proto_gre = {
-	.proto = 47,
-	.allow_clash = true,
-	.error = NULL,
-	.invert = gre_invert,
-	.packet = gre_packet,
-	.can_early_drop = NULL,
+    .proto = 47,
+    .allow_clash = true,
+    .error = NULL,
+    .invert = gre_invert,
+    .packet = gre_packet,
+    .can_early_drop = NULL,
 };

@@ -24,14 +24,14 @@
  * are listed: a quoted echo reply must invert to an echo request.
  */
 static const uint8_t icmp_invmap[ICMP_TYPE_MAX + 1] = {
-	[8] = 0 + 1,   /* echo request -> echo reply */
-	[0] = 8 + 1,   /* echo reply -> echo request */
-	[13] = 14 + 1, /* timestamp -> timestamp reply */
-	[14] = 13 + 1,
-	[15] = 16 + 1, /* information request -> reply (obsolete, still mapped) */
-	[16] = 15 + 1,
-	[17] = 18 + 1, /* address mask request -> reply */
-	[18] = 17 + 1,
+    [8] = 0 + 1,   /* echo request -> echo reply */
+    [0] = 8 + 1,   /* echo reply -> echo request */
+    [13] = 14 + 1, /* timestamp -> timestamp reply */
+    [14] = 13 + 1, /* timestamp reply -> timestamp */
+    [15] = 16 + 1, /* information request -> reply (obsolete, still mapped) */
+    [16] = 15 + 1, /* information reply -> request */
+    [17] = 18 + 1, /* address mask request -> reply */
+    [18] = 17 + 1, /* address mask reply -> request */
 };
 
 /* Types that may create an entry: the requests only. */
@@ -76,8 +76,7 @@ static bool ip6_is_exthdr(uint8_t nh)
  * is unusable; "no next header" is unusable.  The walk itself does not
  * require the L4 header to be present (the caller checks what it reads).
  */
-static bool quote_ip6_l4(const uint8_t *d, uint32_t ip, uint32_t end, uint8_t *proto,
-			 uint32_t *l4)
+static bool quote_ip6_l4(const uint8_t *d, uint32_t ip, uint32_t end, uint8_t *proto, uint32_t *l4)
 {
 	uint32_t off = ip + 40;
 	uint8_t nh;
@@ -204,8 +203,8 @@ static uint16_t pkt_zone(const struct ct_pkt *p, enum ct_dir dir)
  * applies to its own direction, so with a one-direction zone both ids are
  * tried, each accepted only for the direction it belongs to.
  */
-static struct ct_conn *related_find(struct ct_table *t, const struct ct_pkt *p,
-				    struct ct_tuple *tu, uint64_t now, enum ct_dir *dir)
+static struct ct_conn *related_find(struct ct_table *t, const struct ct_pkt *p, struct ct_tuple *tu,
+				    uint64_t now, enum ct_dir *dir)
 {
 	uint16_t zo = pkt_zone(p, CT_DIR_ORIGINAL);
 	uint16_t zr = pkt_zone(p, CT_DIR_REPLY);
@@ -313,10 +312,10 @@ static enum ct_verdict icmp_packet(struct ct_table *t, struct ct_conn *c, struct
 }
 
 const struct ct_l4proto ct_l4proto_icmp = {
-	.proto = 1,
-	.allow_clash = false,
-	.error = icmp_error,
-	.invert = icmp_invert,
-	.packet = icmp_packet,
-	.can_early_drop = NULL,
+    .proto = 1,
+    .allow_clash = false,
+    .error = icmp_error,
+    .invert = icmp_invert,
+    .packet = icmp_packet,
+    .can_early_drop = NULL,
 };

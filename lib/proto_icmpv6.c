@@ -155,10 +155,10 @@ static enum ct_verdict icmp6_packet(struct ct_table *t, struct ct_conn *c, struc
 }
 
 const struct ct_l4proto ct_l4proto_icmpv6 = {
-	.proto = 58,
-	.allow_clash = false,
-	.error = icmp6_error,
-	.invert = icmp6_invert,
-	.packet = icmp6_packet,
-	.can_early_drop = NULL,
+    .proto = 58,
+    .allow_clash = false,
+    .error = icmp6_error,
+    .invert = icmp6_invert,
+    .packet = icmp6_packet,
+    .can_early_drop = NULL,
 };

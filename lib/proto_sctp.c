@@ -23,9 +23,9 @@
 #include "proto_l4.h"
 
 #define SCTP_COMMON_HDR_LEN 12
-#define SCTP_CHUNK_HDR_LEN 4
-#define SCTP_INIT_HDR_LEN 16 /* initiate tag, a_rwnd, streams, initial TSN */
-#define SCTP_CHUNK_FLAG_T 0x01 /* RFC 9260 §3.3.7: tag reflected */
+#define SCTP_CHUNK_HDR_LEN  4
+#define SCTP_INIT_HDR_LEN   16	 /* initiate tag, a_rwnd, streams, initial TSN */
+#define SCTP_CHUNK_FLAG_T   0x01 /* RFC 9260 §3.3.7: tag reflected */
 
 enum sctp_flag {
 	SCTP_F_INIT = 0x01,
@@ -82,6 +82,7 @@ enum sctp_class {
  * conntrack table (spec §6.6); the layout is ours: one row per chunk class,
  * one column per current state, with a note on what each row does.
  */
+/* clang-format off */
 static const uint8_t sctp_next[2][SC_MAX][CT_SCTP_MAX] = {
 	[CT_DIR_ORIGINAL] = {
 		/*                        NO  CL  CW  CE  ES  SS  SR  SA  HS */
@@ -134,6 +135,7 @@ static const uint8_t sctp_next[2][SC_MAX][CT_SCTP_MAX] = {
 		/* A HEARTBEAT ACK confirms a secondary path: ESTABLISHED. */
 	},
 };
+/* clang-format on */
 
 #undef NO
 #undef CL
@@ -505,10 +507,10 @@ static bool sctp_can_early_drop(const struct ct_conn *c)
 }
 
 const struct ct_l4proto ct_l4proto_sctp = {
-	.proto = 132,
-	.allow_clash = false,
-	.error = NULL,
-	.invert = sctp_invert,
-	.packet = sctp_packet,
-	.can_early_drop = sctp_can_early_drop,
+    .proto = 132,
+    .allow_clash = false,
+    .error = NULL,
+    .invert = sctp_invert,
+    .packet = sctp_packet,
+    .can_early_drop = sctp_can_early_drop,
 };

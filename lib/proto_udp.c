@@ -14,7 +14,7 @@
 #include "ct_priv.h"
 #include "proto_l4.h"
 
-#define UDP_HDR_LEN 8
+#define UDP_HDR_LEN	 8
 #define UDP_STREAM_DELAY (2 * CT_SEC)
 
 /* RFC 768 datagram checks; the checksum only where packets enter. */
@@ -147,20 +147,20 @@ static bool udp_invert(const struct ct_tuple *orig, struct ct_tuple *reply)
 }
 
 const struct ct_l4proto ct_l4proto_udp = {
-	.proto = 17,
-	.allow_clash = true,
-	.error = NULL,
-	.invert = udp_invert,
-	.packet = udp_packet,
-	.can_early_drop = NULL,
+    .proto = 17,
+    .allow_clash = true,
+    .error = NULL,
+    .invert = udp_invert,
+    .packet = udp_packet,
+    .can_early_drop = NULL,
 };
 
 /* UDP-Lite shares UDP's timeouts and sysctls (the kernel's udp pernet data). */
 const struct ct_l4proto ct_l4proto_udplite = {
-	.proto = 136,
-	.allow_clash = true,
-	.error = NULL,
-	.invert = udp_invert,
-	.packet = udplite_packet,
-	.can_early_drop = NULL,
+    .proto = 136,
+    .allow_clash = true,
+    .error = NULL,
+    .invert = udp_invert,
+    .packet = udplite_packet,
+    .can_early_drop = NULL,
 };

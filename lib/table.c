@@ -109,9 +109,15 @@ static void pool_free(struct ct_table *t, struct ct_conn *c)
 
 /* ---- the index -------------------------------------------------------- */
 
+/* Map the low 32 hash bits onto [0, nbuckets) by multiply-shift (any count). */
 static inline uint32_t h_bucket(const struct ct_table *t, uint64_t h)
 {
-	return (uint32_t)h & t->bucket_mask;
+	return (uint32_t)(((uint64_t)(uint32_t)h * t->nbuckets) >> 32);
+}
+
+static inline uint32_t b_next(const struct ct_table *t, uint32_t b)
+{
+	return b + 1 == t->nbuckets ? 0 : b + 1;
 }
 
 static inline uint32_t h_sig(uint64_t h)
@@ -135,7 +141,7 @@ static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
 		}
 		/* The index holds at least twice the pool: a free slot exists. */
 		bk->overflow++;
-		b = (b + 1) & t->bucket_mask;
+		b = b_next(t, b);
 	}
 }
 
@@ -149,14 +155,14 @@ static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
 		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
 			if (bk->ref[i] == ref) {
 				bk->ref[i] = 0;
-				for (uint32_t x = home; x != b; x = (x + 1) & t->bucket_mask)
+				for (uint32_t x = home; x != b; x = b_next(t, x))
 					t->buckets[x].overflow--;
 				return;
 			}
 		}
 		if (bk->overflow == 0)
 			return; /* not linked (cannot happen for confirmed entries) */
-		b = (b + 1) & t->bucket_mask;
+		b = b_next(t, b);
 	}
 }
 
@@ -179,7 +185,7 @@ static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, u
 		}
 		if (bk->overflow == 0)
 			return 0;
-		b = (b + 1) & t->bucket_mask;
+		b = b_next(t, b);
 	}
 }
 
@@ -322,8 +328,9 @@ static void event(struct ct_table *t, enum ct_event_type type, struct ct_conn *c
 static void flush_update(struct ct_table *t, struct ct_conn *c, uint64_t now)
 {
 	if (c->ev_pending && ct_conn_confirmed(c) && !(c->status & CT_S_DYING)) {
-		c->ev_pending = 0;
+		/* The formatter reads ev_pending to know what changed: clear after. */
 		event(t, CT_EVENT_UPDATE, c, now);
+		c->ev_pending = 0;
 	}
 }
 
@@ -424,15 +431,6 @@ struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_
 
 /* ---- table lifetime --------------------------------------------------- */
 
-static uint32_t pow2_at_least(uint64_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n && p < 0x80000000u)
-		p <<= 1;
-	return p;
-}
-
 int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 {
 	struct ct_table *t;
@@ -454,12 +452,15 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 		t->event_arg = cfg->event_arg;
 		t->wall_offset = cfg->wall_offset;
 	}
-	/* Two links per entry, index load at most ~60 %. */
-	slots = (uint64_t)max * 2 * 10 / 6 + CT_BUCKET_SLOTS;
-	nb = pow2_at_least((slots + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS);
+	/*
+	 * Two links per entry, index slots at most 80 % full when the table
+	 * is: 7-slot buckets keep probe sequences short at that load.
+	 */
+	slots = (uint64_t)max * 2 * 10 / 8 + CT_BUCKET_SLOTS;
+	nb = (uint32_t)((slots + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS);
 	if (nb < 2)
 		nb = 2;
-	t->bucket_mask = nb - 1;
+	t->nbuckets = nb;
 	if (posix_memalign((void **)&t->buckets, 64, (size_t)nb * sizeof(struct ct_bucket)))
 		goto err_buckets;
 	memset(t->buckets, 0, (size_t)nb * sizeof(struct ct_bucket));
@@ -525,7 +526,7 @@ static bool early_drop(struct ct_table *t, uint64_t h, uint64_t now)
 {
 	uint32_t b = h_bucket(t, h);
 
-	for (int n = 0; n < 8; n++, b = (b + 1) & t->bucket_mask) {
+	for (int n = 0; n < 8; n++, b = b_next(t, b)) {
 		struct ct_bucket *bk = &t->buckets[b];
 		int dropped = 0;
 
@@ -670,14 +671,17 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 		case CT_ERR_NONE:
 			break;
 		case CT_ERR_RELATED:
+			t->held = p->ct; /* never freed under the packet */
 			return 0;
 		case CT_ERR_UNTRACKED:
 			p->ct = NULL;
 			p->ctinfo = CT_INFO_UNTRACKED;
 			return 0;
 		case CT_ERR_INVALID:
+			/* ICMP error handling failures count as `error`, not `invalid`. */
 			t->stats.error++;
 			set_invalid(t, p);
+			t->stats.invalid--;
 			return 0;
 		}
 	}
@@ -830,11 +834,11 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	conn_link(t, c, CT_DIR_ORIGINAL);
 	conn_link(t, c, CT_DIR_REPLY);
 	t->stats.insert++;
-	c->ev_pending = 0;
 	p->ct_new = false;
 	if (t->held == c)
 		t->held = NULL;
 	event(t, CT_EVENT_NEW, c, now);
+	c->ev_pending = 0;
 	return 0;
 }
 
