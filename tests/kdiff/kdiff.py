@@ -493,11 +493,24 @@ def parse_ct_line(line):
         if seen_use and t.startswith("id="):
             continue
         out.append(t)
+    # delta-time= (timestamps on) is compared with the timeout's tolerance.
+    delta = None
+    for i, t in enumerate(out):
+        if t.startswith("delta-time="):
+            delta = int(t[11:])
+            out[i] = "delta-time=D"
     line = " ".join(out)
     m = _TIMEOUT_RE.match(line)
     if not m:
-        return line, None
-    return m.group(1) + "T" + m.group(3), int(m.group(2))
+        return line, None if delta is None else (None, delta)
+    to = int(m.group(2))
+    return m.group(1) + "T" + m.group(3), to if delta is None else (to, delta)
+
+
+def _num_key(x):
+    if isinstance(x, tuple):
+        return tuple(v or 0 for v in x)
+    return (x or 0,)
 
 
 def compare_tables(kernel_lines, ctrack_lines, tol):
@@ -512,13 +525,19 @@ def compare_tables(kernel_lines, ctrack_lines, tol):
     for key, to in c:
         cc.setdefault(key, []).append(to)
     for key in sorted(set(kk) | set(cc)):
-        a, b = sorted(kk.get(key, []), key=lambda x: x or 0), sorted(cc.get(key, []), key=lambda x: x or 0)
+        a = sorted(kk.get(key, []), key=_num_key)
+        b = sorted(cc.get(key, []), key=_num_key)
         if len(a) != len(b):
             diffs.append("entry count %d (kernel) != %d (ctrack): %s" % (len(a), len(b), key))
             continue
         for x, y in zip(a, b):
-            if (x is None) != (y is None) or (x is not None and abs(x - y) > tol):
-                diffs.append("timeout %s (kernel) vs %s (ctrack): %s" % (x, y, key))
+            xs = x if isinstance(x, tuple) else (x,)
+            ys = y if isinstance(y, tuple) else (y,)
+            for u, v in zip(xs, ys):
+                if (u is None) != (v is None) or (u is not None and abs(u - v) > tol):
+                    diffs.append("timeout/delta-time %s (kernel) vs %s (ctrack): %s"
+                                 % (x, y, key))
+                    break
     return diffs
 
 

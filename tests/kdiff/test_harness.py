@@ -82,3 +82,10 @@ def test_pcap_header(tmp_path):
     assert (magic, vmaj, vmin, link) == (0xA1B23C4D, 2, 4, 1)
     sec, nsec, incl, orig = struct.unpack("<IIII", data[24:40])
     assert (sec, nsec, incl, orig) == (1_500_000_000, 123_456_789, 60, 60)
+
+
+def test_delta_time_tolerance():
+    k = ["ipv4     2 udp      17 29 src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2 [UNREPLIED] "
+         "src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 mark=0 delta-time=5 use=1"]
+    assert kdiff.compare_tables(k, [k[0].replace("delta-time=5", "delta-time=4")], 3) == []
+    assert len(kdiff.compare_tables(k, [k[0].replace("delta-time=5", "delta-time=40")], 3)) == 1
