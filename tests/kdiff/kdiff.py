@@ -457,6 +457,12 @@ def normalise_l3(l3):
         b[7] = 0
         if b[6] == 44 and len(b) >= 48:
             b[44:48] = b"\0\0\0\0"
+            if struct.unpack("!H", b[42:44])[0] & 0xFFF9 == 0:
+                # An atomic fragment (offset 0, no M): the kernel reassembles
+                # it and forwards the datagram without the Fragment header.
+                b[6] = b[40]
+                del b[40:48]
+                struct.pack_into("!H", b, 4, pl - 8)
     return bytes(b)
 
 

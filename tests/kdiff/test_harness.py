@@ -89,3 +89,11 @@ def test_delta_time_tolerance():
          "src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 mark=0 delta-time=5 use=1"]
     assert kdiff.compare_tables(k, [k[0].replace("delta-time=5", "delta-time=4")], 3) == []
     assert len(kdiff.compare_tables(k, [k[0].replace("delta-time=5", "delta-time=40")], 3)) == 1
+
+
+def test_normalise_atomic_fragment():
+    d = kdiff.ipv6("fd00:1::2", "fd00:2::2", 17, kdiff.udp("fd00:1::2", "fd00:2::2", 1, 2, b"x"))
+    (atomic,) = kdiff.fragment6(d, 1000, ident=3)
+    assert kdiff.normalise_l3(atomic) == kdiff.normalise_l3(d)
+    a, b = kdiff.fragment6(d + b"", 8, ident=3)[:2]
+    assert kdiff.normalise_l3(a) != kdiff.normalise_l3(d)

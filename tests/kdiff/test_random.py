@@ -10,7 +10,7 @@ import random
 import pytest
 
 from kdiff import (ACK, FIN, PSH, RST, SYN, URG, C4, S4, C6, S6, TcpFlow, tcp_opts, udp_pkt,
-                   echo_pkt, icmp_error)
+                   echo_pkt, icmp_error, ip, udp, fragment4, fragment6)
 
 FLAGS = [SYN, SYN | ACK, ACK, ACK | PSH, FIN | ACK, RST, RST | ACK, ACK | URG, SYN | FIN, FIN]
 WEIGHTS = [6, 5, 12, 12, 5, 3, 3, 1, 1, 1]
@@ -140,5 +140,48 @@ def test_random_udp_icmp(kd, seed):
                 typ, code = rng.choice([(3, 3), (3, 1), (11, 0), (12, 0), (4, 0), (5, 1)])
             err = icmp_error(src, dst, typ, code, q)
             (sc.s if back == "c" else sc.c)(err)
+    sc.finish()
+    kd.check(sc)
+
+
+@pytest.mark.parametrize("seed", _seeds())
+def test_random_fragments(kd, seed):
+    """Datagrams (UDP, ICMP echo; IPv4, IPv6) cut at random sizes, sent in
+    random order with duplicates, overlapping pieces and missing pieces,
+    interleaved with each other."""
+    rng = random.Random(5000 + seed)
+    sc = kd.scenario()
+    queue = []
+    for d in range(20):
+        v6 = rng.random() < 0.4
+        ca, sa = (C6, S6) if v6 else (C4, S4)
+        n = rng.randrange(100, 2500)
+        if rng.random() < 0.7:
+            dg = ip(ca, sa, 17, udp(ca, sa, 41000 + d, 53, bytes(rng.getrandbits(8) for _ in range(n))),
+                    **({} if v6 else {"ident": 0x5000 + d, "df": False}))
+        else:
+            dg = echo_pkt(ca, sa, 0x700 + d, 1, payload=b"e" * n)
+            if not v6:
+                dg = ip(ca, sa, 1, dg[20:], ident=0x5000 + d, df=False)
+        size = rng.choice([8, 64, 400, 504, 1000, 1232, 1400])
+        if v6:
+            fr = fragment6(dg, size, ident=0xF0000 + d)
+        else:
+            fr = fragment4(dg, size)
+        r = rng.random()
+        if r < 0.15 and len(fr) > 1:
+            fr.pop(rng.randrange(len(fr)))                     # never completes
+        elif r < 0.3:
+            fr.append(rng.choice(fr))                           # duplicate
+        elif r < 0.4 and not v6:
+            other = fragment4(dg, size // 2 * 8 // 8 or 8)
+            fr.append(rng.choice(other))                        # overlap (maybe)
+        rng.shuffle(fr)
+        queue.append(fr)
+    while queue:
+        fr = rng.choice(queue)
+        sc.c(fr.pop(0))
+        if not fr:
+            queue.remove(fr)
     sc.finish()
     kd.check(sc)
