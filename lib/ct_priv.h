@@ -247,6 +247,8 @@ struct ct_table {
 	struct ct_stats stats;
 	/* The entry attached to the packet in flight: never freed under it. */
 	struct ct_conn *held;
+	/* lib/nat: by-source index, PRNG, per-entry NAT data (NULL until used). */
+	struct nat_state *nat;
 };
 
 /* References */
@@ -354,6 +356,17 @@ static inline void ct_status_set(struct ct_conn *c, uint16_t bits)
  */
 struct ct_conn *ct_find(struct ct_table *t, const struct ct_tuple *tu, uint64_t now,
 			enum ct_dir *dir_out);
+
+/*
+ * NAT hooks (lib/nat, spec §10.1).  NAT rewrites the reply tuple of an
+ * UNCONFIRMED entry (its keys are not linked yet): -EBUSY if confirmed.
+ * The zone of the reply key is kept.
+ */
+int ct_conn_alter_reply(struct ct_conn *c, const struct ct_tuple *reply);
+/* Called by the table for every entry it frees (lib/nat/nat_core.c). */
+struct nat_state;
+void nat_conn_free(struct ct_table *t, struct ct_conn *c);
+void nat_state_free(struct nat_state *n);
 
 /* Generic tuple inversion (swap addresses and l4 fields). */
 void ct_tuple_invert_ports(const struct ct_tuple *orig, struct ct_tuple *reply);

@@ -101,6 +101,9 @@ static void pool_free(struct ct_table *t, struct ct_conn *c)
 	struct ct_pool *pl = &t->pool[c->l3num == 10];
 	uint32_t idx = ct_ref_index(c->self);
 
+	/* NAT hook: drop the entry from the by-source index (lib/nat). */
+	if (t->nat && (c->status & CT_S_SRC_NAT_DONE))
+		nat_conn_free(t, c);
 	c->in_use = 0;
 	c->self = pl->free_head;
 	pl->free_head = idx + 1;
@@ -255,6 +258,21 @@ void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *ou
 		out->proto = k->proto;
 		out->zone = k->zone;
 	}
+}
+
+/* NAT hook (lib/nat): the reply key of an unconfirmed entry is not linked. */
+int ct_conn_alter_reply(struct ct_conn *c, const struct ct_tuple *reply)
+{
+	struct ct_tuple cur, nt = *reply;
+
+	if (ct_conn_confirmed(c))
+		return -EBUSY;
+	ct_conn_tuple(c, CT_DIR_REPLY, &cur);
+	nt.l3num = c->l3num;
+	nt.proto = c->proto;
+	nt.zone = cur.zone;
+	tuple_to_key(&nt, conn_key_mut(c, CT_DIR_REPLY));
+	return 0;
 }
 
 /* ---- time ------------------------------------------------------------- */
@@ -497,6 +515,7 @@ void ct_table_free(struct ct_table *t)
 {
 	if (!t)
 		return;
+	nat_state_free(t->nat); /* NAT hook (lib/nat) */
 	for (int f = 0; f < 2; f++) {
 		free(t->pool[f].mem);
 		free(t->pool[f].ext);

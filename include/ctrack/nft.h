@@ -69,12 +69,15 @@ int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf,
 int nft_ruleset_list(const struct nft_ruleset *rs, unsigned flags, char **out);
 
 /*
- * Evaluation.  The ruleset is compiled (at apply time) into per-hook chains
- * ordered by priority; evaluating a packet allocates nothing.
+ * Evaluation.  A ruleset is compiled when it is applied: per hook, the base
+ * chains of both families in priority order; rules as flat operation lists
+ * with resolved offsets; sets as hash tables (exact keys) or sorted interval
+ * arrays (binary search).  Evaluating a packet allocates nothing and compares
+ * no strings (interface names excepted, as the kernel does).
  */
 enum nft_verdict {
-	NFT_ACCEPT = 1,
 	NFT_DROP = 0,
+	NFT_ACCEPT = 1,
 };
 
 /* Per-packet metadata the evaluator cannot read from the packet. */
@@ -82,30 +85,81 @@ struct nft_meta {
 	uint32_t iif, oif;         /* interface indexes; 0 = none */
 	const char *iifname;       /* NULL = none */
 	const char *oifname;
-	uint32_t mark;             /* skb mark, updated by `meta mark set` */
+	uint32_t mark;             /* skb mark: read by `meta mark`, written by `meta mark set` */
+	/*
+	 * [in] false: the hook's base chains in [prio_lo, prio_hi) except
+	 * nat-type chains; true: only its nat-type chains, all priorities
+	 * (the kernel runs them from its NAT hooks, for first packets).
+	 */
+	bool nat_chains;
 };
 
-/* What a ruleset decided for a packet at one hook. */
+enum nft_reject_kind {
+	NFT_REJECT_NONE = 0,
+	NFT_REJECT_ICMP,     /* ICMP (IPv4) or ICMPv6 (IPv6) unreachable, code in reject_code */
+	NFT_REJECT_TCP_RST,
+	NFT_REJECT_ICMPX,    /* 0 no-route, 1 port, 2 host, 3 admin-prohibited */
+};
+
+enum nft_nat_kind {
+	NFT_NAT_NONE = 0,
+	NFT_NAT_SNAT,
+	NFT_NAT_DNAT,
+	NFT_NAT_MASQUERADE,
+	NFT_NAT_REDIRECT,
+};
+
+/* Flags of a nat statement (random, fully-random, persistent). */
+enum nft_nat_flag {
+	NFT_NAT_F_RANDOM = 1u << 0,
+	NFT_NAT_F_FULLY_RANDOM = 1u << 1,
+	NFT_NAT_F_PERSISTENT = 1u << 2,
+};
+
+/* What the base chains of one hook decided for a packet. */
 struct nft_result {
 	enum nft_verdict verdict;
-	bool reject;               /* drop with a reply: see reject_* */
-	uint8_t reject_type;       /* 0 icmp(v6) unreach, 1 tcp reset, 2 icmpx */
+	/* reject: the packet is dropped and this answer is due */
+	uint8_t reject;             /* enum nft_reject_kind */
 	uint8_t reject_code;
-	bool notrack;              /* `notrack` seen (raw chains) */
+	/* templates set before conntrack (raw chains) */
+	bool notrack;
 	bool zone_set;
 	uint16_t zone;
-	bool log;                  /* a `log` statement fired (last one wins) */
-	char log_prefix[128];
-	uint8_t log_level;
-	bool nat;                  /* a nat statement fired (executed by the NAT module) */
+	/* `ct helper set`: the helper object's helper name */
+	char helper[17];
+	/* nat statement that fired (executed by the NAT module) */
+	uint8_t nat;                /* enum nft_nat_kind */
+	uint8_t nat_flags;          /* enum nft_nat_flag */
+	bool nat_has_addr, nat_has_port;
+	uint8_t nat_addr_min[16], nat_addr_max[16]; /* network order */
+	uint16_t nat_port_min, nat_port_max;        /* host order */
+	/* the last `log` statement that fired */
+	bool log;
+	const char *log_prefix;     /* borrowed from the ruleset; NULL if none */
+	uint8_t log_level;          /* syslog level, 4 = warn */
+	/* the packet's family has a nat-type base chain (NAT hooks active) */
+	bool nat_hooked;
+	/* who decided: a rule (verdict statement) or a chain policy */
+	bool by_rule, by_policy;
+	const char *table, *chain;  /* borrowed from the ruleset */
+	uint64_t handle;            /* rule handle (1, 2, ... in order of addition) */
+	const char *rule_text;      /* the rule as `list ruleset` prints it (-s) */
 };
 
 /*
- * Evaluate the base chains of `hook` for the packet's family (p->l3num) in
- * priority order.  `now` (ns) feeds `limit`.  Counters are updated; `meta mark
- * set` updates m->mark; `ct mark set` updates p->ct.
+ * Evaluate the base chains of `hook` for the packet's family (p->l3num)
+ * whose priority lies in [prio_lo, prio_hi), in priority order, with
+ * netfilter's verdict semantics: accept ends one base chain and the packet
+ * goes on to the next; drop (and reject) is final; policies apply when a
+ * base chain runs out of rules.  `ct` may be NULL (ct helper and ct
+ * bytes/packets then read as absent).  `now` (ns) feeds `limit` and
+ * `ct expiration`.  Counters are updated in the ruleset; `meta mark set`
+ * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
+ * set the packet's template.  Returns 0.
  */
-int nft_eval(struct nft_ruleset *rs, enum ct_hook hook, struct ct_pkt *p, struct nft_meta *m,
-	     uint64_t now, struct nft_result *res);
+int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
+	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
+	     struct nft_result *res);
 
 #endif

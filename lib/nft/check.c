@@ -26,6 +26,9 @@ struct ctx {
 	struct nft_stmt *l4_dep;     /* protocol match a later match may hide */
 	bool l4_dep_payload;         /* l4_dep is `ip protocol` / `ip6 nexthdr` */
 	struct nft_stmt *terminal;
+	bool no_kill;                /* resolving a statement argument: deps stay listed */
+	bool nfproto_known;
+	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */          /* from meta nfproto or an ip/ip6 header match */
 };
 
 struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
@@ -99,9 +102,11 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 	static const char *const names[] = { [2] = "ip", [10] = "ip6" };
 
 	if (x->t->family != NFT_FAM_INET) {
-		if (fam != x->t->family) {
+		uint8_t have = x->nfproto ? x->nfproto : x->t->family;
+
+		if (fam != have) {
 			nft_error(x->ps, loc, NULL, "conflicting protocols specified: %s vs. %s",
-				  names[x->t->family], names[fam]);
+				  names[have], names[fam]);
 			return -EINVAL;
 		}
 		return 0;
@@ -112,10 +117,19 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 			  names[fam]);
 		return -EINVAL;
 	}
-	if (x->nf_dep)
+	if (x->nf_dep && !x->no_kill)
 		x->nf_dep->hidden = true;
 	x->nf_dep = NULL;
 	x->nfproto = fam;
+	return 0;
+}
+
+/* Wrapper for header matches: they tell the protocol context as well. */
+static int need_nfproto_hdr(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
+{
+	if (need_nfproto(x, fam, loc))
+		return -EINVAL;
+	x->nfproto_known = true;
 	return 0;
 }
 
@@ -125,7 +139,7 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 	uint8_t p = proto_l4(e->proto);
 
 	if (e->proto == PR_IP || e->proto == PR_IP6) {
-		if (need_nfproto(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
+		if (need_nfproto_hdr(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
 			return -EINVAL;
 	} else if (p) {
 		if ((x->l4 && x->l4 != p) || (!x->l4 && x->l4_any)) {
@@ -137,7 +151,7 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 		 * nft drops a protocol match it would have generated itself;
 		 * in inet tables `ip protocol` also says "IPv4" and stays.
 		 */
-		if (x->l4_dep && x->l4 == p &&
+		if (x->l4_dep && x->l4 == p && !x->no_kill &&
 		    !(x->l4_dep_payload && x->t->family == NFT_FAM_INET))
 			x->l4_dep->hidden = true;
 		x->l4_dep = NULL;
@@ -183,6 +197,8 @@ static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
 	e->len = ct_types[e->key].len;
 	if (e->key == CK_PROTOCOL || e->key == CK_L3PROTO)
 		e->dir = 0; /* nft lists `ct original protocol` as `ct protocol` */
+	if ((e->key == CK_PROTO_SRC || e->key == CK_PROTO_DST) && !x->l4 && !x->l4_any)
+		x->ct_no_l4 = true;
 	if (e->key != CK_SADDR && e->key != CK_DADDR) {
 		if (e->nfproto)
 			return fail(x, &e->loc, NULL, "syntax error, unexpected ip");
@@ -209,6 +225,10 @@ static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
 }
 
 static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len);
+static int canon_bitwise(struct ctx *x, struct nft_expr *e);
+static bool all_ones(const uint8_t *v, uint8_t len);
+static bool is_zero(const uint8_t *v, uint8_t len);
+static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len);
 
 /* Selector, or selector op constant. */
 static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
@@ -260,6 +280,15 @@ static bool is_selector(const struct nft_expr *e)
 static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t klen,
 		     uint8_t ddt, uint8_t dlen, bool is_map, struct nft_set **out);
 
+static bool has_selector(const struct nft_expr *e)
+{
+	if (!e)
+		return false;
+	if (is_selector(e))
+		return true;
+	return e->kind == EK_BINOP && (has_selector(e->l) || has_selector(e->r));
+}
+
 /*
  * Resolve a constant-ish expression of type dt: symbols, folded bitwise
  * operations, ranges, and - in statement arguments - selectors and maps.
@@ -274,20 +303,15 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 	case EK_BINOP:
 		if (e->op == BOP_SHL || e->op == BOP_SHR)
 			return fail(x, &e->loc, NULL, "shift expressions are not supported");
-		if (is_selector(e->l) || e->l->kind == EK_BINOP) {
-			if (is_selector(e->l) || !e->l->dt) {
-				if (resolve_lhs(x, e, false))
-					return -EINVAL;
-			}
-			if (e->l->kind == EK_VALUE && e->r->kind == EK_VALUE)
-				goto fold;
-			return 0;
+		if (has_selector(e->l)) {
+			if (resolve_lhs(x, e, false))
+				return -EINVAL;
+			return canon_bitwise(x, e);
 		}
 		if (resolve_value(x, e->l, dt, len) || resolve_value(x, e->r, dt, len))
 			return -EINVAL;
 		if (e->l->kind != EK_VALUE || e->r->kind != EK_VALUE)
 			return fail(x, &e->loc, NULL, "Binary operation requires constants");
-fold:
 		val_op(e->v, e->l->v, e->r->v, e->op, len);
 		e->kind = EK_VALUE;
 		e->dt = dt;
@@ -318,8 +342,13 @@ fold:
 		return 0;
 	case EK_MAP: {
 		struct nft_expr *k = e->l;
+		bool nk = x->no_kill;
 
-		if (resolve_lhs(x, k, false))
+		x->no_kill = true;
+		int rc = resolve_lhs(x, k, false);
+
+		x->no_kill = nk;
+		if (rc)
 			return -EINVAL;
 		if (e->r->kind == EK_SETREF) {
 			struct nft_set *s = nft_set_find(x->t, e->r->text);
@@ -336,9 +365,88 @@ fold:
 	}
 	case EK_SETLIT:
 		return fail(x, &e->loc, NULL, "syntax error, unexpected '{'");
+	case EK_SLASH:
+		return resolve_prefix(x, e, dt, len);
 	default:
 		return fail(x, &e->loc, NULL, "syntax error, unexpected value");
 	}
+}
+
+/*
+ * A chain of & | ^ with constants on a selector is one kernel bitwise
+ * operation, dst = (src & m) ^ x; nft lists it back as
+ * `src & (m | or) ^ flip | or` with or = ~m & x and flip = m & x, leaving
+ * out the parts that do nothing.
+ */
+static int canon_bitwise(struct ctx *x, struct nft_expr *e)
+{
+	uint8_t m[16], xr[16], or[16], flip[16], len = e->len;
+	struct nft_expr *sel = e;
+
+	if (e->kind != EK_BINOP)
+		return 0;
+	memset(m, 0xff, sizeof(m));
+	memset(xr, 0, sizeof(xr));
+	/* walk down to the selector, applying operations bottom-up */
+	struct nft_expr *chain[32];
+	int n = 0;
+
+	while (sel->kind == EK_BINOP && n < 32) {
+		if (sel->r->kind != EK_VALUE || (sel->op != BOP_AND && sel->op != BOP_OR &&
+						 sel->op != BOP_XOR))
+			return 0;
+		chain[n++] = sel;
+		sel = sel->l;
+	}
+	if (!is_selector(sel))
+		return 0;
+	for (int i = n - 1; i >= 0; i--) {
+		const uint8_t *c = chain[i]->r->v;
+
+		for (uint8_t k = 0; k < len; k++) {
+			if (chain[i]->op == BOP_AND) {
+				m[k] &= c[k];
+				xr[k] &= c[k];
+			} else if (chain[i]->op == BOP_OR) {
+				m[k] &= (uint8_t)~c[k];
+				xr[k] |= c[k];
+			} else {
+				xr[k] ^= c[k];
+			}
+		}
+	}
+	for (uint8_t k = 0; k < len; k++) {
+		or[k] = (uint8_t)(~m[k] & xr[k]);
+		flip[k] = m[k] & xr[k];
+		m[k] |= or[k];
+	}
+	struct nft_expr *cur = sel;
+	const uint8_t *parts[3] = { m, flip, or };
+	const uint8_t ops[3] = { BOP_AND, BOP_XOR, BOP_OR };
+
+	for (int i = 0; i < 3; i++) {
+		if (i == 0 ? all_ones(m, len) : is_zero(parts[i], len))
+			continue;
+		struct nft_expr *b = nft_alloc(x->ps->a, sizeof(*b));
+		struct nft_expr *c = nft_alloc(x->ps->a, sizeof(*c));
+
+		if (!b || !c)
+			return -ENOMEM;
+		c->kind = EK_VALUE;
+		c->dt = e->dt;
+		c->len = len;
+		memcpy(c->v, parts[i], len);
+		b->kind = EK_BINOP;
+		b->op = ops[i];
+		b->dt = e->dt;
+		b->len = len;
+		b->loc = e->loc;
+		b->l = cur;
+		b->r = c;
+		cur = b;
+	}
+	*e = *cur;
+	return 0;
 }
 
 /* ---- sets ---- */
@@ -467,6 +575,19 @@ static int elem_qcmp(const void *a, const void *b)
 	return elem_cmp(a, b, sort_len);
 }
 
+/* By key, then by position (addresses of arena nodes grow in insertion order
+ * within a chunk only, so compare the element's sequence number). */
+static int elem_qcmp_stable(const void *a, const void *b)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+	int c = memcmp(x->lo, y->lo, sort_len);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* hi + 1 == lo2, in big endian of `len` bytes */
 static bool adjacent(const uint8_t *hi, const uint8_t *lo2, uint8_t len)
 {
@@ -498,10 +619,8 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 	if (!v)
 		return -ENOMEM;
 	i = 0;
-	for (struct nft_elem *e = s->elems; e; e = e->next, i++) {
+	for (struct nft_elem *e = s->elems; e; e = e->next, i++)
 		v[i] = e;
-		e->comment = (const char *)(uintptr_t)(i >= first_new); /* "new" marker */
-	}
 	sort_len = s->key_len;
 	qsort(v, n, sizeof(*v), elem_qcmp);
 	for (i = 0, j = 0; i < n; i++) {
@@ -516,7 +635,8 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 			if (same && !s->is_map)
 				continue;
 			if (overlap && (s->is_map || !merge)) {
-				if (!merge && !s->is_map && !cur->comment && !prev->comment)
+				if (!merge && !s->is_map && cur->seq < first_new &&
+				    prev->seq < first_new)
 					goto keep;
 				nft_error(x->ps, &cur->loc, &prev->loc,
 					  s->is_map ? "conflicting intervals specified" :
@@ -537,7 +657,7 @@ keep:
 	}
 	s->elems = NULL;
 	for (i = j; i-- > 0;) {
-		v[i]->comment = NULL;
+		v[i]->seq = (uint32_t)i;
 		v[i]->next = s->elems;
 		s->elems = v[i];
 	}
@@ -560,7 +680,8 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 
 		if (!el)
 			return -ENOMEM;
-		el->loc = e->loc;
+		el->loc = e->kind == EK_ELEM ? e->l->loc : e->loc;
+		el->seq = s->nelems;
 		if (e->kind == EK_ELEM) {
 			k = e->l;
 			d = e->r;
@@ -574,16 +695,6 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		if (d && elem_data(x, s, d, el))
 			return -EINVAL;
 		*has_interval |= el->interval;
-		if (!s->is_map && !el->interval) {
-			bool dup = false;
-
-			for (struct nft_elem *o = s->elems; o && !(s->flags & SETF_INTERVAL);
-			     o = o->next)
-				if (!memcmp(o->lo, el->lo, 16) && !memcmp(o->hi, el->hi, 16))
-					dup = true;
-			if (dup)
-				continue;
-		}
 		if (s->elems_tail)
 			s->elems_tail->next = el;
 		else
@@ -591,6 +702,40 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		s->elems_tail = el;
 		s->nelems++;
 	}
+	return 0;
+}
+
+/*
+ * Exact-key sets: drop repeated keys (adding an element that exists is not
+ * an error for `add`), keeping them in key order.  Maps keep the first data.
+ */
+static int dedupe(struct nft_set *s)
+{
+	size_t n = s->nelems, i, j;
+	struct nft_elem **v;
+
+	if (n < 2)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	i = 0;
+	for (struct nft_elem *e = s->elems; e; e = e->next)
+		v[i++] = e;
+	sort_len = s->key_len;
+	qsort(v, n, sizeof(*v), elem_qcmp_stable);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || memcmp(v[j - 1]->lo, v[i]->lo, s->key_len))
+			v[j++] = v[i];
+	s->elems = NULL;
+	for (i = j; i-- > 0;) {
+		v[i]->seq = (uint32_t)i;
+		v[i]->next = s->elems;
+		s->elems = v[i];
+	}
+	s->elems_tail = v[j - 1];
+	s->nelems = (uint32_t)j;
+	free(v);
 	return 0;
 }
 
@@ -614,6 +759,8 @@ static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t k
 		s->flags |= SETF_INTERVAL;
 		if (normalise_intervals(x, s, true, 0))
 			return -EINVAL;
+	} else if (dedupe(s)) {
+		return -ENOMEM;
 	}
 	*out = s;
 	return 0;
@@ -635,7 +782,7 @@ int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_s
 			    "to add prefix/range elements");
 	if (s->flags & SETF_INTERVAL)
 		return normalise_intervals(&x, s, false, before);
-	return 0;
+	return dedupe(s);
 }
 
 /* ---- statements ---- */
@@ -808,8 +955,17 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 
 	if (!eq)
 		return;
+	if (l->kind == EK_CT && l->key == CK_PROTOCOL && r->kind == EK_VALUE &&
+	    (x->t->family != NFT_FAM_INET || x->nfproto_known)) {
+		/* ct protocol names the transport only when the network is known */
+		x->l4 = r->v[0];
+		return;
+	}
 	if (l->kind == EK_META && l->key == MK_NFPROTO && r->kind == EK_VALUE) {
+		if (r->v[0] != NFT_FAM_IP && r->v[0] != NFT_FAM_IP6)
+			return;
 		x->nfproto = r->v[0];
+		x->nfproto_known = true;
 		x->nf_dep = x->t->family == NFT_FAM_INET ? s : NULL;
 		return;
 	}
@@ -828,14 +984,69 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	}
 }
 
+/* nft turns a one-element anonymous set into a plain comparison. */
+static void single_elem(struct ctx *x, struct nft_expr *r)
+{
+	struct nft_elem *el = r->set->elems;
+	uint8_t len = r->set->key_len, dt = r->set->key_dt;
+	struct nft_expr *lo, *hi;
+
+	if (!el->interval || !memcmp(el->lo, el->hi, len)) {
+		r->kind = EK_VALUE;
+		r->dt = dt;
+		r->len = len;
+		memcpy(r->v, el->lo, 16);
+		return;
+	}
+	lo = nft_alloc(x->ps->a, sizeof(*lo));
+	hi = nft_alloc(x->ps->a, sizeof(*hi));
+	if (!lo || !hi)
+		return;
+	lo->kind = hi->kind = EK_VALUE;
+	lo->dt = hi->dt = dt;
+	lo->len = hi->len = len;
+	memcpy(lo->v, el->lo, 16);
+	memcpy(hi->v, el->hi, 16);
+	r->dt = dt;
+	r->len = len;
+	r->l = lo;
+	r->r = hi;
+	if (dt == DT_IPV4 || dt == DT_IPV6) {
+		/* an address interval that is a prefix lists as one */
+		unsigned p = 0;
+
+		while (p < len * 8u && (lo->v[p / 8] >> (7 - p % 8) & 1) ==
+					       (hi->v[p / 8] >> (7 - p % 8) & 1))
+			p++;
+		bool ok = true;
+
+		for (unsigned i = p; i < len * 8u; i++)
+			if ((lo->v[i / 8] >> (7 - i % 8) & 1) || !(hi->v[i / 8] >> (7 - i % 8) & 1))
+				ok = false;
+		if (ok) {
+			r->kind = EK_PREFIX;
+			r->plen = (uint8_t)p;
+			return;
+		}
+	}
+	r->kind = EK_RANGE;
+}
+
 static int check_match(struct ctx *x, struct nft_stmt *s)
 {
 	struct nft_expr *l = s->l, *r = s->r;
 
 	if (resolve_lhs(x, l, true))
 		return -EINVAL;
+	if (l->kind == EK_BINOP && l->l->kind == EK_BINOP && canon_bitwise(x, l))
+		return -EINVAL;
 	uint8_t dt = l->dt, len = l->len;
 	bool bitmask = nft_dtypes[dt].bitmask;
+
+	if (x->ct_no_l4) {
+		/* nft cannot type the port without knowing the protocol */
+		return fail(x, &r->loc, NULL, "Can't parse symbolic invalid expressions");
+	}
 
 	switch (r->kind) {
 	case EK_LIST:
@@ -882,6 +1093,8 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 			return -EINVAL;
 		r->kind = EK_SET;
 		r->set = set;
+		if (set->nelems == 1)
+			single_elem(x, r);
 		break;
 	}
 	case EK_SETREF:
@@ -899,9 +1112,11 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 	if (s->op == OP_NEG && !bitmask)
 		return fail(x, &s->loc, NULL, "negation is only valid for flags");
 	if (r->kind == EK_SET) {
-		if (s->op == OP_EQ)
+		if (s->op == OP_EQ && s->l->kind != EK_BINOP)
 			s->op = OP_IMPLICIT;
-		if (s->op != OP_IMPLICIT && s->op != OP_NE)
+		if (s->op == OP_IMPLICIT && s->l->kind == EK_BINOP)
+			s->op = OP_EQ;
+		if (s->op != OP_IMPLICIT && s->op != OP_NE && s->op != OP_EQ)
 			return fail(x, &s->loc, NULL, "relational operation not valid for sets");
 	} else if (r->kind == EK_RANGE || r->kind == EK_PREFIX) {
 		if (s->op == OP_EQ)
@@ -1025,8 +1240,7 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 	struct nft_chain *c = x->c;
 	uint8_t fam = x->t->family;
 
-	if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
-		return fail(x, &x->r->loc, NULL, "Could not process rule: Operation not supported");
+	(void)c;
 	if (fam == NFT_FAM_INET) {
 		if (s->nat_family) {
 			if (x->nfproto && x->nfproto != s->nat_family)
@@ -1101,12 +1315,13 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 	uint8_t fam = x->t->family;
 	struct nft_chain *c = x->c;
 
-	if (c->base && c->hook == CT_HOOK_POSTROUTING)
-		return fail(x, &x->r->loc, NULL, "Could not process rule: Operation not supported");
+	(void)c;
 	if (s->rj_type == RJ_TCP_RST) {
 		if ((x->l4 && x->l4 != 6) || x->l4_any)
 			return fail(x, &s->loc, x->l4_dep ? &x->l4_dep->loc : NULL,
 				    "you cannot use tcp reset with this protocol");
+		if (x->nf_dep)
+			x->nf_dep->hidden = true;
 		if (!x->l4 && fam == NFT_FAM_INET) {
 			/* nft adds `meta l4proto tcp` and lists it first */
 			struct nft_stmt *m = l4proto_match(x, 6, &s->loc);
@@ -1153,16 +1368,47 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 
 static int check_verdict(struct ctx *x, struct nft_stmt *s)
 {
-	if (s->vcode != VC_JUMP && s->vcode != VC_GOTO)
-		return 0;
-	struct nft_chain *c = nft_chain_find(x->t, s->chain);
-
-	if (!c)
-		return fail(x, &s->loc, NULL, "Could not process rule: No such file or directory");
-	if (c->base || c == x->c)
-		return fail(x, &s->loc, NULL, "Could not process rule: Operation not supported");
-	c->use++;
+	(void)x;
+	(void)s;
 	return 0;
+}
+
+/*
+ * What the kernel refuses when the rule is committed; nft reports these
+ * only after its own checks passed, as "Could not process rule".
+ */
+static int kernel_check(struct ctx *x, struct nft_stmt *s)
+{
+	struct nft_chain *c = x->c;
+
+	switch (s->kind) {
+	case SK_NAT:
+		if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
+			return fail(x, &x->r->loc, NULL,
+				    "Could not process rule: Operation not supported");
+		return 0;
+	case SK_REJECT:
+		if (c->base && c->hook == CT_HOOK_POSTROUTING)
+			return fail(x, &x->r->loc, NULL,
+				    "Could not process rule: Operation not supported");
+		return 0;
+	case SK_VERDICT: {
+		if (s->vcode != VC_JUMP && s->vcode != VC_GOTO)
+			return 0;
+		struct nft_chain *t = nft_chain_find(x->t, s->chain);
+
+		if (!t)
+			return fail(x, &s->r_loc, NULL,
+				    "Could not process rule: No such file or directory");
+		if (t->base || t == c)
+			return fail(x, &s->r_loc, NULL,
+				    "Could not process rule: Operation not supported");
+		t->use++;
+		return 0;
+	}
+	default:
+		return 0;
+	}
 }
 
 static bool is_terminal(const struct nft_stmt *s)
@@ -1178,16 +1424,25 @@ static bool is_terminal(const struct nft_stmt *s)
 	}
 }
 
+static int check_stmt_kind(struct ctx *x, struct nft_stmt *s);
+
 static int check_stmt(struct ctx *x, struct nft_stmt *s)
 {
 	if (x->terminal)
 		return fail(x, &s->loc, &x->terminal->loc,
 			    "Statement after terminal statement has no effect");
+	int rc = check_stmt_kind(x, s);
+
 	if (s->kind != SK_MATCH) {
 		/* a statement between a dependency and its user keeps it listed */
 		x->l4_dep = NULL;
 		x->nf_dep = NULL;
 	}
+	return rc;
+}
+
+static int check_stmt_kind(struct ctx *x, struct nft_stmt *s)
+{
 	switch (s->kind) {
 	case SK_MATCH:
 		return check_match(x, s);
@@ -1218,6 +1473,34 @@ static int check_stmt(struct ctx *x, struct nft_stmt *s)
 	}
 }
 
+static bool mergeable(const struct nft_stmt *s)
+{
+	return s && s->kind == SK_MATCH && !s->hidden && s->op == OP_IMPLICIT &&
+	       s->l->kind == EK_PAYLOAD && s->r->kind == EK_VALUE;
+}
+
+/*
+ * nft merges adjacent payload matches on contiguous fields of one header
+ * into a single comparison and lists them back in header order.
+ */
+static void payload_merge_order(struct nft_rule *r)
+{
+	for (struct nft_stmt **pp = &r->stmts; *pp && (*pp)->next; pp = &(*pp)->next) {
+		struct nft_stmt *a = *pp, *b = a->next;
+
+		if (!mergeable(a) || !mergeable(b) || a->l->proto != b->l->proto)
+			continue;
+		const struct nft_field *fa = nft_field_get(a->l->proto, a->l->key);
+		const struct nft_field *fb = nft_field_get(b->l->proto, b->l->key);
+
+		if (fb->off + fb->len == fa->off) {
+			a->next = b->next;
+			b->next = a;
+			*pp = b;
+		}
+	}
+}
+
 int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
 		   struct nft_rule *r)
 {
@@ -1232,6 +1515,10 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 		if (is_terminal(s))
 			x.terminal = s;
 	}
+	for (struct nft_stmt *s = r->stmts; s; s = s->next)
+		if (kernel_check(&x, s))
+			return -EINVAL;
+	payload_merge_order(r);
 	r->handle = ++ps->next_handle;
 	if (c->rules_tail)
 		c->rules_tail->next = r;

@@ -234,6 +234,7 @@ struct nft_expr {
 	struct nft_expr *l, *r;
 	struct nft_expr *next;   /* lists / set elements */
 	struct nft_set *set;
+	struct nft_loc r_loc_name; /* verdict: location of the chain name */
 };
 
 /* ---- statements ---- */
@@ -266,7 +267,7 @@ enum nft_op {
 };
 
 enum nft_nat_type { NAT_SNAT = 1, NAT_DNAT, NAT_MASQ, NAT_REDIR };
-enum nft_nat_flag {
+enum nft_natf { /* same bits as enum nft_nat_flag */
 	NATF_RANDOM = 1u << 0,
 	NATF_FULLY_RANDOM = 1u << 1,
 	NATF_PERSISTENT = 1u << 2,
@@ -282,6 +283,7 @@ struct nft_stmt {
 	struct nft_loc loc;
 	struct nft_expr *l, *r;  /* match: lhs, rhs; set stmts: value in r; vmap: l key r set */
 	const char *chain;       /* jump/goto target */
+	struct nft_loc r_loc;    /* location of the target name */
 	/* counter */
 	uint64_t packets, bytes;
 	/* log */
@@ -309,6 +311,9 @@ struct nft_stmt {
 	/* ct count */
 	uint32_t count;
 	bool count_over;
+	/* limit: token bucket state (run.c), nanoseconds */
+	uint64_t lim_tokens, lim_max, lim_last;
+	bool lim_started;
 	/* dependency bookkeeping (check.c) */
 	bool hidden;             /* not listed: a dependency nft drops */
 	struct nft_stmt *next;
@@ -334,6 +339,7 @@ struct nft_chain {
 	const char *comment;
 	struct nft_rule *rules, *rules_tail;
 	uint32_t use;      /* jumps to this chain */
+	uint32_t vm_idx;   /* index in the compiled chains (compile.c) */
 	struct nft_chain *next;
 };
 
@@ -350,6 +356,7 @@ struct nft_elem {
 	struct nft_expr *data;   /* maps: resolved value or verdict */
 	const char *comment;
 	struct nft_loc loc;
+	uint32_t seq;            /* insertion number, for stable ordering */
 	struct nft_elem *next;
 };
 
@@ -361,6 +368,7 @@ struct nft_set {
 	uint32_t flags;        /* enum nft_set_flag */
 	struct nft_elem *elems, *elems_tail;
 	uint32_t nelems;
+	void *vm;              /* compiled form (compile.c), owned by the compiled ruleset */
 	struct nft_set *next;
 };
 
@@ -416,6 +424,8 @@ struct nft_define {
 	struct nft_define *next;
 };
 
+struct nft_pending;
+
 struct nft_pstate {
 	struct nft_ruleset *rs;
 	struct nft_arena *a;
@@ -431,6 +441,7 @@ struct nft_pstate {
 	struct nft_sbuf err;
 	bool failed;
 	uint64_t next_handle;
+	struct nft_pending **pending_tail; /* rules of the table block being read */
 };
 
 /* errors (error.c) */
@@ -483,8 +494,9 @@ struct nft_field {
 const struct nft_field *nft_field_get(uint8_t proto, uint8_t idx);
 const char *nft_proto_name(uint8_t proto);
 
-/* eval.c */
+/* compile.c */
 void nft_compiled_free(struct nft_compiled *c);
 int nft_compile(struct nft_ruleset *rs);
+void nft_prefix_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo, uint8_t *hi);
 
 #endif

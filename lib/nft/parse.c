@@ -132,6 +132,23 @@ static const char *parse_name(struct nft_pstate *ps, struct nft_loc *loc)
 	next(ps);
 	if (loc)
 		*loc = t->loc;
+	/*
+	 * The kernel refuses empty names; names nft would list in a form it
+	 * cannot read back (blanks, quotes, control characters) are refused
+	 * here so that every listing is a valid script.
+	 */
+	bool bad = t->len == 0 || t->len > 255;
+
+	for (uint32_t i = 0; i < t->len && !bad; i++) {
+		unsigned char c = (unsigned char)t->s[i];
+
+		bad = c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '#' || c == ';' ||
+		      c == '{' || c == '}' || c == '$' || c == '@';
+	}
+	if (bad) {
+		nft_error(ps, &t->loc, NULL, "Could not process rule: Invalid argument");
+		return NULL;
+	}
 	return tok_str(ps, t);
 }
 
@@ -153,6 +170,7 @@ static bool at_stmt_end(struct nft_pstate *ps)
 static struct nft_expr *parse_setlit(struct nft_pstate *ps);
 static struct nft_expr *parse_value(struct nft_pstate *ps);
 static struct nft_expr *parse_or(struct nft_pstate *ps, bool selectors);
+static struct nft_expr *parse_rhs(struct nft_pstate *ps);
 
 static struct nft_define *find_define(struct nft_pstate *ps, const struct nft_tok *t)
 {
@@ -185,8 +203,10 @@ static struct nft_expr *parse_var(struct nft_pstate *ps, const struct nft_tok *t
 	ps->depth++;
 	if (peek(ps)->kind == TK_LBRACE)
 		e = parse_setlit(ps);
-	else
+	else if (selectors)
 		e = parse_or(ps, selectors);
+	else
+		e = parse_rhs(ps);
 	if (e && ps->pos != ps->end) {
 		syntax_error(ps, peek(ps));
 		e = NULL;
@@ -371,12 +391,16 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 		e->tlen = a->len;
 		return e;
 	}
-	case TK_LPAREN:
+	case TK_LPAREN: {
 		next(ps);
 		e = parse_or(ps, selectors);
+		struct nft_tok *close = peek(ps);
+
 		if (!e || expect(ps, TK_RPAREN))
 			return NULL;
+		e->loc = nft_loc_join(&t->loc, &close->loc);
 		return e;
+	}
 	case TK_LBRACE:
 		return parse_setlit(ps);
 	case TK_AT:
@@ -559,6 +583,7 @@ static struct nft_expr *parse_verdict_expr(struct nft_pstate *ps)
 			if (!e->text)
 				return NULL;
 			e->loc = nft_loc_join(&e->loc, &nl);
+			e->r_loc_name = nl;
 		}
 		return e;
 	}
@@ -1111,6 +1136,7 @@ static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 		if (s) {
 			s->vcode = v->vcode;
 			s->chain = v->text;
+			s->r_loc = v->r_loc_name;
 		}
 		return s;
 	}
@@ -1331,6 +1357,30 @@ static int parse_prio(struct nft_pstate *ps, struct nft_chain *c)
 	return 0;
 }
 
+/*
+ * Rules of a table block are checked once the whole block is read: nft
+ * creates a block's chains, sets and objects before its rules, so a rule may
+ * jump to a chain or use a set declared further down.
+ */
+struct nft_pending {
+	struct nft_chain *c;
+	struct nft_rule *r;
+	struct nft_pending *next;
+};
+
+static int defer_rule(struct nft_pstate *ps, struct nft_chain *c, struct nft_rule *r)
+{
+	struct nft_pending *p = nft_alloc(ps->a, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->c = c;
+	p->r = r;
+	*ps->pending_tail = p;
+	ps->pending_tail = &p->next;
+	return 0;
+}
+
 static int parse_chain_spec(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
 			    bool block)
 {
@@ -1395,7 +1445,7 @@ static int parse_chain_spec(struct nft_pstate *ps, struct nft_table *t, struct n
 		} else if (block) {
 			struct nft_rule *r = parse_rule(ps);
 
-			if (!r || nft_check_rule(ps, t, c, r))
+			if (!r || defer_rule(ps, c, r))
 				return -EINVAL;
 			continue;
 		} else {
@@ -1649,10 +1699,51 @@ static int add_ct_helper(struct nft_pstate *ps, struct nft_table *t, const char 
 	return 0;
 }
 
+static int parse_table_items(struct nft_pstate *ps, struct nft_table *t);
+
+/* Create the chains a block declares, by name, before anything else. */
+static int prescan_chains(struct nft_pstate *ps, struct nft_table *t)
+{
+	int depth = 0;
+
+	for (size_t i = ps->pos; i < ps->end; i++) {
+		struct nft_tok *k = &ps->tk->v[i];
+
+		if (k->kind == TK_LBRACE)
+			depth++;
+		else if (k->kind == TK_RBRACE && --depth < 0)
+			break;
+		else if (!depth && nft_tok_is(k, "chain") && i + 1 < ps->end) {
+			struct nft_tok *n = &ps->tk->v[i + 1];
+
+			if ((n->kind == TK_IDENT || n->kind == TK_STRING || n->kind == TK_NUM) &&
+			    !add_chain(ps, t, tok_str(ps, n), &n->loc))
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int parse_table_block(struct nft_pstate *ps, struct nft_table *t)
 {
+	struct nft_pending *first = NULL, **otail = ps->pending_tail;
+
 	if (expect(ps, TK_LBRACE))
 		return -EINVAL;
+	ps->pending_tail = &first;
+	if (prescan_chains(ps, t))
+		return -EINVAL;
+	if (parse_table_items(ps, t))
+		return -EINVAL;
+	ps->pending_tail = otail;
+	for (struct nft_pending *p = first; p; p = p->next)
+		if (nft_check_rule(ps, t, p->c, p->r))
+			return -EINVAL;
+	return expect(ps, TK_RBRACE);
+}
+
+static int parse_table_items(struct nft_pstate *ps, struct nft_table *t)
+{
 	for (;;) {
 		while (peek(ps)->kind == TK_NL || peek(ps)->kind == TK_SEMI)
 			next(ps);
@@ -1697,7 +1788,7 @@ static int parse_table_block(struct nft_pstate *ps, struct nft_table *t)
 		if (!at_stmt_end(ps))
 			return syntax_error(ps, peek(ps));
 	}
-	return expect(ps, TK_RBRACE);
+	return 0;
 }
 
 static void chain_unlink_rules(struct nft_chain *c)
@@ -1985,7 +2076,9 @@ static int cmd_include(struct nft_pstate *ps)
 	}
 	rc = cfg->load(cfg->load_arg, name, &buf, &len);
 	if (rc) {
-		nft_error(ps, &f->loc, NULL, "File '%s' not found.", name);
+		struct nft_loc l = nft_loc_join(&ps->tk->v[ps->pos - 2].loc, &f->loc);
+
+		nft_error(ps, &l, NULL, "File not found: %s", name);
 		return rc;
 	}
 	uint16_t src = (uint16_t)ps->nsrc++;

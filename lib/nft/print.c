@@ -4,6 +4,7 @@
  * indentation, objects then sets then chains, canonical statement forms.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nft_priv.h"
@@ -108,15 +109,58 @@ static void print_data(struct nft_sbuf *b, const struct nft_expr *d, unsigned fl
 		print_expr(b, d, flags);
 }
 
+static uint8_t cmp_len;
+
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+
+	return memcmp(x->lo, y->lo, cmp_len);
+}
+
+/*
+ * nft breaks the element list of a named set after every 5 (integer-like
+ * types) or 2 (others) elements; anonymous sets stay on one line.
+ */
+static unsigned elems_per_line(uint8_t dt)
+{
+	switch (dt) {
+	case DT_NFPROTO:
+	case DT_INTEGER:
+	case DT_INET_PROTO:
+	case DT_INET_SERVICE:
+	case DT_TCP_FLAG:
+	case DT_MARK:
+	case DT_IFINDEX:
+	case DT_CT_DIR:
+		return 5;
+	default:
+		return 2;
+	}
+}
+
 static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
-	bool first = true;
+	const struct nft_elem **v = malloc((s->nelems + 1) * sizeof(*v));
+	unsigned per = elems_per_line(s->key_dt), n = 0, count = 0;
 
+	if (!v) {
+		b->oom = true;
+		return;
+	}
+	for (const struct nft_elem *e = s->elems; e; e = e->next)
+		v[n++] = e;
+	/* listings come back from the kernel in key order */
+	cmp_len = s->key_len;
+	qsort(v, n, sizeof(*v), elem_cmp);
 	nft_sb_puts(b, "{ ");
-	for (const struct nft_elem *e = s->elems; e; e = e->next) {
-		if (!first)
-			nft_sb_puts(b, ", ");
-		first = false;
+	for (unsigned i = 0; i < n; i++) {
+		const struct nft_elem *e = v[i];
+
+		if (i)
+			nft_sb_puts(b, (!s->name || count % per) ? ", " : ",\n\t\t\t     ");
+		count++;
 		if (e->interval)
 			print_interval(b, s->key_dt, s->key_len, e->lo, e->hi, flags);
 		else if (nft_dtypes[s->key_dt].bitmask)
@@ -129,6 +173,7 @@ static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned fl
 		}
 	}
 	nft_sb_puts(b, " }");
+	free(v);
 }
 
 static void print_set_expr(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
@@ -204,9 +249,16 @@ static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned fl
 	case EK_BINOP:
 		print_expr(b, e->l, flags);
 		nft_sb_printf(b, " %s ", ops[e->op]);
-		if (e->r->kind == EK_VALUE && nft_dtypes[e->r->dt].bitmask)
-			print_flag_list(b, e->r->dt, e->r->len, e->r->v, ",", flags);
-		else
+		if (e->r->kind == EK_VALUE && nft_dtypes[e->r->dt].bitmask) {
+			/* a multi-flag mask lists as (a | b) */
+			bool multi = __builtin_popcountll(nft_val_get(e->r->v, e->r->len)) > 1;
+
+			if (multi)
+				nft_sb_puts(b, "(");
+			print_flag_list(b, e->r->dt, e->r->len, e->r->v, " | ", flags);
+			if (multi)
+				nft_sb_puts(b, ")");
+		} else
 			print_expr(b, e->r, flags);
 		return;
 	case EK_MAP:

@@ -376,10 +376,10 @@ int nft_dt_parse(struct nft_pstate *ps, enum nft_dt dt, uint8_t len, struct nft_
 		}
 		break;
 	case DT_IFNAME:
-		rc = parse_string(ps, e, 15);
+		rc = parse_string(ps, e, 16);
 		break;
 	case DT_STRING:
-		rc = parse_string(ps, e, 15);
+		rc = parse_string(ps, e, 16);
 		break;
 	case DT_IFINDEX:
 		rc = parse_ifindex(ps, e);

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nft evaluator: numbered cases of (ruleset, packet, hook) -> verdict, with
+ * netfilter's semantics (accept ends only the current base chain; drop is
+ * final; policy; jump/goto/return; sets, maps, vmaps; statements).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "ctrack/ct.h"
+#include "ctrack/nft.h"
+#include "ctrack/pkt.h"
+
+struct pkt_spec {
+	int family;          /* 4 or 6 */
+	uint8_t proto;       /* 6 tcp, 17 udp, 1 icmp, 58 icmpv6 */
+	const char *src, *dst;
+	uint16_t sport, dport; /* icmp: type << 8 | code in dport */
+	uint8_t tcp_flags;
+	uint8_t ctinfo;
+};
+
+static uint32_t build(const struct pkt_spec *s, uint8_t *b)
+{
+	uint32_t l4 = s->proto == 6 ? 20 : 8, off;
+
+	memset(b, 0, 128);
+	if (s->family == 4) {
+		b[0] = 0x45;
+		b[2] = 0;
+		b[3] = (uint8_t)(20 + l4);
+		b[8] = 64;
+		b[9] = s->proto;
+		inet_pton(AF_INET, s->src, b + 12);
+		inet_pton(AF_INET, s->dst, b + 16);
+		uint16_t c = ct_csum_fold(ct_csum_partial(b, 20, 0)); /* host order */
+
+		b[10] = (uint8_t)(c >> 8);
+		b[11] = (uint8_t)c;
+		off = 20;
+	} else {
+		b[0] = 0x60;
+		b[5] = (uint8_t)l4;
+		b[6] = s->proto;
+		b[7] = 64;
+		inet_pton(AF_INET6, s->src, b + 8);
+		inet_pton(AF_INET6, s->dst, b + 24);
+		off = 40;
+	}
+	if (s->proto == 1 || s->proto == 58) {
+		b[off] = (uint8_t)(s->dport >> 8);
+		b[off + 1] = (uint8_t)s->dport;
+	} else {
+		b[off] = (uint8_t)(s->sport >> 8);
+		b[off + 1] = (uint8_t)s->sport;
+		b[off + 2] = (uint8_t)(s->dport >> 8);
+		b[off + 3] = (uint8_t)s->dport;
+		if (s->proto == 6) {
+			b[off + 12] = 0x50;
+			b[off + 13] = s->tcp_flags;
+		} else {
+			b[off + 5] = (uint8_t)l4;
+		}
+	}
+	return off + l4;
+}
+
+static struct nft_ruleset *load(const char *script)
+{
+	struct nft_ruleset *rs;
+	char *err = NULL;
+
+	assert_int_equal(nft_ruleset_new(NULL, &rs), 0);
+	if (nft_ruleset_apply(rs, "t", script, strlen(script), false, &err))
+		fail_msg("ruleset rejected:\n%s", err ? err : "?");
+	return rs;
+}
+
+static enum nft_verdict run(struct nft_ruleset *rs, const struct pkt_spec *s, enum ct_hook hook,
+			    struct nft_meta *m, uint64_t now, struct nft_result *res)
+{
+	uint8_t buf[128];
+	uint32_t len = build(s, buf);
+	struct ct_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ct_pkt_parse(&p, buf, len, CT_LINK_RAW), CT_PARSE_OK);
+	p.ctinfo = s->ctinfo;
+	assert_int_equal(nft_eval(rs, NULL, hook, INT32_MIN, INT32_MAX, &p, m, now, res), 0);
+	return res->verdict;
+}
+
+#define SYN 0x02
+#define ACK 0x10
+
+static const char stateful[] =
+	"table inet filter {\n"
+	"  chain input {\n"
+	"    type filter hook input priority 0; policy accept;\n"
+	"    ct state established,related accept\n"
+	"    ct state invalid drop\n"
+	"    tcp dport { 22, 80 } ct state new accept\n"
+	"    drop\n"
+	"  }\n"
+	"}\n";
+
+struct vcase {
+	struct pkt_spec pkt;
+	enum ct_hook hook;
+	enum nft_verdict want;
+};
+
+static void test_stateful(void **state)
+{
+	static const struct vcase cases[] = {
+		/* 0 */ { { 4, 6, "10.0.0.1", "10.0.0.2", 1000, 22, SYN, CT_INFO_NEW },
+			  CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 1 */ { { 4, 6, "10.0.0.1", "10.0.0.2", 1000, 23, SYN, CT_INFO_NEW },
+			  CT_HOOK_INPUT, NFT_DROP },
+		/* 2 */ { { 4, 6, "10.0.0.1", "10.0.0.2", 1000, 23, ACK, CT_INFO_ESTABLISHED },
+			  CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 3 */ { { 4, 6, "10.0.0.1", "10.0.0.2", 1000, 22, ACK, CT_INFO_INVALID },
+			  CT_HOOK_INPUT, NFT_DROP },
+		/* 4 */ { { 6, 6, "::1", "::2", 1000, 80, SYN, CT_INFO_NEW }, CT_HOOK_INPUT,
+			  NFT_ACCEPT },
+		/* 5 */ { { 6, 17, "::1", "::2", 1000, 80, 0, CT_INFO_NEW }, CT_HOOK_INPUT,
+			  NFT_DROP },
+		/* 6: other hooks have no base chain: accepted */
+		{ { 4, 6, "10.0.0.1", "10.0.0.2", 1000, 23, SYN, CT_INFO_NEW }, CT_HOOK_FORWARD,
+		  NFT_ACCEPT },
+		/* 7: related (e.g. an ICMP error) */
+		{ { 4, 1, "10.0.0.9", "10.0.0.2", 0, 0x0303, 0, CT_INFO_RELATED }, CT_HOOK_INPUT,
+		  NFT_ACCEPT },
+	};
+	struct nft_ruleset *rs = load(stateful);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nft_meta m = { 0 };
+		struct nft_result res;
+
+		if (run(rs, &cases[i].pkt, cases[i].hook, &m, 0, &res) != cases[i].want)
+			fail_msg("case %zu: verdict %d", i, res.verdict);
+	}
+	nft_ruleset_free(rs);
+}
+
+/* accept ends one base chain only; drop in a later one wins; order by priority */
+static void test_base_chains(void **state)
+{
+	static const char rules[] =
+		"table ip a { chain late { type filter hook input priority 10; tcp dport 22 drop; } }\n"
+		"table ip b { chain early { type filter hook input priority -10; accept; } }\n"
+		"table ip c { chain pol { type filter hook input priority 20; policy drop; tcp dport 80 accept; } }\n";
+	struct nft_ruleset *rs = load(rules);
+	struct pkt_spec p22 = { 4, 6, "1.1.1.1", "2.2.2.2", 1, 22, SYN, CT_INFO_NEW };
+	struct pkt_spec p80 = p22, p81 = p22;
+	struct nft_meta m = { 0 };
+	struct nft_result res;
+
+	(void)state;
+	p80.dport = 80;
+	p81.dport = 81;
+	assert_int_equal(run(rs, &p22, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	assert_string_equal(res.chain, "late");
+	assert_true(res.by_rule);
+	assert_int_equal(run(rs, &p80, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_string_equal(res.chain, "pol");
+	assert_int_equal(run(rs, &p81, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	assert_true(res.by_policy);
+	assert_string_equal(res.chain, "pol");
+	nft_ruleset_free(rs);
+}
+
+static void test_jumps(void **state)
+{
+	static const char rules[] =
+		"table ip t {\n"
+		" chain in { type filter hook input priority 0; policy drop;\n"
+		"   jump sub\n"
+		"   meta mark 0x1 accept\n"
+		"   goto tail\n"
+		"   accept\n"
+		" }\n"
+		" chain sub { tcp dport 22 meta mark set 0x1; tcp dport 23 return; tcp dport 24 drop; }\n"
+		" chain tail { tcp dport 25 accept; }\n"
+		"}\n";
+	struct nft_ruleset *rs = load(rules);
+	struct pkt_spec p = { 4, 6, "1.1.1.1", "2.2.2.2", 1, 22, SYN, CT_INFO_NEW };
+	struct nft_meta m = { 0 };
+	struct nft_result res;
+
+	(void)state;
+	/* 22: mark set in sub, back in `in`, mark matches: accept */
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_int_equal(m.mark, 1);
+	/* 23: return, no mark, goto tail: tail falls through -> the base policy (drop),
+	 * not the rule after goto */
+	m.mark = 0;
+	p.dport = 23;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	assert_true(res.by_policy);
+	/* 24: drop in sub is final */
+	p.dport = 24;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	assert_true(res.by_rule);
+	assert_string_equal(res.chain, "sub");
+	/* 25: via goto tail */
+	p.dport = 25;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_string_equal(res.chain, "tail");
+	nft_ruleset_free(rs);
+}
+
+static void test_sets_maps(void **state)
+{
+	static const char rules[] =
+		"table inet t {\n"
+		" set nets { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.1.0/24 }; }\n"
+		" set six { type ipv6_addr; elements = { 2001:db8::1 }; }\n"
+		" chain in { type filter hook input priority 0;\n"
+		"   ip saddr @nets drop\n"
+		"   ip6 saddr @six drop\n"
+		"   tcp dport vmap { 1-100 : drop, 443 : accept }\n"
+		"   meta mark set tcp dport map { 8080 : 0x10, 8081 : 0x11 }\n"
+		"   iifname \"eth*\" reject with tcp reset\n"
+		" }\n"
+		"}\n";
+	struct nft_ruleset *rs = load(rules);
+	struct nft_meta m = { 0 };
+	struct nft_result res;
+	struct pkt_spec p = { 4, 6, "10.9.9.9", "1.1.1.1", 1, 8080, SYN, CT_INFO_NEW };
+
+	(void)state;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	p.src = "192.168.2.1";
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_int_equal(m.mark, 0x10);
+	p.dport = 50;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	p.dport = 443;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_true(res.by_rule);
+	struct pkt_spec q = { 6, 6, "2001:db8::1", "::2", 1, 443, SYN, CT_INFO_NEW };
+
+	assert_int_equal(run(rs, &q, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	q.src = "2001:db8::2";
+	assert_int_equal(run(rs, &q, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	/* interface wildcard and reject */
+	p.dport = 9;
+	p.dport = 200;
+	m.iifname = "eth3";
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	assert_int_equal(res.reject, NFT_REJECT_TCP_RST);
+	m.iifname = "wlan0";
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	nft_ruleset_free(rs);
+}
+
+static void test_limit_counter_nat(void **state)
+{
+	static const char rules[] =
+		"table ip t {\n"
+		" chain in { type filter hook input priority 0; policy drop;\n"
+		"   limit rate 1/second burst 2 packets counter accept\n"
+		" }\n"
+		" chain pre { type nat hook prerouting priority dstnat;\n"
+		"   tcp dport 80 dnat to 10.0.0.1-10.0.0.3:8080\n"
+		" }\n"
+		"}\n";
+	struct nft_ruleset *rs = load(rules);
+	struct nft_meta m = { 0 };
+	struct nft_result res;
+	struct pkt_spec p = { 4, 6, "1.1.1.1", "2.2.2.2", 1, 80, SYN, CT_INFO_NEW };
+	char *out;
+
+	(void)state;
+	/* burst 2: two packets at t=0 pass, the third is over the limit */
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	/* one second later one more token */
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 1000000000ull, &res), NFT_ACCEPT);
+	assert_int_equal(nft_ruleset_list(rs, 0, &out), 0);
+	assert_non_null(strstr(out, "counter packets 3 bytes 120 accept"));
+	free(out);
+	/* nat-type chains run only when the NAT hook asks for them */
+	assert_int_equal(run(rs, &p, CT_HOOK_PREROUTING, &m, 0, &res), NFT_ACCEPT);
+	assert_int_equal(res.nat, NFT_NAT_NONE);
+	assert_true(res.nat_hooked);
+	m.nat_chains = true;
+	assert_int_equal(run(rs, &p, CT_HOOK_PREROUTING, &m, 0, &res), NFT_ACCEPT);
+	m.nat_chains = false;
+	assert_int_equal(res.nat, NFT_NAT_DNAT);
+	assert_true(res.nat_has_addr && res.nat_has_port);
+	assert_int_equal(res.nat_addr_min[3], 1);
+	assert_int_equal(res.nat_addr_max[3], 3);
+	assert_int_equal(res.nat_port_min, 8080);
+	assert_int_equal(res.nat_port_max, 8080);
+	nft_ruleset_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stateful),
+		cmocka_unit_test(test_base_chains),
+		cmocka_unit_test(test_jumps),
+		cmocka_unit_test(test_sets_maps),
+		cmocka_unit_test(test_limit_counter_nat),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
