@@ -899,8 +899,9 @@ def stepwise(sysctls, packets, workdir, match=None):
     fresh topology, list the kernel table after each and replay the prefix
     through ctrack-track; return (index, report) at the first difference in
     the forwarded verdict or in the table lines containing `match`, or None."""
-    topo = Topology(sysctls).up()
+    topo = Topology(sysctls)
     try:
+        topo.up()
         sc = Scenario(topo, workdir, sysctls, name="stepwise")
         for i, (side, l3) in enumerate(packets):
             sc._send(side, l3)
@@ -919,8 +920,9 @@ def stepwise(sysctls, packets, workdir, match=None):
 
 def differs(sysctls, packets, workdir):
     """Run `packets` ([(side, l3)]) through both; the difference list."""
-    topo = Topology(sysctls).up()
+    topo = Topology(sysctls)
     try:
+        topo.up()
         sc = Scenario(topo, workdir, sysctls, name="differs")
         for side, l3 in packets:
             sc._send(side, l3)
