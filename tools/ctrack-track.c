@@ -83,8 +83,7 @@ static int parse_mac(const char *s, uint8_t out[6])
 	unsigned b[6];
 	char tail;
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-	    6)
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		if (b[i] > 0xff)
@@ -262,9 +261,9 @@ static int print_table(const struct ct_table *t, uint64_t now)
 	ct_iter_init(&it);
 	while ((c = ct_iter_next(t, &it, now)) != NULL) {
 		struct ct_fmt_opts fo = {
-			.flags = CT_FMT_EXTENDED,
-			.now = now,
-			.wall_now = now,
+		    .flags = CT_FMT_EXTENDED,
+		    .now = now,
+		    .wall_now = now,
 		};
 		uint64_t pk, by;
 
@@ -348,7 +347,7 @@ static int frame(struct replay *r, const struct pcap_pkthdr *h, const uint8_t *d
 static int replay(pcap_t *pc, struct ct_table *t, struct ct_defrag *d, const struct opts *o,
 		  uint64_t *last)
 {
-	struct replay r = { .t = t, .d = d, .o = o, .dlt = pcap_datalink(pc) };
+	struct replay r = {.t = t, .d = d, .o = o, .dlt = pcap_datalink(pc)};
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint32_t n = 0;
@@ -378,10 +377,10 @@ static int replay(pcap_t *pc, struct ct_table *t, struct ct_defrag *d, const str
 int main(int argc, char **argv)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct opts o = { 0 };
-	struct ct_table_config cfg = { 0 };
+	struct opts o = {0};
+	struct ct_table_config cfg = {0};
 	struct ct_table *t = NULL;
-	struct ct_defrag_config dcfg = { 0 };
+	struct ct_defrag_config dcfg = {0};
 	struct ct_defrag *d = NULL;
 	pcap_t *pc;
 	uint64_t last = 0;
