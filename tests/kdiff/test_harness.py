@@ -97,3 +97,15 @@ def test_normalise_atomic_fragment():
     assert kdiff.normalise_l3(atomic) == kdiff.normalise_l3(d)
     a, b = kdiff.fragment6(d + b"", 8, ident=3)[:2]
     assert kdiff.normalise_l3(a) != kdiff.normalise_l3(d)
+
+
+def test_reassemble():
+    p = kdiff.ipv4("10.1.0.2", "10.2.0.2", 17, bytes(range(200)) * 5, ident=7, df=False)
+    fr = kdiff.fragment4(p, 400)
+    n = kdiff.normalise_l3
+    assert n(kdiff.reassemble([fr[2], fr[0], fr[1], fr[1]])) == n(p)
+    assert kdiff.reassemble([fr[0], fr[2]]) is None
+    d = kdiff.ipv6("fd00:1::2", "fd00:2::2", 17, bytes(range(100)) * 10)
+    fr6 = kdiff.fragment6(d, 400, ident=9)
+    assert kdiff.reassemble(fr6[::-1]) == d
+    assert kdiff.frag_info(d) is None and kdiff.frag_info(p) is None
