@@ -8,16 +8,17 @@
  * killing the old entry) is CT_V_REPEAT.  An IGNORE result is CT_V_ACCEPT
  * without refresh and without accounting (spec §5.5, §6.5).
  *
- * Not modelled: NAT sequence adjustment of ack/sack before the window check
- * (no seqadj offsets exist yet, so the correction is 0), per-entry timeout
- * policies (the sysctl timeouts are always used), and the SYN-proxy
- * keep-alive exception (no synproxy).
+ * NAT sequence adjustment of ack/sack before the window checks comes from
+ * lib/seqadj.c.  Not modelled: per-entry timeout policies (the sysctl
+ * timeouts are always used) and the SYN-proxy keep-alive exception (no
+ * synproxy).
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ct_priv.h"
+#include "seqadj.h"
 #include "proto_tcp.h"
 
 /* Short names so the tables below read as the spec's tables. */
@@ -441,6 +442,22 @@ static enum tcp_win_result tcp_window(const struct ct_table *t, struct ct_tcp *s
 	/* SACK blocks count as acknowledgement only if the receiver allowed them. */
 	if (rcv->flags & CT_TCPF_SACK_PERM)
 		sack = tcp_sack_edge(g, sack);
+	/*
+	 * A NAT helper changed the payload length in the other direction: the
+	 * peer acknowledges mangled sequence numbers, the tracker's window
+	 * data holds the original ones (kernel: nf_ct_seq_offset on ack - 1).
+	 */
+	{
+		const struct ct_conn *c =
+			(const struct ct_conn *)((const char *)s - offsetof(struct ct_conn, ps.tcp));
+
+		if (c->status & CT_S_SEQ_ADJUST) {
+			int32_t off = ct_seqadj_offset(t, c, (enum ct_dir)!dir, ack - 1);
+
+			ack -= (uint32_t)off;
+			sack -= (uint32_t)off;
+		}
+	}
 
 	if (snd->td_maxwin == 0) {
 		if (syn) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctrack/ct.h"
+#include "ctrack/expect.h"
 #include "ctrack/format.h"
 #include "ctrack/fw.h"
 #include "ctrack/nft.h"
@@ -656,6 +657,43 @@ static void write_table(struct replay *r)
 		fputs(ct_format_xml_footer(), r->conntrack_f);
 }
 
+/*
+ * The expectations left at the end, as `conntrack -L expect -f ipv4` then
+ * `-f ipv6` print them (conntrack-tools lists IPv4 only without -f; both
+ * families are written here so that nothing is hidden).  -o xml gives the
+ * XML listing.
+ */
+static void write_expect(struct replay *r)
+{
+	struct ct_table *t = fw_ct(r->fw);
+	struct ct_fmt_opts o = {
+	    .flags = r->fmt_flags & CT_FMT_XML, .now = r->now, .wall_now = r->now};
+	static const uint8_t fams[2] = {2, 10};
+	struct ct_expect_iter it;
+	const struct ct_expect *e;
+	struct ct_expect_info info;
+	char line[2048];
+
+	ct_expect_gc(t, r->now);
+	if (o.flags & CT_FMT_XML)
+		fputs(ct_format_expect_xml_header(), r->expect_f);
+	for (int f = 0; f < 2; f++) {
+		ct_expect_iter_init(&it);
+		while ((e = ct_expect_iter_next(t, &it, r->now)) != NULL) {
+			ct_expect_get(t, e, r->now, &info);
+			if (info.tuple.l3num != fams[f])
+				continue;
+			ct_format_expect(t, e, &o, line, sizeof(line));
+			if (o.flags & CT_FMT_XML)
+				fputs(line, r->expect_f);
+			else
+				fprintf(r->expect_f, "%s\n", line);
+		}
+	}
+	if (o.flags & CT_FMT_XML)
+		fputs(ct_format_expect_xml_footer(), r->expect_f);
+}
+
 static void progress(struct replay *r, uint64_t total_hint, struct timespec *t0, bool final)
 {
 	struct timespec t1;
@@ -825,6 +863,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	progress(&r, 0, &t0, true);
 	write_table(&r);
+	if (r.expect_f)
+		write_expect(&r);
 	if (r.ruleset_out) {
 		char *txt = NULL;
 		FILE *f = open_out(r.ruleset_out);

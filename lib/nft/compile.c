@@ -499,8 +499,27 @@ static int compile_stmt(struct cc *x, struct nft_stmt *s)
 		return 0;
 	case SK_META_SET:
 	case SK_CT_SET:
-		if (compile_value(x, s->r, 0))
+		if (s->kind == SK_CT_SET && s->key == CK_HELPER && s->r->kind == EK_VALUE) {
+			/*
+			 * `ct helper set "obj"` names a ct helper object; what gets
+			 * attached is the object's helper type ("ftp"), which is what
+			 * nft_result.helper carries (the object was checked to exist).
+			 */
+			struct nft_expr v = *s->r;
+			char name[17] = {0};
+			const struct nft_obj *o;
+
+			memcpy(name, s->r->v, 16);
+			o = nft_obj_find((struct nft_table *)x->t, name);
+			if (o) {
+				memset(v.v, 0, sizeof(v.v));
+				memcpy(v.v, o->helper, strnlen(o->helper, 16));
+			}
+			if (compile_value(x, &v, 0))
+				return -ENOMEM;
+		} else if (compile_value(x, s->r, 0)) {
 			return -ENOMEM;
+		}
 		i = emit(x, s->kind == SK_META_SET ? VM_META_SET : VM_CT_SET);
 		if (!i)
 			return -ENOMEM;
