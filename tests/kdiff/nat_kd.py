@@ -32,6 +32,7 @@ import re
 import socket
 import struct
 import subprocess
+import time
 
 import pytest
 
@@ -137,6 +138,30 @@ def csum_ok(l3):
     return True
 
 
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+TP_STATUS_CSUMNOTREADY = 0x8
+
+
+def complete_csum(l3):
+    """Finish the L4 checksum of a CHECKSUM_PARTIAL packet as a NIC does:
+    the field holds the pseudo-header sum; the sum over the L4 bytes with
+    that value in place, complemented, is the checksum."""
+    b = bytearray(l3)
+    if b[0] >> 4 == 4:
+        off, proto = (b[0] & 15) * 4, b[9]
+    else:
+        off, proto = 40, b[6]
+    at = {6: 16, 17: 6, 58: 2}.get(proto)
+    if at is None or len(b) < off + at + 2:
+        return bytes(b)
+    c = kdiff.csum(bytes(b[off:]))
+    if proto == 17 and c == 0:
+        c = 0xFFFF
+    struct.pack_into("!H", b, off + at, c)
+    return bytes(b)
+
+
 class NatFlow(kdiff.TcpFlow):
     """A TCP connection through NAT.  The client sends csrc:cport ->
     cdst:dport; the server sees (and answers) ssrc:sport -> sdst:sdport
@@ -178,13 +203,54 @@ class NatScenario(kdiff.Scenario):
         self.raw = {"c": [], "s": []}   # side where captured -> [l3]
         self.replay = None
 
-    def _keep(self, side, fr, ts):
-        super()._keep(side, fr, ts)
+    def _enable_auxdata(self):
+        for sk in self.rx.values():
+            sk.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+
+    def _drain(self, wait):
+        """kdiff.Scenario._drain, also reading PACKET_AUXDATA: a frame the
+        kernel left CHECKSUM_PARTIAL (its own TCP answers over IPv6, veth
+        keeps the offload) carries only the pseudo-header sum; a NIC would
+        complete it, and so does this."""
+        if not getattr(self, "_aux", False):
+            self._enable_auxdata()
+            self._aux = True
+        deadline = time.monotonic() + wait
+        while True:
+            got = False
+            for side, sk in self.rx.items():
+                while True:
+                    try:
+                        data, anc, _, addr = sk.recvmsg(65535, 256)
+                    except BlockingIOError:
+                        break
+                    got = True
+                    if addr[2] == kdiff.PACKET_OUTGOING:
+                        continue
+                    ts = time.time_ns()
+                    partial = False
+                    for lvl, typ, val in anc:
+                        if lvl == socket.SOL_SOCKET and typ == kdiff.SO_TIMESTAMPNS:
+                            sec, nsec = struct.unpack("qq", val[:16])
+                            ts = sec * 1_000_000_000 + nsec
+                        elif lvl == SOL_PACKET and typ == PACKET_AUXDATA:
+                            partial = bool(struct.unpack("I", val[:4])[0] & TP_STATUS_CSUMNOTREADY)
+                    self._keep(side, data, ts)
+                    self._keep_raw(side, data, partial)
+            if not got:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.01)
+
+    def _keep_raw(self, side, fr, partial):
         if len(fr) < 14 or fr[0] & 1 or fr[6:12] not in (F0_MAC, F1_MAC):
             return
         if struct.unpack("!H", fr[12:14])[0] not in (ETH_P_IP, ETH_P_IPV6):
             return
-        self.raw[side].append(ip_trim(fr[14:]))
+        l3 = ip_trim(fr[14:])
+        if partial:
+            l3 = complete_csum(l3)
+        self.raw[side].append(l3)
 
     # -- the kernel's view -------------------------------------------------
     def kernel_out(self, side):
