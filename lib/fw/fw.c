@@ -577,9 +577,16 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 			n = fw_gen_icmp_error(&f->p, src, f->p.l3num == 2 ? 11 : 3, 0, err_buf,
 					      sizeof(err_buf));
 		note_ct(res, &f->p);
-		ct_pkt_release(fw->ct, &f->p);
+		/*
+		 * The error carries the dying packet's entry, as a reject's
+		 * answer does: it is RELATED to it and NAT translates it back
+		 * (kdiff test_router_errors_for_nat: the kernel's time
+		 * exceeded for a DNATed packet quotes the pre-DNAT
+		 * destination).  The entry is released after.
+		 */
 		if (n)
-			output_path(fw, err_buf, n, now, res, true, NULL);
+			output_path(fw, err_buf, n, now, res, true, &f->p);
+		ct_pkt_release(fw->ct, &f->p);
 		drop(fw, res, FW_R_TTL);
 		return;
 	}
