@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ct_priv.h"
+#include "helper_priv.h"
 
 /* ---- hashing ---------------------------------------------------------- */
 
@@ -317,6 +318,11 @@ static struct ct_ext_data *ext_use(struct ct_table *t, struct ct_conn *c, uint8_
 	return e;
 }
 
+struct ct_ext_data *ct_ext_add(struct ct_table *t, struct ct_conn *c, uint8_t bit)
+{
+	return ext_use(t, c, bit);
+}
+
 void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
 {
 	struct ct_ext_data *e;
@@ -377,6 +383,8 @@ static void conn_destroy(struct ct_table *t, struct ct_conn *c, uint64_t now, bo
 		if (!(c->status & CT_S_NAT_CLASH))
 			event(t, CT_EVENT_DESTROY, c, now);
 	}
+	/* helpers: a master's expectations die with it, after its DESTROY (§9.1) */
+	ct_expect_master_gone(t, c, now);
 	if (!held)
 		pool_free(t, c);
 }
@@ -494,6 +502,13 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 		if (!pl->mem || !pl->ext)
 			goto err_pools;
 	}
+	/* helpers: the expectation pool, sized by nf_conntrack_expect_max */
+	if (cfg) {
+		t->exp_event_fn = cfg->exp_event_fn;
+		t->exp_event_arg = cfg->exp_event_arg;
+	}
+	if (ct_expect_table_new(t))
+		goto err_pools;
 	*out = t;
 	return 0;
 
@@ -515,6 +530,7 @@ void ct_table_free(struct ct_table *t)
 {
 	if (!t)
 		return;
+	ct_expect_table_free(t); /* helpers */
 	nat_state_free(t->nat); /* NAT hook (lib/nat) */
 	for (int f = 0; f < 2; f++) {
 		free(t->pool[f].mem);
@@ -635,6 +651,8 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 		ext_use(t, c, CT_EXT_ACCT);
 	if (t->set.timestamp)
 		ext_use(t, c, CT_EXT_TSTAMP);
+	/* helpers: is this a connection an expectation waits for? (§2.2 step 5, §9.1) */
+	ct_expect_match_new(t, c, p->zone_dirs ? p->zone_id : 0, now);
 	*out = c;
 	return 0;
 }
@@ -828,6 +846,21 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	bool v6;
 	unsigned dir;
 
+	/*
+	 * helpers: the entry's helper sees every packet here, after NAT and
+	 * before confirm, except ICMP errors in the reply direction, then
+	 * SEQ_ADJUST entries get their TCP seq/ack shifted (kernel nf_confirm,
+	 * §9.2); this rewrites the packet, whose buffer must be writable.
+	 */
+	if (c && ((c->ext & CT_EXT_HELPER) || (c->status & CT_S_SEQ_ADJUST)) &&
+	    ct_helper_confirm(t, p, now) != 0) {
+		if (p->ct_new)
+			ct_expect_master_gone(t, c, now); /* a new entry dies with its drop */
+		release(t, p);
+		p->ct = NULL;
+		p->ctinfo = CT_INFO_INVALID;
+		return -EPERM;
+	}
 	if (!c || !p->ct_new) {
 		release(t, p);
 		return 0;
@@ -840,7 +873,11 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	v6 = c->l3num == 10;
 	if (find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir) ||
 	    find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
-		int r = clash(t, p, c, now);
+		int r;
+
+		/* helpers: a clashing new entry loses what its helper just expected */
+		ct_expect_master_gone(t, c, now);
+		r = clash(t, p, c, now);
 
 		if (c == t->held && p->ct != c)
 			t->held = NULL;
@@ -904,6 +941,8 @@ size_t ct_gc(struct ct_table *t, uint64_t now, size_t budget)
 			t->gc_pool ^= 1;
 			continue;
 		}
+		if (t->gc_pos == 0 && t->gc_pool == 0)
+			ct_expect_gc(t, now); /* helpers: once per pass */
 		c = (struct ct_conn *)(pl->mem + (size_t)t->gc_pos++ * pl->size);
 		if (!c->in_use || !ct_conn_confirmed(c) || (c->status & CT_S_DYING))
 			continue;
@@ -919,6 +958,8 @@ size_t ct_gc(struct ct_table *t, uint64_t now, size_t budget)
 size_t ct_gc_all(struct ct_table *t, uint64_t now)
 {
 	size_t reaped = 0;
+
+	ct_expect_gc(t, now); /* helpers */
 
 	for (int f = 0; f < 2; f++) {
 		struct ct_pool *pl = &t->pool[f];
@@ -1128,9 +1169,9 @@ void ct_conn_set_labels(struct ct_table *t, struct ct_conn *c, const uint64_t la
 
 const char *ct_conn_helper_name(const struct ct_table *t, const struct ct_conn *c)
 {
-	(void)t;
-	(void)c;
-	return NULL; /* helpers arrive with the helpers issue */
+	const struct ct_helper *h = ct_conn_helper(t, c);
+
+	return h ? h->name : NULL;
 }
 
 void ct_conn_zone(const struct ct_conn *c, uint16_t *orig_id, uint16_t *reply_id, unsigned *dirs)
