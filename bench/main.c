@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "nat.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -486,7 +487,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	for (int i = optind; i < argc; i++)
 		if (strcmp(argv[i], "udp-1flow") && strcmp(argv[i], "tcp-100k") &&
 		    strcmp(argv[i], "tcp-1m") && strcmp(argv[i], "udp-1m") &&
-		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads"))
+		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads") &&
+		    strcmp(argv[i], "nat"))
 			return -EINVAL;
 	return 0;
 }
@@ -494,6 +496,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct results res = {0};
+	struct bench_nat_results nat = {0};
 	struct bench_stream s;
 	struct opts o;
 	double busy;
@@ -501,7 +504,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o)) {
 		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] "
-				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads]...\n", argv[0]);
+				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads|nat]...\n", argv[0]);
 		return 2;
 	}
 	/*
@@ -551,9 +554,12 @@ int main(int argc, char **argv)
 	if (want(argc, argv, optind, "2threads"))
 		err |= do_2threads(&o, &res);
 
+	if (want(argc, argv, optind, "nat"))
+		err |= bench_nat_run(o.dir, o.runs, &nat);
 	print_summary(&res);
+	bench_nat_summary(&nat); /* bench/nat.c (issue 5) */
 	bench_print_busy("end", bench_busy_pct());
 	if (err)
 		return 2;
-	return res.mismatch ? 1 : 0;
+	return res.mismatch || nat.mismatch ? 1 : 0;
 }
