@@ -9,7 +9,7 @@ import re
 import struct
 import zlib
 
-from kdiff import (C4, S4, C6, S6, F04, F14, F06, F16, SYN, ACK, PSH, RST, udp_pkt, echo_pkt,
+from kdiff import (C4, S4, C6, S6, F04, F14, F06, F16, SYN, ACK, PSH, RST, FIN, udp_pkt, echo_pkt,
                    ip, udp, tcp)
 from nat_kd import NatFlow, frame_for, table_find, reply_dport, reply_field, nk  # noqa: F401
 
@@ -224,3 +224,74 @@ def test_dnat_random(nk):
         moved = [reply_dport(ln) for ln in tab if reply_dport(ln) != 40000]
         assert len(moved) == 1 and moved[0] >= 1024, tab
     assert len(sc.raw["s"]) == len(sc.replay["out"]["s"]) == 3
+
+
+SNAT_2PORTS = """
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "f1" meta l4proto tcp counter snat to 10.2.0.100:30000-30001
+	}
+}
+"""
+
+
+def test_syn_evicts_time_wait(nk):
+    """Both ports of `snat to 10.2.0.100:30000-30001` are held by SNATed
+    entries in TIME_WAIT.  A SYN whose sequence is not beyond theirs finds
+    nothing and is dropped at confirm; one whose sequence is beyond evicts
+    the entry holding the first candidate in the last 32 tries of the
+    search and takes its port (§10.3 step 4).  Which of the two is evicted
+    is random; compared: the drop, the pass, the surviving count and the
+    states."""
+    sc = nk.scenario(SNAT_2PORTS)
+    sc.c(NatFlow(sc, "10.11.0.1", S4, 40000, 80).c(SYN, send=False))
+    sc.c(NatFlow(sc, "10.11.0.2", S4, 40000, 80).c(SYN, send=False))
+    sc.sleep(0.05)
+    sc._drain(0.05)
+    lines, _ = sc.topo.conntrack_list()
+    kport = {cl: reply_dport(table_find(lines, "src=%s " % cl)[0])
+             for cl in ("10.11.0.1", "10.11.0.2")}
+    assert sorted(kport.values()) == [30000, 30001], lines
+
+    def close(cl, port, send=True):
+        f = NatFlow(sc, cl, S4, 40000, 80, ssrc="10.2.0.100", sport=port)
+        f.nxt["c"] += 1
+        pk = [f.s(SYN | ACK, send=False), f.c(ACK, send=False), f.c(FIN | ACK, send=False),
+              f.s(ACK, send=False), f.s(FIN | ACK, send=False), f.c(ACK, send=False)]
+        return [("s" if i in (0, 3, 4) else "c", p) for i, p in enumerate(pk)]
+
+    for cl in ("10.11.0.1", "10.11.0.2"):
+        for side, p in close(cl, kport[cl]):
+            (sc.c if side == "c" else sc.s)(p)
+    late = [NatFlow(sc, "10.11.0.3", S4, 40000, 80, cisn=10).c(SYN, send=False),
+            NatFlow(sc, "10.11.0.4", S4, 40000, 80, cisn=3000000).c(SYN, send=False)]
+    sc.c(*late)
+    sc.finish()
+
+    def shape(tab):
+        return sorted((ln.split()[5], ln.split()[6]) for ln in tab)
+
+    kt = sc.kernel_table
+    assert not table_find(kt, "src=10.11.0.3 "), kt
+    assert table_find(kt, "src=10.11.0.4 ", "SYN_SENT"), kt
+    assert len(kt) == 2 and table_find(kt, "TIME_WAIT"), kt
+    # ctrack: the same first SYNs, its own ports in the closes, the same late SYNs.
+    syns = sc.sent[:2]
+    sc.run_replay(syns)
+    cport = {cl: reply_dport(table_find(sc.ctrack_table(), "src=%s " % cl)[0])
+             for cl in ("10.11.0.1", "10.11.0.2")}
+    t = syns[-1][0]
+    seq = []
+    for cl in ("10.11.0.1", "10.11.0.2"):
+        for side, p in close(cl, cport[cl]):
+            t += 1000
+            seq.append(frame_for(side, p, t))
+    for p in late:
+        t += 1000
+        seq.append(frame_for("c", p, t))
+    sc.run_replay(syns + seq)
+    ct = sc.ctrack_table()
+    assert not table_find(ct, "src=10.11.0.3 "), sc.report(["ctrack passed the stale SYN"])
+    assert table_find(ct, "src=10.11.0.4 ", "SYN_SENT"), sc.report(["ctrack dropped the SYN"])
+    assert [s for s, _ in shape(ct)] == [s for s, _ in shape(kt)], (kt, ct)
