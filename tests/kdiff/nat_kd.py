@@ -197,9 +197,11 @@ class NatScenario(kdiff.Scenario):
     """kdiff.Scenario keeping the raw frames the fw sends, compared with
     what ctrack-replay sends for the same injected frames."""
 
-    def __init__(self, topo, workdir, ruleset, sysctls, name):
+    def __init__(self, topo, workdir, ruleset, sysctls, name, replay_args=None):
         super().__init__(topo, workdir, sysctls, name=name)
         self.ruleset = ruleset
+        self.replay_args = list(replay_args or [])
+        self.extra_addrs = {"f0": [], "f1": []}
         self.raw = {"c": [], "s": []}   # side where captured -> [l3]
         self.replay = None
 
@@ -296,14 +298,17 @@ class NatScenario(kdiff.Scenario):
         table = os.path.join(wd, "conntrack.txt")
         verdicts = os.path.join(wd, "verdicts.txt")
         cmd = [tool, "-f", rs, "--no-progress",
-               "--iface", "f0,%s,%s/24,%s/64" % (mac_str(F0_MAC), F04, F06),
-               "--iface", "f1,%s,%s/24,%s/64" % (mac_str(F1_MAC), F14, F16),
+               "--iface", ",".join(["f0", mac_str(F0_MAC), F04 + "/24", F06 + "/64"] +
+                                   self.extra_addrs["f0"]),
+               "--iface", ",".join(["f1", mac_str(F1_MAC), F14 + "/24", F16 + "/64"] +
+                                   self.extra_addrs["f1"]),
                "--route", "%s,f0,%s" % (C4_NET, C4), "--route", "%s,f1,%s" % (S4_NET, S4),
                "--route", "%s,f0,%s" % (C6_NET, C6), "--route", "%s,f1,%s" % (S6_NET, S6),
                "--neigh", "f0,%s,%s" % (C4, mac_str(C_MAC)),
                "--neigh", "f0,%s,%s" % (C6, mac_str(C_MAC)),
                "--neigh", "f1,%s,%s" % (S4, mac_str(S_MAC)),
                "--neigh", "f1,%s,%s" % (S6, mac_str(S_MAC)),
+               ] + self.replay_args + [
                "--in", "f0=" + pin["c"], "--in", "f1=" + pin["s"],
                "--out", "f0=" + pout["c"], "--out", "f1=" + pout["s"],
                "--conntrack", table, "-o", "extended", "--verdicts", verdicts]
@@ -455,8 +460,12 @@ class NatKD:
         self.topo = None
         self.sc = None
 
-    def scenario(self, ruleset, sysctls=None, filter_forward=True):
-        """A fresh topology whose fw runs `ruleset` (nft text)."""
+    def scenario(self, ruleset, sysctls=None, filter_forward=True, addrs=(), routes=(),
+                 neighs=()):
+        """A fresh topology whose fw runs `ruleset` (nft text).  Extras, set
+        up alike in the namespace and for ctrack-replay: addrs (("DEV",
+        "ADDR/PLEN"), added in this order), routes ("PREFIX", "DEV", "GW"),
+        neighs ("DEV", "ADDR", mac bytes)."""
         assert self.topo is None, "one scenario per test"
         s = dict(NAT_SYSCTLS)
         s.update(sysctls or {})
@@ -466,8 +475,21 @@ class NatKD:
         self.topo.up()
         kdiff.run(["ip", "netns", "exec", self.topo.f, "nft", "flush", "ruleset"])
         self.topo.nft(self.topo.f, ruleset)
+        ipf = ["ip", "-n", self.topo.f]
+        args = []
+        for dev, a in addrs:
+            kdiff.run(ipf + ["addr", "add", a, "dev", dev] + (["nodad"] if ":" in a else []))
+        for dev, addr, mac in neighs:
+            kdiff.run(ipf + ["neigh", "replace", addr, "lladdr", mac_str(mac), "dev", dev,
+                             "nud", "permanent"])
+            args += ["--neigh", "%s,%s,%s" % (dev, addr, mac_str(mac))]
+        for pfx, dev, gw in routes:
+            kdiff.run(ipf + ["route", "add", pfx, "via", gw, "dev", dev])
+            args += ["--route", "%s,%s,%s" % (pfx, dev, gw)]
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.request.node.name)
-        self.sc = NatScenario(self.topo, str(self.tmp_path), ruleset, s, name)
+        self.sc = NatScenario(self.topo, str(self.tmp_path), ruleset, s, name, args)
+        for dev, a in addrs:
+            self.sc.extra_addrs[dev].append(a)
         return self.sc
 
     def check(self, sc):

@@ -126,3 +126,17 @@ def test_dnat_and_masquerade(nk):
     sc.finish()
     assert sc.kernel_has("src=10.2.0.2 dst=10.2.0.1 sport=22 dport=40000"), sc.kernel_table
     nk.check(sc)
+
+
+def test_redirect_several_addresses(nk):
+    """redirect takes the receiving interface's first address: IPv4 the
+    first primary (10.1.0.1; 10.1.0.66 is a secondary, 10.8.8.1 a later
+    primary), IPv6 the head of the kernel's address list, where a newer
+    global address comes before older ones (fd00:8::1 before fd00:1::1)."""
+    sc = nk.scenario(REDIRECT, addrs=(("f0", "10.1.0.66/24"), ("f0", "10.8.8.1/24"),
+                                      ("f0", "fd00:8::1/64")))
+    sc.c(udp_pkt(C4, S4, 7000, 53))
+    sc.c(udp_pkt(C6, S6, 7001, 53))
+    sc.c(NatFlow(sc, C6, S6, 40002, 80).c(SYN, send=False))
+    sc.finish()
+    nk.check(sc)

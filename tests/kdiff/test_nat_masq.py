@@ -127,3 +127,28 @@ def test_masquerade_clash_random_port(nk):
     assert [p[16:20] for p in out] == [bytes([10, 11, 0, 5]), bytes([10, 11, 0, 6])], \
         sc.report(["ctrack did not translate both SYN/ACKs back"])
     assert [p[22:24] for p in out] == [b"\x9c\x40", b"\x9c\x40"], sc.report(["dport"])
+
+
+def test_masquerade_source_selection(nk):
+    """Masquerade takes the address the egress interface would choose for
+    the next hop (§10.4): with f1 holding 10.2.0.1/24 and 10.9.9.1/24
+    (fd00:2::1/64 and fd00:9::1/64), traffic routed via a gateway in
+    10.9.9.0/24 (fd00:9::/64) leaves from 10.9.9.1 (fd00:9::1), traffic via
+    10.2.0.2 from 10.2.0.1; a second address in the same subnet
+    (10.2.0.77/24, secondary) is never chosen."""
+    from kdiff import S_MAC
+    sc = nk.scenario(MASQ, addrs=(("f1", "10.2.0.77/24"), ("f1", "10.9.9.1/24"),
+                                             ("f1", "fd00:9::1/64")),
+                     neighs=(("f1", "10.9.9.2", S_MAC), ("f1", "fd00:9::2", S_MAC)),
+                     routes=(("10.33.0.0/16", "f1", "10.9.9.2"),
+                             ("fd00:33::/64", "f1", "fd00:9::2"),
+                             ("fd00:44::/64", "f1", "fd00:2::2")))
+    sc.c(udp_pkt(C4, "10.33.0.5", 5000, 53))
+    sc.c(udp_pkt(C4, "10.22.0.5", 5001, 53))
+    sc.c(udp_pkt(C4, S4, 5002, 53))
+    sc.c(udp_pkt(C6, "fd00:33::5", 5003, 53))
+    sc.c(udp_pkt(C6, "fd00:44::5", 5004, 53))
+    sc.c(udp_pkt(C6, S6, 5005, 53))
+    sc.c(udp_pkt(C6, "fd00:9::2", 5006, 53))
+    sc.finish()
+    nk.check(sc)
