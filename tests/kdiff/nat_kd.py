@@ -56,6 +56,10 @@ table inet filter {
 """
 
 
+class ReplayError(AssertionError):
+    """ctrack-replay refused the input (e.g. a ruleset it cannot parse)."""
+
+
 def replay_path():
     build = os.environ.get("CTRACK_BUILD", os.path.join(kdiff.REPO, "build"))
     if not os.path.isabs(build):
@@ -317,7 +321,7 @@ class NatScenario(kdiff.Scenario):
                 cmd += ["--set", "%s=%s" % (k, v)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
-            raise AssertionError("ctrack-replay failed (%d): %s\n%s%s" %
+            raise ReplayError("ctrack-replay failed (%d): %s\n%s%s" %
                                  (r.returncode, " ".join(cmd), r.stdout, r.stderr))
         out = {side: [ip_trim(fr[14:]) for fr in read_pcap(p)] for side, p in pout.items()}
         with open(table) as f:
