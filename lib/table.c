@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "ct_priv.h"
@@ -170,11 +171,22 @@ static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
 	}
 }
 
+/* Keys are fixed-size and padding-free: compare them as 64-bit words. */
+static inline bool key_equal(const void *a, const void *b, bool v6)
+{
+	const uint8_t *x = a, *y = b;
+	uint64_t d = (load64(x) ^ load64(y)) | (load64(x + 8) ^ load64(y + 8));
+
+	if (v6)
+		d |= (load64(x + 16) ^ load64(y + 16)) | (load64(x + 24) ^ load64(y + 24)) |
+		     (load64(x + 32) ^ load64(y + 32));
+	return d == 0;
+}
+
 /* Find the reference linked under key (with its direction bit). 0 if none. */
 static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, uint64_t h)
 {
 	uint32_t b = h_bucket(t, h), sig = h_sig(h);
-	size_t len = key_len(v6);
 
 	for (;;) {
 		const struct ct_bucket *bk = &t->buckets[b];
@@ -184,7 +196,7 @@ static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, u
 
 			if (bk->sig[i] != sig || ref == 0 || ((ref & CT_REF_V6) != 0) != v6)
 				continue;
-			if (memcmp(conn_key(ref_conn(t, ref), ref & 1), key, len) == 0)
+			if (key_equal(conn_key(ref_conn(t, ref), ref & 1), key, v6))
 				return ref;
 		}
 		if (bk->overflow == 0)
@@ -457,6 +469,44 @@ struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_
 
 /* ---- table lifetime --------------------------------------------------- */
 
+/*
+ * The index and the pools are large and touched at random: map them
+ * anonymously (zero pages on demand, 64-byte aligned) and ask for
+ * transparent huge pages, so that a lookup's two dependent reads do not
+ * also miss the TLB.  Sizes are rounded to the page size in big_free.
+ */
+#define BIG_PAGE 4096u
+
+static void *big_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (size >= (2u << 20))
+		madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+	return p;
+}
+
+static void big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
+static void table_arrays_free(struct ct_table *t)
+{
+	for (int f = 0; f < 2; f++) {
+		size_t n = t->pool[f].cap ? t->pool[f].cap : 1;
+
+		big_free(t->pool[f].mem, n * t->pool[f].size);
+		big_free(t->pool[f].ext, n * sizeof(struct ct_ext_data));
+	}
+	big_free(t->buckets, (size_t)t->nbuckets * sizeof(struct ct_bucket));
+}
+
 int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 {
 	struct ct_table *t;
@@ -487,18 +537,18 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	if (nb < 2)
 		nb = 2;
 	t->nbuckets = nb;
-	if (posix_memalign((void **)&t->buckets, 64, (size_t)nb * sizeof(struct ct_bucket)))
+	t->buckets = big_alloc((size_t)nb * sizeof(struct ct_bucket));
+	if (!t->buckets)
 		goto err_buckets;
-	memset(t->buckets, 0, (size_t)nb * sizeof(struct ct_bucket));
 	t->pool[0].size = sizeof(struct ct_conn4);
 	t->pool[1].size = sizeof(struct ct_conn6);
 	for (int f = 0; f < 2; f++) {
 		struct ct_pool *pl = &t->pool[f];
 
-		/* calloc of a large block maps zero pages: untouched slots cost nothing. */
+		/* Zero pages on demand: untouched slots cost nothing. */
 		pl->cap = max;
-		pl->mem = calloc(max ? max : 1, pl->size);
-		pl->ext = calloc(max ? max : 1, sizeof(struct ct_ext_data));
+		pl->mem = big_alloc((size_t)(max ? max : 1) * pl->size);
+		pl->ext = big_alloc((size_t)(max ? max : 1) * sizeof(struct ct_ext_data));
 		if (!pl->mem || !pl->ext)
 			goto err_pools;
 	}
@@ -513,11 +563,7 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	return 0;
 
 err_pools:
-	for (int f = 0; f < 2; f++) {
-		free(t->pool[f].mem);
-		free(t->pool[f].ext);
-	}
-	free(t->buckets);
+	table_arrays_free(t);
 err_buckets:
 	free(t);
 	return -ENOMEM;
@@ -532,11 +578,7 @@ void ct_table_free(struct ct_table *t)
 		return;
 	ct_expect_table_free(t); /* helpers */
 	nat_state_free(t->nat); /* NAT hook (lib/nat) */
-	for (int f = 0; f < 2; f++) {
-		free(t->pool[f].mem);
-		free(t->pool[f].ext);
-	}
-	free(t->buckets);
+	table_arrays_free(t);
 	free(t);
 }
 
