@@ -22,9 +22,11 @@
  *   at 90 %.  Beside it: the same with the range empty, and with it full
  *   (every search gives up after 128 + 64 + 32 + 16 + 8 tries and the
  *   packet is dropped at confirm); the worst single packet of each is
- *   printed (issue 5: no packet waits on a long search).
+ *   printed with the 99.9th percentile (issue 5: no packet waits on a long
+ *   search; the worst of a shared VM includes being preempted).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +313,13 @@ static int udp_frame(uint8_t *f, struct ct_pkt *p, uint32_t src, uint16_t sport)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -321,6 +330,7 @@ static uint64_t xorshift(uint64_t *s)
 
 struct snat_run {
 	double ns_per_conn; /* mean */
+	uint64_t p999_ns;   /* 99.9th percentile */
 	uint64_t worst_ns;
 	uint64_t passed, dropped;
 	double tries_per_search;
@@ -334,6 +344,7 @@ static int snat_run(uint32_t taken, struct snat_run *out)
 {
 	static uint8_t frame[UDP_LEN];
 	static uint16_t ports[SNAT_PORTS];
+	static uint64_t times[SNAT_NEW];
 	uint64_t rng = 0x9e3779b97f4a7c15ull, now = CT_NSEC_PER_SEC, total = 0, worst = 0;
 	struct nat_counts k = {0};
 	struct nat_stats st0, st1;
@@ -377,6 +388,7 @@ static int snat_run(uint32_t taken, struct snat_run *out)
 		t0 = bench_now_ns();
 		ok = nat_pipeline(t, &p, &r, now, &k);
 		el = bench_now_ns() - t0;
+		times[i] = el;
 		total += el;
 		worst = el > worst ? el : worst;
 		if (ok) {
@@ -389,6 +401,8 @@ static int snat_run(uint32_t taken, struct snat_run *out)
 	nat_get_stats(t, &st1);
 	out->ns_per_conn = (double)total / SNAT_NEW;
 	out->worst_ns = worst;
+	qsort(times, SNAT_NEW, sizeof(times[0]), cmp_u64);
+	out->p999_ns = times[SNAT_NEW - SNAT_NEW / 1000];
 	out->tries_per_search = st1.searches > st0.searches
 					? (double)(st1.search_tries - st0.search_tries) /
 						  (double)(st1.searches - st0.searches)
@@ -403,9 +417,10 @@ fail:
 
 static void print_snat(const char *label, const struct snat_run *s)
 {
-	printf("  %-9s %7.3f M/s  %8.1f ns/conn  worst %6.1f us  %.1f tries/search  "
-	       "%llu passed, %llu dropped\n",
-	       label, 1e3 / s->ns_per_conn, s->ns_per_conn, (double)s->worst_ns / 1e3,
+	printf("  %-9s %7.3f M/s  %8.1f ns/conn  p99.9 %6.1f us  worst %7.1f us  "
+	       "%.1f tries/search  %llu passed, %llu dropped\n",
+	       label, 1e3 / s->ns_per_conn, s->ns_per_conn, (double)s->p999_ns / 1e3,
+	       (double)s->worst_ns / 1e3,
 	       s->tries_per_search, (unsigned long long)s->passed,
 	       (unsigned long long)s->dropped);
 }
@@ -432,6 +447,8 @@ static int do_snat90(struct bench_nat_results *res)
 	res->have_snat = true;
 	res->snat90_ns = s90.ns_per_conn;
 	res->snat90_worst_ns = s90.worst_ns;
+	res->snat90_p999_ns = s90.p999_ns;
+	res->snat_full_p999_ns = full.p999_ns;
 	res->snat_empty_ns = empty.ns_per_conn;
 	res->snat_full_worst_ns = full.worst_ns;
 	return 0;
@@ -454,10 +471,11 @@ void bench_nat_summary(const struct bench_nat_results *r)
 		       "%.1f ns/pkt)\n",
 		       1e3 / r->masq_ns, r->masq_ns, 1e3 / r->plain_ns, r->plain_ns);
 	if (r->have_snat)
-		printf("  snat 90%% taken     %8.3f M/s  %7.1f ns/conn  worst %.1f us (empty: %.3f "
-		       "M/s; full: worst %.1f us)\n",
-		       1e3 / r->snat90_ns, r->snat90_ns, (double)r->snat90_worst_ns / 1e3,
-		       1e3 / r->snat_empty_ns, (double)r->snat_full_worst_ns / 1e3);
+		printf("  snat 90%% taken     %8.3f M/s  %7.1f ns/conn  p99.9 %.1f us, worst %.1f us "
+		       "(empty: %.3f M/s; full: p99.9 %.1f us, worst %.1f us)\n",
+		       1e3 / r->snat90_ns, r->snat90_ns, (double)r->snat90_p999_ns / 1e3,
+		       (double)r->snat90_worst_ns / 1e3, 1e3 / r->snat_empty_ns,
+		       (double)r->snat_full_p999_ns / 1e3, (double)r->snat_full_worst_ns / 1e3);
 	if (r->mismatch)
 		printf("  nat                *** MISMATCH (see above) ***\n");
 }

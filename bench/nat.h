@@ -11,6 +11,7 @@ struct bench_nat_results {
 	double plain_ns, masq_ns;  /* tcp-100k per packet, without NAT / through masquerade */
 	double snat_empty_ns, snat90_ns; /* per new connection */
 	uint64_t snat90_worst_ns, snat_full_worst_ns;
+	uint64_t snat90_p999_ns, snat_full_p999_ns; /* 99.9th percentile */
 };
 
 /* nat-masq and nat-snat90: 0, or -1 on a set-up error (message printed). */
