@@ -173,3 +173,21 @@ def test_icmpv6_errors_nat(nk):
     sc.c(icmp_error(C6, F06, 1, 4, udp_pkt(F06, C6, 5353, 40002, hlim=63)))
     sc.finish()
     nk.check(sc)
+
+
+def test_icmp_redirect_about_nat_dropped(nk):
+    """ICMP redirects about NATed entries are dropped (§10.5); an error of
+    another type about the same flow passes.  An ICMPv6 redirect (137) is
+    no error to conntrack: INVALID, dropped by `ct state invalid drop`."""
+    sc = nk.scenario(MASQ)
+    sc.c(udp_pkt(C4, S4, 40000, 9999))
+    quoted = udp_pkt(F14, S4, 40000, 9999, ttl=63)
+    sc.s(icmp_error(ROUTER4, F14, 5, 1, quoted, rest=bytes([10, 22, 0, 1])))
+    sc.s(icmp_error(ROUTER4, F14, 3, 1, quoted))
+    sc.c(udp_pkt(C6, S6, 40001, 9999))
+    quoted6 = udp_pkt(F16, S6, 40001, 9999, hlim=63)
+    sc.s(icmp_error(ROUTER6, F16, 137, 0, quoted6, rest=b"\0" * 4 + bytes(16) * 2))
+    sc.s(icmp_error(ROUTER6, F16, 1, 3, quoted6))
+    sc.finish()
+    assert len(sc.raw["c"]) == 2, sc.report([])
+    nk.check(sc)
