@@ -367,13 +367,27 @@ static void stop_packet(struct fw *fw, struct flight *f, const struct fw_verdict
 
 /* ---- NAT (lib/nat, issue 5; spec §10.2, §10.4) -------------------------- */
 
-/* Redirect's new destination: 127.0.0.1 / ::1 at output, else the first
- * address of the receiving interface (a global one first for IPv6). */
+static bool ip6_link_local(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/*
+ * Redirect's new destination: 127.0.0.1 / ::1 at output, else the first
+ * address of the receiving interface.  IPv4: the first primary address
+ * (the head of the interface's list; addresses are kept in the order
+ * added).  IPv6: the head of the kernel's address list, which holds
+ * global addresses before link-local ones and, within a scope, the newest
+ * first (kdiff test_redirect_several_addresses: with fd00:1::1 then
+ * fd00:8::1 on the interface, the kernel redirected to fd00:8::1); only an
+ * address of the destination's scope class is taken.
+ */
 static bool redirect_addr(struct fw *fw, const struct flight *f, enum ct_hook hook,
 			  uint8_t out[16])
 {
 	struct fw_iface *ifc = fw_iface_get(fw, f->in_ifindex);
 	const struct fw_addr *pick = NULL;
+	bool want_ll = f->p.l3num == 10 && ip6_link_local(f->p.tuple.dst);
 
 	memset(out, 0, 16);
 	if (hook == CT_HOOK_OUTPUT) {
@@ -390,13 +404,118 @@ static bool redirect_addr(struct fw *fw, const struct flight *f, enum ct_hook ho
 
 		if (a->l3num != f->p.l3num)
 			continue;
-		if (!pick || (pick->l3num == 10 && pick->addr[0] == 0xfe &&
-			      (pick->addr[1] & 0xc0) == 0x80))
+		if (a->l3num == 2) {
 			pick = a;
+			break;
+		}
+		if (ip6_link_local(a->addr) == want_ll)
+			pick = a; /* the newest of the scope wins */
 	}
 	if (!pick)
 		return false;
 	memcpy(out, pick->addr, pick->l3num == 2 ? 4 : 16);
+	return true;
+}
+
+/* RFC 6724 policy table labels (the kernel's default address labels). */
+static uint32_t ip6_label(const uint8_t *a)
+{
+	static const struct {
+		uint8_t prefix[16];
+		uint8_t plen;
+		uint8_t label;
+	} tab[] = {
+		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, 0},
+		{{0x20, 0x01, 0x00, 0x10}, 28, 7},
+		{{0x20, 0x01}, 32, 6},
+		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, 4},
+		{{0}, 96, 3},
+		{{0x20, 0x02}, 16, 2},
+		{{0x3f, 0xfe}, 16, 12},
+		{{0xfe, 0xc0}, 10, 11},
+		{{0xfc}, 7, 5},
+	};
+	uint8_t best = 0;
+	uint32_t label = 1; /* ::/0 */
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		uint32_t full = tab[i].plen / 8, rest = tab[i].plen % 8;
+
+		if (tab[i].plen <= best || memcmp(a, tab[i].prefix, full) != 0)
+			continue;
+		if (rest && ((a[full] ^ tab[i].prefix[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		best = tab[i].plen;
+		label = tab[i].label;
+	}
+	return label;
+}
+
+/* Leading bits two addresses share (ipv6_addr_diff). */
+static uint32_t ip6_common_bits(const uint8_t *a, const uint8_t *b)
+{
+	for (uint32_t i = 0; i < 16; i++) {
+		uint8_t x = a[i] ^ b[i];
+
+		if (x) {
+			uint32_t n = i * 8;
+
+			while (!(x & 0x80)) {
+				x <<= 1;
+				n++;
+			}
+			return n;
+		}
+	}
+	return 128;
+}
+
+/*
+ * IPv6 masquerade's source: the kernel asks ipv6_dev_get_saddr() for the
+ * packet's destination (not the next hop, as IPv4 does) on the egress
+ * interface, i.e. RFC 6724 source selection.  The rules that can differ
+ * between a router's static addresses: 1 the destination itself; 2 the
+ * appropriate scope (link-local for link-local destinations); 6 matching
+ * label; 8 longest matching prefix, at most the address's prefix length.
+ * Ties go to the head of the kernel's list: the newest address (kdiff
+ * test_masquerade_source_selection: fd00:2::1/64 then fd00:9::1/64 on the
+ * interface, destination fd00:44::5 via fd00:2::2 -> fd00:9::1).
+ */
+static bool masq_src6(struct fw *fw, uint32_t oif, const uint8_t *dst, uint8_t out[16])
+{
+	struct fw_iface *ifc = fw_iface_get(fw, oif);
+	const struct fw_addr *best = NULL;
+	int32_t bscore[3] = {0, 0, 0};
+	int32_t dscope = ip6_link_local(dst) ? 2 : 14;
+	uint32_t dlabel = ip6_label(dst);
+
+	for (uint32_t i = 0; ifc && i < ifc->naddr; i++) {
+		const struct fw_addr *a = &ifc->addr[i];
+		int32_t scope, sc[3];
+		uint32_t m;
+
+		if (a->l3num != 10)
+			continue;
+		if (memcmp(a->addr, dst, 16) == 0) {
+			best = a;
+			break;
+		}
+		scope = ip6_link_local(a->addr) ? 2 : 14;
+		sc[0] = scope >= dscope ? -scope : scope - 128;
+		sc[1] = ip6_label(a->addr) == dlabel;
+		m = ip6_common_bits(a->addr, dst);
+		sc[2] = (int32_t)(m > a->plen ? a->plen : m);
+		/* Later (newer) addresses win ties: >= on the first differing rule. */
+		if (best && (sc[0] < bscore[0] ||
+			     (sc[0] == bscore[0] && (sc[1] < bscore[1] ||
+						     (sc[1] == bscore[1] && sc[2] < bscore[2])))))
+			continue;
+		best = a;
+		memcpy(bscore, sc, sizeof(sc));
+	}
+	if (!best)
+		return false;
+	memcpy(out, best->addr, 16);
 	return true;
 }
 
@@ -428,10 +547,18 @@ static bool nat_bind(struct fw *fw, struct flight *f, enum ct_hook hook,
 		ct_conn_tuple(c, CT_DIR_ORIGINAL, &o);
 		if (f->p.l3num == 2 && memcmp(o.src, zero, 4) == 0)
 			return true;
-		/* The address the egress interface would pick for the next hop. */
-		if (!rt || !fw_select_src(fw, f->meta.oif, f->p.l3num,
-					  rt->has_gw ? rt->gw : f->p.tuple.dst, a))
+		/*
+		 * IPv4: the address the egress interface would pick for the
+		 * next hop (inet_select_addr); IPv6: source selection for the
+		 * destination.
+		 */
+		if (f->p.l3num == 10) {
+			if (!masq_src6(fw, f->meta.oif, f->p.tuple.dst, a))
+				return false;
+		} else if (!rt || !fw_select_src(fw, f->meta.oif, f->p.l3num,
+						 rt->has_gw ? rt->gw : f->p.tuple.dst, a)) {
 			return false;
+		}
 		break;
 	}
 	case FW_NAT_REDIRECT:
@@ -682,9 +809,16 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 			n = fw_gen_icmp_error(&f->p, src, f->p.l3num == 2 ? 11 : 3, 0, err_buf,
 					      sizeof(err_buf));
 		note_ct(res, &f->p);
-		ct_pkt_release(fw->ct, &f->p);
+		/*
+		 * The error carries the dying packet's entry, as a reject's
+		 * answer does: it is RELATED to it and NAT translates it back
+		 * (kdiff test_router_errors_for_nat: the kernel's time
+		 * exceeded for a DNATed packet quotes the pre-DNAT
+		 * destination).  The entry is released after.
+		 */
 		if (n)
-			output_path(fw, err_buf, n, now, res, true, NULL);
+			output_path(fw, err_buf, n, now, res, true, &f->p);
+		ct_pkt_release(fw->ct, &f->p);
 		drop(fw, res, FW_R_TTL);
 		return;
 	}
