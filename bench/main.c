@@ -3,7 +3,8 @@
  * ctrack-bench: the reference workloads of ../shared/bench/README.md, with the
  * targets of issue 2 (libctrack) and issue 8 (performance) beside them.
  *
- * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [-w WAIT_S] [WORKLOAD...]
+ * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [-w WAIT_S] [-P] [WORKLOAD...]
+ *   -P: per-packet ct_hook_conntrack + ct_confirm instead of ct_track_batch.
  *   -w: wait up to WAIT_S seconds for other work on the CPUs to stop.
  *   PCAPDIR holds tcp-100k.pcap and tcp-1m.pcap (bench/run.sh makes them).
  *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads scale expiry 10m
@@ -538,8 +539,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->runs = 0;
 	o->cpu = -1;
 	o->wait_s = 0;
-	while ((ch = getopt(argc, argv, "d:r:c:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:r:c:w:P")) != -1) {
 		switch (ch) {
+		case 'P':
+			bench_per_packet = true;
+			break;
 		case 'd':
 			o->dir = optarg;
 			break;
@@ -578,7 +582,7 @@ int main(int argc, char **argv)
 	int err = 0;
 
 	if (parse_opts(argc, argv, &o)) {
-		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] "
+		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] [-P] "
 				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads|scale|expiry|10m|all|nat]...\n", argv[0]);
 		return 2;
 	}
@@ -597,9 +601,15 @@ int main(int argc, char **argv)
 	bench_print_busy("start", busy);
 	if (o.cpu >= 0 && bench_pin_cpu(o.cpu) == 0)
 		printf("pinned:   CPU %d\n", o.cpu);
-	printf("method:   packets in memory, parsed up front; timed: ct_hook_conntrack "
-	       "(prerouting) + ct_confirm per packet, batches of %d; now = capture time\n",
-	       BENCH_BATCH);
+	if (bench_per_packet)
+		printf("method:   packets in memory, parsed up front; timed: ct_hook_conntrack "
+		       "(prerouting) + ct_confirm per packet, batches of %d; now = capture time\n",
+		       BENCH_BATCH);
+	else
+		printf("method:   packets in memory, parsed up front; timed: ct_track_batch (hook at "
+		       "prerouting + confirm per packet, keys hashed and buckets/entries prefetched "
+		       "per batch), batches of %d; now = first capture time of the batch\n",
+		       BENCH_BATCH);
 
 	if (want(argc, argv, optind, "udp-1flow"))
 		err |= do_udp_1flow(&o, &res);

@@ -293,7 +293,12 @@ static inline bool link_key_equal(const struct ct_conn *c, unsigned dir, const v
 {
 	union keybuf b;
 
-	return key_equal(conn_key(c, dir, &b), key, v6);
+	if (dir == CT_DIR_ORIGINAL)
+		return key_equal(conn_okey(c), key, v6);
+	if (__builtin_expect(c->in_use & CT_CONN_RKEY, 0))
+		return key_equal(ct_conn_rkey(c), key, v6);
+	derive_reply(c, &b);
+	return key_equal(b.b, key, v6);
 }
 
 /* Find the reference linked under key (with its direction bit). 0 if none. */
@@ -1034,6 +1039,105 @@ static int hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hoo
 int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now)
 {
 	return hook_conntrack(t, p, hook, now, NULL);
+}
+
+/* ---- batches ---------------------------------------------------------- */
+
+/* Packets the hook will look up with their key (the others return early). */
+static inline bool batch_lookup_wanted(const struct ct_pkt *p)
+{
+	return !p->ct && !p->notrack && p->l4_bad == CT_L4_OK;
+}
+
+/*
+ * Prefetching pays once the table outgrows the caches; below this many
+ * entries the batch only hashes (the hook needs the keys anyway).
+ */
+#define BATCH_PREFETCH_MIN 16384u
+
+/*
+ * Stage 1: hash every packet's key and prefetch its home bucket.  Stage 2:
+ * prefetch the entry of the first signature match in that bucket (its
+ * cache lines: an entry may straddle two or three).  Both stages only read
+ * the table; the hook then does the real lookup with the same key and
+ * hash.  want[i]: packet i is looked up (the others return early).
+ */
+static void batch_prefetch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n,
+			   struct pkt_key *pk, bool *want)
+{
+	bool deep = t->count >= BATCH_PREFETCH_MIN;
+	uint32_t bi[CT_BATCH];
+
+	for (size_t i = 0; i < n; i++) {
+		want[i] = batch_lookup_wanted(pkts[i]);
+		if (!want[i])
+			continue;
+		pkt_key_make(t, pkts[i], &pk[i]);
+		bi[i] = h_bucket(t, pk[i].h);
+		if (deep)
+			__builtin_prefetch(&t->buckets[bi[i]]);
+	}
+	if (!deep)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool v6 = pkts[i]->tuple.l3num == 10;
+		const uint8_t *c;
+		uint32_t m;
+
+		if (!want[i])
+			continue;
+		m = bucket_match(&t->buckets[bi[i]], h_sig(pk[i].h, v6));
+		if (!m)
+			continue;
+		c = (const uint8_t *)ref_conn(t, t->buckets[bi[i]].ref[__builtin_ctz(m)]);
+		__builtin_prefetch(c);
+		__builtin_prefetch(c + 63);
+		__builtin_prefetch(c + (v6 ? sizeof(struct ct_conn6) : sizeof(struct ct_conn4)) - 1);
+	}
+}
+
+void ct_hook_conntrack_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n,
+			     enum ct_hook hook, uint64_t now, int *verdicts)
+{
+	struct pkt_key pk[CT_BATCH];
+	bool want[CT_BATCH];
+
+	for (size_t at = 0; at < n; at += CT_BATCH) {
+		size_t m = n - at < CT_BATCH ? n - at : CT_BATCH;
+
+		batch_prefetch(t, pkts + at, m, pk, want);
+		for (size_t i = 0; i < m; i++) {
+			struct ct_pkt *p = pkts[at + i];
+			int r = hook_conntrack(t, p, hook, now, want[i] ? &pk[i] : NULL);
+
+			if (verdicts)
+				verdicts[at + i] = r;
+		}
+	}
+}
+
+void ct_track_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n, uint64_t now,
+		    int *verdicts)
+{
+	struct pkt_key pk[CT_BATCH];
+	bool want[CT_BATCH];
+
+	for (size_t at = 0; at < n; at += CT_BATCH) {
+		size_t m = n - at < CT_BATCH ? n - at : CT_BATCH;
+
+		batch_prefetch(t, pkts + at, m, pk, want);
+		for (size_t i = 0; i < m; i++) {
+			struct ct_pkt *p = pkts[at + i];
+			int r = hook_conntrack(t, p, CT_HOOK_PREROUTING, now, want[i] ? &pk[i] : NULL);
+
+			if (r == 0)
+				r = ct_confirm(t, p, now);
+			else
+				ct_pkt_release(t, p);
+			if (verdicts)
+				verdicts[at + i] = r;
+		}
+	}
 }
 
 /* ---- confirm (spec §7.3) --------------------------------------------- */
