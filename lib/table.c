@@ -907,7 +907,7 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 }
 
 /* Free an unconfirmed entry a packet owns, or a killed entry it holds. */
-static void release(struct ct_table *t, struct ct_pkt *p)
+static inline void release(struct ct_table *t, struct ct_pkt *p)
 {
 	struct ct_conn *c = p->ct;
 
@@ -1049,6 +1049,31 @@ static inline bool batch_lookup_wanted(const struct ct_pkt *p)
 	return !p->ct && !p->notrack && p->l4_bad == CT_L4_OK;
 }
 
+/* The bucket the reply key of a new connection from this packet will go to. */
+static void batch_prefetch_reply(const struct ct_table *t, const struct ct_pkt *p,
+				 const struct pkt_key *pk)
+{
+	union keybuf r;
+	bool v6 = p->tuple.l3num == 10;
+
+	if (v6) {
+		r.k6 = pk->k.k6;
+		memcpy(r.k6.src, pk->k.k6.dst, 16);
+		memcpy(r.k6.dst, pk->k.k6.src, 16);
+		r.k6.sport = pk->k.k6.dport;
+		r.k6.dport = pk->k.k6.sport;
+		r.k6.zone = zone_for(p, CT_DIR_REPLY);
+	} else {
+		r.k4 = pk->k.k4;
+		r.k4.src = pk->k.k4.dst;
+		r.k4.dst = pk->k.k4.src;
+		r.k4.sport = pk->k.k4.dport;
+		r.k4.dport = pk->k.k4.sport;
+		r.k4.zone = zone_for(p, CT_DIR_REPLY);
+	}
+	__builtin_prefetch(&t->buckets[h_bucket(t, key_hash(t, v6, r.b))]);
+}
+
 /*
  * Prefetching pays once the table outgrows the caches; below this many
  * entries the batch only hashes (the hook needs the keys anyway).
@@ -1087,8 +1112,18 @@ static void batch_prefetch(struct ct_table *t, struct ct_pkt *const *pkts, size_
 		if (!want[i])
 			continue;
 		m = bucket_match(&t->buckets[bi[i]], h_sig(pk[i].h, v6));
-		if (!m)
+		if (!m) {
+			/*
+			 * A miss (no overflow to follow): a new connection,
+			 * whose confirm links the reply key.  Prefetch that
+			 * bucket too, for the trackers whose reply swaps
+			 * addresses and ports (a wrong guess costs a prefetch).
+			 */
+			if (t->buckets[bi[i]].overflow == 0 && pkts[i]->proto != 1 &&
+			    pkts[i]->proto != 58)
+				batch_prefetch_reply(t, pkts[i], &pk[i]);
 			continue;
+		}
 		c = (const uint8_t *)ref_conn(t, t->buckets[bi[i]].ref[__builtin_ctz(m)]);
 		__builtin_prefetch(c);
 		__builtin_prefetch(c + 63);
