@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State replication speaking conntrackd 1.4.7's protocol (docs/sync.md,
+ * shared/spec/conntrackd-sync.md).
+ *
+ * Two layers, both without I/O:
+ * - the wire (lib/sync/wire.c): the 8-byte header, the 16-byte ACK/NACK/
+ *   RESYNC header and the conntrack / expectation attribute lists, encoded
+ *   and decoded byte-exactly as conntrackd does.  The decoder trusts no
+ *   length; every rejection carries a reason (enum sync_drop) the caller
+ *   counts.  Nothing it rejects is handed on.
+ * - the replication state machine (lib/sync/ftfw.c): FT-FW, NOTRACK and
+ *   ALARM.  Time comes in as `now` (ns); messages to send go out through a
+ *   callback; nothing reads a clock or touches a socket.
+ * - conversion (lib/sync/conv.c): a table entry to a message and a message
+ *   to a ct_conn_spec (the reply tuple rebuilt from NAT attributes).
+ *
+ * Byte order: every header field and every attribute in network byte order,
+ * with one exception inherited from conntrackd on little-endian hosts (all
+ * of the hosts it runs on in practice: x86, arm64): SPAT_PORT, DPAT_PORT and
+ * ICMP_ID are sent byte-swapped (conntrackd htons()es a value that is
+ * already in network order).  We reproduce what the wire carries, whatever
+ * our host's order, so the fields are documented as "le16" below.
+ */
+#ifndef CTRACK_SYNC_H
+#define CTRACK_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ct.h"
+
+#define SYNC_PROTO_VERSION 1u
+#define SYNC_HDR_LEN 8u
+#define SYNC_ACK_HDR_LEN 16u
+#define SYNC_ATTR_HDR_LEN 4u
+/* Largest message we build or accept (conntrackd builds into 4096 bytes). */
+#define SYNC_MSG_MAX 4096u
+
+/* Header byte 0, low nibble: the message type (conntrackd's enum nethdr_type). */
+enum sync_type {
+	SYNC_T_CT_NEW = 0,
+	SYNC_T_CT_UPD = 1,
+	SYNC_T_CT_DEL = 2,
+	SYNC_T_EXP_NEW = 3,
+	SYNC_T_EXP_UPD = 4,
+	SYNC_T_EXP_DEL = 5,
+	SYNC_T_STATE_MAX = 5,
+	SYNC_T_CTL = 10,
+};
+
+enum sync_flag {
+	SYNC_F_UNUSED = 1u << 0,
+	SYNC_F_RESYNC = 1u << 1,
+	SYNC_F_NACK = 1u << 2,
+	SYNC_F_ACK = 1u << 3,
+	SYNC_F_ALIVE = 1u << 4,
+	SYNC_F_HELLO = 1u << 5,
+	SYNC_F_HELLO_BACK = 1u << 6,
+};
+
+/* Conntrack attributes (conntrackd's enum nta_attr); payload byte order in brackets. */
+enum sync_attr {
+	SYNC_A_IPV4 = 0,            /* src, dst [raw, network order] */
+	SYNC_A_IPV6 = 1,            /* src, dst [raw] */
+	SYNC_A_L4PROTO = 2,         /* u8 */
+	SYNC_A_PORT = 3,            /* sport, dport [be16] */
+	SYNC_A_TCP_STATE = 4,       /* u8 */
+	SYNC_A_STATUS = 5,          /* be32 */
+	SYNC_A_TIMEOUT = 6,         /* be32 seconds */
+	SYNC_A_MARK = 7,            /* be32 */
+	SYNC_A_MASTER_IPV4 = 8,     /* as IPV4 */
+	SYNC_A_MASTER_IPV6 = 9,     /* as IPV6 */
+	SYNC_A_MASTER_L4PROTO = 10, /* u8 */
+	SYNC_A_MASTER_PORT = 11,    /* as PORT */
+	SYNC_A_SNAT_IPV4 = 12,      /* raw address */
+	SYNC_A_DNAT_IPV4 = 13,      /* raw address */
+	SYNC_A_SPAT_PORT = 14,      /* le16 (see above) */
+	SYNC_A_DPAT_PORT = 15,      /* le16 */
+	SYNC_A_NAT_SEQ_ADJ = 16,    /* 6 x be32 */
+	SYNC_A_SCTP_STATE = 17,     /* u8 */
+	SYNC_A_SCTP_VTAG_ORIG = 18, /* be32 */
+	SYNC_A_SCTP_VTAG_REPL = 19, /* be32 */
+	SYNC_A_DCCP_STATE = 20,     /* u8 */
+	SYNC_A_DCCP_ROLE = 21,      /* u8 */
+	SYNC_A_ICMP_TYPE = 22,      /* u8 */
+	SYNC_A_ICMP_CODE = 23,      /* u8 */
+	SYNC_A_ICMP_ID = 24,        /* le16 */
+	SYNC_A_TCP_WSCALE_ORIG = 25, /* u8 */
+	SYNC_A_TCP_WSCALE_REPL = 26, /* u8 */
+	SYNC_A_HELPER_NAME = 27,    /* NUL-terminated, nta_len <= 16 */
+	SYNC_A_LABELS = 28,         /* be32 words, nta_len <= 1028 */
+	SYNC_A_SNAT_IPV6 = 29,      /* raw */
+	SYNC_A_DNAT_IPV6 = 30,      /* raw */
+	SYNC_A_SYNPROXY = 31,       /* 3 x be32 */
+	SYNC_A_ZONE = 32,           /* be16 */
+	SYNC_A_MAX_,
+};
+
+/* Expectation attributes (conntrackd's enum nta_exp_attr). */
+enum sync_exp_attr {
+	SYNC_EA_MASTER_IPV4 = 0,
+	SYNC_EA_MASTER_IPV6,
+	SYNC_EA_MASTER_L4PROTO,
+	SYNC_EA_MASTER_PORT,
+	SYNC_EA_EXPECT_IPV4 = 4,
+	SYNC_EA_EXPECT_IPV6,
+	SYNC_EA_EXPECT_L4PROTO,
+	SYNC_EA_EXPECT_PORT,
+	SYNC_EA_MASK_IPV4 = 8,
+	SYNC_EA_MASK_IPV6,
+	SYNC_EA_MASK_L4PROTO,
+	SYNC_EA_MASK_PORT,
+	SYNC_EA_TIMEOUT = 12, /* be32 */
+	SYNC_EA_FLAGS,        /* be32 */
+	SYNC_EA_CLASS,        /* be32 */
+	SYNC_EA_NAT_IPV4,     /* src, dst */
+	SYNC_EA_NAT_PORT,     /* sport, dport */
+	SYNC_EA_NAT_L4PROTO,  /* u8 */
+	SYNC_EA_NAT_DIR,      /* be32 */
+	SYNC_EA_HELPER_NAME,  /* string, nta_len <= 16 */
+	SYNC_EA_FN,           /* string, nta_len <= 32 */
+	SYNC_EA_MAX_,
+};
+
+/* Why the decoder refused a message (one counter each, sync_stats.drop[]). */
+enum sync_drop {
+	SYNC_DROP_SHORT = 0,   /* fewer bytes than a header, or than its len */
+	SYNC_DROP_VERSION,     /* version != 1 */
+	SYNC_DROP_LEN,         /* len < 8, < 16 for ACK/NACK/RESYNC, > SYNC_MSG_MAX */
+	SYNC_DROP_TYPE,        /* type neither 0..5 nor 10 */
+	SYNC_DROP_FLAGS,       /* data with flags other than HELLO/HELLO_BACK, CTL with none */
+	SYNC_DROP_RANGE,       /* ACK/NACK with to before from */
+	SYNC_DROP_ATTR,        /* attribute length/size/type/padding violation */
+	SYNC_DROP_SEMANTIC,    /* attributes decode but do not make an entry */
+	SYNC_DROP_AUTH,        /* authentication failed or peer not configured */
+	SYNC_DROP_MAX_,
+};
+
+/* A decoded header.  from/to only for ACK, NACK and RESYNC. */
+struct sync_hdr {
+	uint8_t version;
+	uint8_t type;  /* enum sync_type */
+	uint8_t flags; /* enum sync_flag */
+	uint16_t len;  /* whole message */
+	uint32_t seq;
+	uint32_t from, to;
+};
+
+/* True for a message carrying a state (conntrackd's IS_DATA). */
+static inline bool sync_hdr_is_data(const struct sync_hdr *h)
+{
+	return h->type <= SYNC_T_STATE_MAX &&
+	       (h->flags & ~(unsigned)(SYNC_F_HELLO | SYNC_F_HELLO_BACK)) == 0;
+}
+
+/* True when the header carries from/to (16 bytes). */
+static inline bool sync_hdr_is_ack_type(const struct sync_hdr *h)
+{
+	return h->type == SYNC_T_CTL &&
+	       (h->flags & (SYNC_F_ACK | SYNC_F_NACK | SYNC_F_RESYNC)) != 0;
+}
+
+/* One direction's addresses and ports as carried by IPV4/IPV6 + PORT. */
+struct sync_addr {
+	uint8_t l3num;   /* 2 AF_INET, 10 AF_INET6, 0 absent */
+	uint8_t src[16]; /* network order; IPv4 in the first 4 bytes */
+	uint8_t dst[16];
+	uint8_t l4proto;
+	uint16_t sport, dport; /* host order */
+};
+
+/*
+ * A conntrack message's content.  `have` has bit (1 << enum sync_attr) for
+ * every attribute present; the encoder writes exactly those, in
+ * conntrackd's order, so decode + encode reproduces a message.
+ */
+struct sync_ct {
+	uint64_t have;
+	struct sync_addr orig;   /* IPV4/IPV6, L4PROTO, PORT */
+	uint8_t tcp_state;
+	uint32_t status, timeout, mark;
+	struct sync_addr master; /* MASTER_* */
+	uint8_t snat_addr[16], dnat_addr[16]; /* IPv4: first 4 bytes */
+	uint16_t spat_port, dpat_port;        /* host order */
+	uint32_t nat_seq_adj[6];
+	uint8_t sctp_state;
+	uint32_t sctp_vtag_orig, sctp_vtag_repl;
+	uint8_t dccp_state, dccp_role;
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id; /* host order */
+	uint8_t wscale_orig, wscale_repl;
+	char helper[16];   /* NUL-terminated */
+	uint32_t labels[4]; /* label bit n = labels[n / 32] bit n % 32 */
+	uint8_t nlabel_words; /* words sent (conntrackd: maxbit / 32 + 1) */
+	uint32_t synproxy[3]; /* as on the wire: its, isn, tsoff */
+	uint16_t zone;
+};
+
+static inline bool sync_ct_has(const struct sync_ct *c, enum sync_attr a)
+{
+	return (c->have >> a) & 1u;
+}
+
+/* An expectation message's content (wire level only). */
+struct sync_exp {
+	uint32_t have; /* bit per enum sync_exp_attr */
+	struct sync_addr master, expect, mask, nat;
+	uint32_t timeout, flags, class_, nat_dir;
+	char helper[16];
+	char fn[32];
+};
+
+/*
+ * Framing: the length of the first message of a datagram (several are
+ * packed back to back).  0 and *msg_len, or -EBADMSG with *why set.
+ */
+int sync_frame(const uint8_t *buf, size_t len, uint16_t *msg_len, enum sync_drop *why);
+
+/* Decode a header (buf holds exactly the message, len bytes).  0 or -EBADMSG + *why. */
+int sync_hdr_decode(const uint8_t *buf, size_t len, struct sync_hdr *h, enum sync_drop *why);
+
+/* Decode a whole conntrack (types 0..2) message.  0 or -EBADMSG + *why. */
+int sync_ct_decode(const uint8_t *buf, size_t len, struct sync_ct *ct, enum sync_drop *why);
+
+/* Decode a whole expectation (types 3..5) message.  0 or -EBADMSG + *why. */
+int sync_exp_decode(const uint8_t *buf, size_t len, struct sync_exp *e, enum sync_drop *why);
+
+/*
+ * Encoders: write one message at buf (cap bytes).  Return its length, or
+ * -EMSGSIZE when it does not fit.  The attributes are those in ->have.
+ */
+int sync_ct_encode(const struct sync_ct *ct, enum sync_type type, uint8_t flags, uint32_t seq,
+		   uint8_t *buf, size_t cap);
+int sync_exp_encode(const struct sync_exp *e, enum sync_type type, uint8_t flags, uint32_t seq,
+		    uint8_t *buf, size_t cap);
+/* A control message: 16 bytes with from/to for ACK/NACK/RESYNC, else 8. */
+int sync_ctl_encode(uint8_t flags, uint32_t seq, uint32_t from, uint32_t to, uint8_t *buf,
+		    size_t cap);
+
+/* Wraparound-safe sequence comparison (as TCP's before()/after()). */
+static inline bool sync_seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool sync_seq_after(uint32_t a, uint32_t b)
+{
+	return sync_seq_before(b, a);
+}
+
+/* ---- conversion between table entries and messages (lib/sync/conv.c) ---- */
+
+struct ct_table;
+/*
+ * A table entry as conntrackd's ct2msg would describe it: original tuple,
+ * status, protocol state, timeout (unless commit_timeout), mark (always: a
+ * mark reset to 0 must replicate), NAT attributes when NAT applies, labels
+ * when any bit is set, zone when not 0.  0 or -EAFNOSUPPORT.
+ */
+int sync_ct_from_conn(const struct ct_table *t, const struct ct_conn *c, uint64_t now,
+		      bool with_timeout, struct sync_ct *out);
+
+/*
+ * The entry a message describes, ready for ct_conn_insert(): the reply
+ * tuple is the inverted original with the NAT attributes applied, as the
+ * kernel's ctnetlink builds it on a conntrackd commit.  0, or -EINVAL when
+ * the message lacks what an entry needs (addresses, protocol, ports).
+ * default_timeout_s is used when the message has no TIMEOUT.
+ */
+int sync_ct_to_spec(const struct sync_ct *s, uint32_t default_timeout_s,
+		    struct ct_conn_spec *spec);
+
+/* The original tuple a message names (for lookups and DESTROY). */
+int sync_ct_orig_tuple(const struct sync_ct *s, struct ct_tuple *out);
+
+const char *sync_drop_name(enum sync_drop why);
+
+#endif
