@@ -276,4 +276,84 @@ int sync_ct_orig_tuple(const struct sync_ct *s, struct ct_tuple *out);
 
 const char *sync_drop_name(enum sync_drop why);
 
+/* ---- the replication state machine (lib/sync/ftfw.c) ---- */
+
+enum sync_mode {
+	SYNC_MODE_FTFW = 0, /* reliable: sequence numbers, ACK windows, NACK + resend */
+	SYNC_MODE_NOTRACK,  /* best effort; sequence tracked for statistics only */
+	SYNC_MODE_ALARM,    /* periodic refresh of every entry; flagged messages ignored */
+};
+
+struct sync_config {
+	enum sync_mode mode;
+	uint32_t resend_queue_size; /* FT-FW ResendQueueSize; 0 = 131072 */
+	uint32_t tx_queue_size;     /* messages waiting for the next flush; 0 = 65536 */
+	uint32_t ack_window;        /* FT-FW ACKWindowSize; 0 = 300 */
+	uint32_t alive_ms;          /* ALIVE interval; 0 = 1000 */
+	uint32_t refresh_s;         /* ALARM RefreshTime; 0 = 60 */
+	uint32_t seq_start;         /* first sequence number (conntrackd: time(NULL)) */
+	uint32_t batch_bytes;       /* datagram payload: interface MTU - 28; 0 = 1472 */
+	uint64_t seed;              /* ALARM jitter */
+};
+
+/*
+ * What the state machine needs from its owner.  Called synchronously from
+ * sync_node_input / sync_node_flush / sync_node_tick; the callbacks must not
+ * call back into the node except sync_node_send_ct (the resync callback
+ * queues the whole internal cache).
+ */
+struct sync_ops {
+	/* A datagram to transmit (one or more messages).  Borrowed for the call. */
+	void (*xmit)(void *arg, const uint8_t *buf, size_t len);
+	/* A valid conntrack message from the peer. */
+	void (*ct)(void *arg, enum sync_type type, const struct sync_ct *c);
+	/* A valid expectation message (may be NULL). */
+	void (*exp)(void *arg, enum sync_type type, const struct sync_exp *e);
+	/* The peer asked for our whole internal cache (RESYNC). */
+	void (*resync)(void *arg);
+	void *arg;
+};
+
+struct sync_stats {
+	uint64_t msg_sent, msg_rcv, bytes_sent, bytes_rcv, dgram_sent, dgram_rcv;
+	uint64_t drop[SYNC_DROP_MAX_]; /* malformed messages by reason */
+	uint64_t lost;         /* sequence numbers skipped (gaps seen) */
+	uint64_t before;       /* old/replayed messages dropped */
+	uint64_t acks_sent, nacks_sent, acks_rcv, nacks_rcv;
+	uint64_t resent;       /* messages re-sent after a NACK */
+	uint64_t superseded;   /* NACKed states not re-sent: a newer one was queued */
+	uint64_t rs_purged;    /* resend queue full: oldest entry dropped */
+	uint64_t tx_overflow;  /* queue full: message not queued */
+	uint64_t resync_rcv;   /* RESYNC requests honoured */
+	uint64_t hello_rcv;
+	uint32_t rs_len, tx_len;
+};
+
+struct sync_node; /* opaque; one per replication link, owned by one thread */
+
+/* 0, -EINVAL (bad config) or -ENOMEM.  Queues are allocated here, once. */
+int sync_node_new(const struct sync_config *cfg, const struct sync_ops *ops,
+		  struct sync_node **out);
+void sync_node_free(struct sync_node *n); /* accepts NULL */
+
+/* Queue a local state for the peer (sent at the next flush).  0 or -ENOBUFS. */
+int sync_node_send_ct(struct sync_node *n, enum sync_type type, const struct sync_ct *c);
+/* Queue a RESYNC request (conntrackd -n; FT-FW and NOTRACK). 0, -ENOBUFS, -EOPNOTSUPP. */
+int sync_node_request_resync(struct sync_node *n);
+
+/* One received datagram: frame, validate, run the mode, deliver. */
+void sync_node_input(struct sync_node *n, const uint8_t *buf, size_t len, uint64_t now);
+/* Transmit everything queued (batched into datagrams); re-arms the alive timer. */
+void sync_node_flush(struct sync_node *n, uint64_t now);
+/* Timers: ALIVE / pending ACK (FT-FW).  Call when now >= sync_node_deadline(). */
+void sync_node_tick(struct sync_node *n, uint64_t now);
+uint64_t sync_node_deadline(const struct sync_node *n);
+
+/* ALARM: when an entry refreshed at `now` is next due (1..RefreshTime s + jitter). */
+uint64_t sync_node_alarm_next(struct sync_node *n, uint64_t now);
+
+/* Clear the resend queue (HELLO from a restarted peer, or -f). */
+void sync_node_rs_clear(struct sync_node *n);
+void sync_node_stats(const struct sync_node *n, struct sync_stats *out);
+
 #endif
