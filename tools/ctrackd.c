@@ -44,6 +44,7 @@
 #include "ctrack/ctl.h"
 #include "ctrack/format.h"
 #include "ctrack/nft.h"
+#include "ctrack/sync.h"
 
 #define MAX_CLIENTS 256
 #define EVQ_MAX_BYTES (2u << 20) /* per client, unsent bytes before events are lost */
@@ -115,6 +116,10 @@ struct daemon {
 
 static struct daemon D;
 
+/* State replication (-Y options, lib/sync/service.c); NULL when not configured. */
+static struct sync_service *SYNC;
+#define SYNC_POLLFDS 8
+
 static size_t pending(const struct client *c)
 {
 	return c->out.len - c->out_off;
@@ -172,6 +177,8 @@ static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *c
 	(void)arg;
 	for (size_t i = 0; i < D.ncl; i++)
 		queue_event(D.cl[i], type, conn, now);
+	if (SYNC)
+		sync_service_event(SYNC, type, conn, now);
 }
 
 /* Read the peer's pid, uid and name; only root (or our own uid) may talk to us. */
@@ -442,6 +449,8 @@ static void usage(FILE *f)
 		   "  -s SOCKET  control socket (default %s)\n"
 		   "  -m MAX     nf_conntrack_max (table size)\n"
 		   "  -o N=V     a setting by sysctl name, e.g. -o nf_conntrack_acct=1\n"
+		   "  -Y OPT     state replication with conntrackd's protocol (docs/sync.md),\n"
+		   "             e.g. -Y mode=ftfw -Y udp=LOCAL,PEER,iface=eth1\n"
 		   "  -v / -q    more / less logging\n",
 		CTL_DEFAULT_SOCK);
 }
@@ -458,7 +467,7 @@ static void gc_tick(void)
 
 static void run_loop(void)
 {
-	struct pollfd pfd[MAX_CLIENTS + 2];
+	struct pollfd pfd[MAX_CLIENTS + 2 + SYNC_POLLFDS];
 
 	while (!D.stop) {
 		size_t n = 0;
@@ -472,7 +481,18 @@ static void run_loop(void)
 				ev |= POLLOUT;
 			pfd[n++] = (struct pollfd){.fd = D.cl[i]->fd, .events = ev};
 		}
-		if (poll(pfd, n, GC_INTERVAL_MS) < 0 && errno != EINTR) {
+		size_t sync_at = n, nsync = 0;
+		int wait_ms = GC_INTERVAL_MS;
+
+		if (SYNC) {
+			int t = sync_service_timeout_ms(SYNC, clock_ns(CLOCK_MONOTONIC));
+
+			nsync = sync_service_pollfds(SYNC, pfd + n, SYNC_POLLFDS);
+			n += nsync;
+			if (t >= 0 && t < wait_ms)
+				wait_ms = t;
+		}
+		if (poll(pfd, n, wait_ms) < 0 && errno != EINTR) {
 			logmsg(LOG_ERR_, "poll: %s", strerror(errno));
 			break;
 		}
@@ -486,6 +506,8 @@ static void run_loop(void)
 				client_read(D.cl[i]);
 		}
 		gc_tick();
+		if (SYNC)
+			sync_service_run(SYNC, pfd + sync_at, nsync, clock_ns(CLOCK_MONOTONIC));
 		/* Write (events may have been queued for anyone) and reap. */
 		for (size_t i = 0; i < D.ncl;) {
 			if (!client_write(D.cl[i]) ||
@@ -509,7 +531,10 @@ int main(int argc, char **argv)
 	int c, rc = 1;
 
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
-	while ((c = getopt(argc, argv, "s:m:o:vqh")) != -1) {
+	char *syncopts[64];
+	size_t nsyncopts = 0;
+
+	while ((c = getopt(argc, argv, "s:m:o:Y:vqh")) != -1) {
 		switch (c) {
 		case 's':
 			sock = optarg;
@@ -520,6 +545,10 @@ int main(int argc, char **argv)
 		case 'o':
 			if (nsets < 64)
 				sets[nsets++] = optarg;
+			break;
+		case 'Y':
+			if (nsyncopts < 64)
+				syncopts[nsyncopts++] = optarg;
 			break;
 		case 'v':
 			log_max = LOG_DEBUG_;
@@ -561,6 +590,23 @@ int main(int argc, char **argv)
 	if (D.sfd < 0 || D.lfd < 0)
 		goto out;
 	logmsg(LOG_INFO_, "serving the connection table on %s (table service mode)", sock);
+	if (nsyncopts) {
+		char err[128] = "";
+
+		if (sync_service_new(D.t, &SYNC))
+			goto out;
+		for (size_t i = 0; i < nsyncopts; i++) {
+			if (sync_service_option(SYNC, syncopts[i])) {
+				logmsg(LOG_ERR_, "-Y %s: bad sync option", syncopts[i]);
+				goto out;
+			}
+		}
+		if (sync_service_start(SYNC, clock_ns(CLOCK_MONOTONIC), err, sizeof(err))) {
+			logmsg(LOG_ERR_, "sync: %s", err);
+			goto out;
+		}
+		logmsg(LOG_INFO_, "state replication running (conntrackd protocol)");
+	}
 	run_loop();
 	rc = 0;
 out:
@@ -571,6 +617,8 @@ out:
 		unlink(sock);
 	}
 	nft_ruleset_free(D.rs);
+	sync_service_free(SYNC);
+	SYNC = NULL;
 	ct_table_free(D.t);
 	logmsg(LOG_INFO_, "stopped");
 	return rc;

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ct.h"
 
@@ -355,5 +356,105 @@ uint64_t sync_node_alarm_next(struct sync_node *n, uint64_t now);
 /* Clear the resend queue (HELLO from a restarted peer, or -f). */
 void sync_node_rs_clear(struct sync_node *n);
 void sync_node_stats(const struct sync_node *n, struct sync_stats *out);
+
+/* ---- the external cache and the replication filters (lib/sync/cache.c) ---- */
+
+struct sync_cache; /* opaque: states replicated to us, keyed by original tuple */
+
+struct sync_cache_stats {
+	uint64_t active, created, updated, destroyed, expired, full;
+};
+
+/* A cache of at most max entries (0: conntrackd's HashLimit 131072).  0 or -ENOMEM. */
+int sync_cache_new(uint32_t max, struct sync_cache **out);
+void sync_cache_free(struct sync_cache *c); /* accepts NULL */
+/* Insert or replace.  0, -EINVAL (no tuple), -ENOSPC (full, counted). */
+int sync_cache_update(struct sync_cache *c, const struct sync_ct *s, uint64_t now);
+/* 0 or -ENOENT. */
+int sync_cache_delete(struct sync_cache *c, const struct sync_ct *s);
+void sync_cache_flush(struct sync_cache *c);
+/* ALARM's CacheTimeout: drop entries not refreshed for max_age ns.  Returns how many. */
+size_t sync_cache_expire(struct sync_cache *c, uint64_t now, uint64_t max_age);
+/* Iterate: *pos = 0 first; NULL at the end.  Pointers borrowed until the next change. */
+const struct sync_ct *sync_cache_next(const struct sync_cache *c, uint32_t *pos);
+uint32_t sync_cache_count(const struct sync_cache *c);
+void sync_cache_stats(const struct sync_cache *c, struct sync_cache_stats *out);
+
+/* conntrackd's Filter { Protocol, Address, State } (Accept or Ignore each). */
+struct sync_filter_net {
+	uint8_t l3num;
+	uint8_t addr[16];
+	uint8_t plen;
+};
+struct sync_filter {
+	bool proto_set, proto_accept;
+	uint64_t protos[4]; /* bit per IP protocol number */
+	size_t nnets;
+	bool net_accept;
+	struct sync_filter_net nets[32];
+	uint32_t tcp_states; /* bit per enum ct_tcp_state; 0 = no state filter */
+	bool state_accept;
+};
+/* Is a local entry replicated?  o/r: its tuples; proto_state: its TCP state. */
+bool sync_filter_pass(const struct sync_filter *f, const struct ct_tuple *o,
+		      const struct ct_tuple *r, uint8_t proto_state);
+
+/* ---- channels (lib/sync/udp.c: the only sync file doing I/O, sockets only) ---- */
+
+struct sync_chan_cfg {
+	bool mcast;          /* Multicast { } rather than UDP { } */
+	uint8_t local[4];    /* IPv4_address (UDP) / IPv4_interface (Multicast) */
+	uint8_t peer[4];     /* IPv4_Destination_Address (UDP) / IPv4_address group */
+	uint16_t port;       /* Port / Group; default 3780 */
+	char iface[16];      /* Interface: link state for failover, SO_BINDTODEVICE */
+	bool checksum;       /* Checksum on (default): SO_NO_CHECK cleared */
+	int sndbuf, rcvbuf;  /* SndSocketBuffer / RcvSocketBuffer (0: system default) */
+	bool is_default;     /* the channel used first */
+};
+
+/* A bound, non-blocking socket, or -errno. */
+int sync_chan_open(const struct sync_chan_cfg *c);
+int sync_chan_send(int fd, const struct sync_chan_cfg *c, const uint8_t *buf, size_t len);
+ssize_t sync_chan_recv(int fd, uint8_t *buf, size_t cap, uint8_t from_addr[4]);
+/* Is the channel's interface up and running (no interface: true)? */
+bool sync_chan_link_up(const struct sync_chan_cfg *c);
+
+/* ---- the daemon's sync service (lib/sync/service.c) ---- */
+
+/*
+ * Everything ctrackd needs to run replication: options, channels with
+ * failover, the state machine, the external cache, the filters, table
+ * events in, commits out, and the control socket ctrack-sync talks to
+ * (one text command per connection, text reply, then close).  The table
+ * is the internal cache (conntrackd's DisableInternalCache): bulk sends,
+ * resyncs and -i dumps read it through the filters.
+ */
+struct sync_service;
+struct pollfd;
+
+int sync_service_new(struct ct_table *t, struct sync_service **out);
+void sync_service_free(struct sync_service *s); /* accepts NULL; closes its sockets */
+/*
+ * One option, as ctrackd's -Y takes it (docs/sync.md): "mode=ftfw",
+ * "udp=LOCAL,PEER[,port=N][,iface=IF][,checksum=off][,sndbuf=N][,rcvbuf=N][,default]",
+ * "mcast=GROUP,LOCAL[,...same]", "filter-proto=accept|ignore:tcp,udp,...",
+ * "filter-addr=accept|ignore:A[/P],...", "filter-state=accept|ignore:ESTABLISHED,...",
+ * "control=PATH", "disable-external-cache", "commit-timeout=S",
+ * "resend-queue=N", "ack-window=N", "refresh=S", "cache-timeout=S",
+ * "hashlimit=N", "key=HEX" (authentication, off by default).
+ * 0 or -EINVAL.  Before sync_service_start() only.
+ */
+int sync_service_option(struct sync_service *s, const char *opt);
+/* Open the channels and the control socket.  0 or -errno (err_text says what). */
+int sync_service_start(struct sync_service *s, uint64_t now, char *err_text, size_t err_len);
+/* Append the fds to poll; returns how many were added (at most max). */
+size_t sync_service_pollfds(const struct sync_service *s, struct pollfd *pfd, size_t max);
+/* Handle the polled fds (the same array slice), timers, and flush. */
+void sync_service_run(struct sync_service *s, const struct pollfd *pfd, size_t n, uint64_t now);
+/* A table event (from ctrackd's event callback). */
+void sync_service_event(struct sync_service *s, enum ct_event_type type, const struct ct_conn *c,
+			uint64_t now);
+/* Milliseconds until the service needs sync_service_run() again (for poll). */
+int sync_service_timeout_ms(const struct sync_service *s, uint64_t now);
 
 #endif
