@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 			snprintf(cmd, sizeof(cmd), "bulk");
 		} else if (!strcmp(a, "-i") || !strcmp(a, "-e")) {
 			(void)opt_word(argc, argv, &i, ctexp);
-			snprintf(cmd, sizeof(cmd), "dump %s", a[1] == 'i' ? "internal" : "external");
+			snprintf(cmd, sizeof(cmd), "dump %s",
+				 a[1] == 'i' ? "internal" : "external");
 		} else if (!strcmp(a, "-s")) {
 			snprintf(cmd, sizeof(cmd), "stats");
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -94,7 +95,8 @@ int main(int argc, char **argv)
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "ctrack-sync: cannot connect to %s: %s (is ctrackd running with -Y?)\n",
+		fprintf(stderr,
+			"ctrack-sync: cannot connect to %s: %s (is ctrackd running with -Y?)\n",
 			sock, strerror(errno));
 		return 1;
 	}

@@ -33,9 +33,9 @@
 #include "ct.h"
 
 #define SYNC_PROTO_VERSION 1u
-#define SYNC_HDR_LEN 8u
-#define SYNC_ACK_HDR_LEN 16u
-#define SYNC_ATTR_HDR_LEN 4u
+#define SYNC_HDR_LEN	   8u
+#define SYNC_ACK_HDR_LEN   16u
+#define SYNC_ATTR_HDR_LEN  4u
 /* Largest message we build or accept (conntrackd builds into 4096 bytes). */
 #define SYNC_MSG_MAX 4096u
 
@@ -63,39 +63,39 @@ enum sync_flag {
 
 /* Conntrack attributes (conntrackd's enum nta_attr); payload byte order in brackets. */
 enum sync_attr {
-	SYNC_A_IPV4 = 0,            /* src, dst [raw, network order] */
-	SYNC_A_IPV6 = 1,            /* src, dst [raw] */
-	SYNC_A_L4PROTO = 2,         /* u8 */
-	SYNC_A_PORT = 3,            /* sport, dport [be16] */
-	SYNC_A_TCP_STATE = 4,       /* u8 */
-	SYNC_A_STATUS = 5,          /* be32 */
-	SYNC_A_TIMEOUT = 6,         /* be32 seconds */
-	SYNC_A_MARK = 7,            /* be32 */
-	SYNC_A_MASTER_IPV4 = 8,     /* as IPV4 */
-	SYNC_A_MASTER_IPV6 = 9,     /* as IPV6 */
-	SYNC_A_MASTER_L4PROTO = 10, /* u8 */
-	SYNC_A_MASTER_PORT = 11,    /* as PORT */
-	SYNC_A_SNAT_IPV4 = 12,      /* raw address */
-	SYNC_A_DNAT_IPV4 = 13,      /* raw address */
-	SYNC_A_SPAT_PORT = 14,      /* le16 (see above) */
-	SYNC_A_DPAT_PORT = 15,      /* le16 */
-	SYNC_A_NAT_SEQ_ADJ = 16,    /* 6 x be32 */
-	SYNC_A_SCTP_STATE = 17,     /* u8 */
-	SYNC_A_SCTP_VTAG_ORIG = 18, /* be32 */
-	SYNC_A_SCTP_VTAG_REPL = 19, /* be32 */
-	SYNC_A_DCCP_STATE = 20,     /* u8 */
-	SYNC_A_DCCP_ROLE = 21,      /* u8 */
-	SYNC_A_ICMP_TYPE = 22,      /* u8 */
-	SYNC_A_ICMP_CODE = 23,      /* u8 */
-	SYNC_A_ICMP_ID = 24,        /* le16 */
+	SYNC_A_IPV4 = 0,	     /* src, dst [raw, network order] */
+	SYNC_A_IPV6 = 1,	     /* src, dst [raw] */
+	SYNC_A_L4PROTO = 2,	     /* u8 */
+	SYNC_A_PORT = 3,	     /* sport, dport [be16] */
+	SYNC_A_TCP_STATE = 4,	     /* u8 */
+	SYNC_A_STATUS = 5,	     /* be32 */
+	SYNC_A_TIMEOUT = 6,	     /* be32 seconds */
+	SYNC_A_MARK = 7,	     /* be32 */
+	SYNC_A_MASTER_IPV4 = 8,	     /* as IPV4 */
+	SYNC_A_MASTER_IPV6 = 9,	     /* as IPV6 */
+	SYNC_A_MASTER_L4PROTO = 10,  /* u8 */
+	SYNC_A_MASTER_PORT = 11,     /* as PORT */
+	SYNC_A_SNAT_IPV4 = 12,	     /* raw address */
+	SYNC_A_DNAT_IPV4 = 13,	     /* raw address */
+	SYNC_A_SPAT_PORT = 14,	     /* le16 (see above) */
+	SYNC_A_DPAT_PORT = 15,	     /* le16 */
+	SYNC_A_NAT_SEQ_ADJ = 16,     /* 6 x be32 */
+	SYNC_A_SCTP_STATE = 17,	     /* u8 */
+	SYNC_A_SCTP_VTAG_ORIG = 18,  /* be32 */
+	SYNC_A_SCTP_VTAG_REPL = 19,  /* be32 */
+	SYNC_A_DCCP_STATE = 20,	     /* u8 */
+	SYNC_A_DCCP_ROLE = 21,	     /* u8 */
+	SYNC_A_ICMP_TYPE = 22,	     /* u8 */
+	SYNC_A_ICMP_CODE = 23,	     /* u8 */
+	SYNC_A_ICMP_ID = 24,	     /* le16 */
 	SYNC_A_TCP_WSCALE_ORIG = 25, /* u8 */
 	SYNC_A_TCP_WSCALE_REPL = 26, /* u8 */
-	SYNC_A_HELPER_NAME = 27,    /* NUL-terminated, nta_len <= 16 */
-	SYNC_A_LABELS = 28,         /* be32 words, nta_len <= 1028 */
-	SYNC_A_SNAT_IPV6 = 29,      /* raw */
-	SYNC_A_DNAT_IPV6 = 30,      /* raw */
-	SYNC_A_SYNPROXY = 31,       /* 3 x be32 */
-	SYNC_A_ZONE = 32,           /* be16 */
+	SYNC_A_HELPER_NAME = 27,     /* NUL-terminated, nta_len <= 16 */
+	SYNC_A_LABELS = 28,	     /* be32 words, nta_len <= 1028 */
+	SYNC_A_SNAT_IPV6 = 29,	     /* raw */
+	SYNC_A_DNAT_IPV6 = 30,	     /* raw */
+	SYNC_A_SYNPROXY = 31,	     /* 3 x be32 */
+	SYNC_A_ZONE = 32,	     /* be16 */
 	SYNC_A_MAX_,
 };
 
@@ -114,28 +114,28 @@ enum sync_exp_attr {
 	SYNC_EA_MASK_L4PROTO,
 	SYNC_EA_MASK_PORT,
 	SYNC_EA_TIMEOUT = 12, /* be32 */
-	SYNC_EA_FLAGS,        /* be32 */
-	SYNC_EA_CLASS,        /* be32 */
+	SYNC_EA_FLAGS,	      /* be32 */
+	SYNC_EA_CLASS,	      /* be32 */
 	SYNC_EA_NAT_IPV4,     /* src, dst */
 	SYNC_EA_NAT_PORT,     /* sport, dport */
 	SYNC_EA_NAT_L4PROTO,  /* u8 */
 	SYNC_EA_NAT_DIR,      /* be32 */
 	SYNC_EA_HELPER_NAME,  /* string, nta_len <= 16 */
-	SYNC_EA_FN,           /* string, nta_len <= 32 */
+	SYNC_EA_FN,	      /* string, nta_len <= 32 */
 	SYNC_EA_MAX_,
 };
 
 /* Why the decoder refused a message (one counter each, sync_stats.drop[]). */
 enum sync_drop {
-	SYNC_DROP_SHORT = 0,   /* fewer bytes than a header, or than its len */
-	SYNC_DROP_VERSION,     /* version != 1 */
-	SYNC_DROP_LEN,         /* len < 8, < 16 for ACK/NACK/RESYNC, > SYNC_MSG_MAX */
-	SYNC_DROP_TYPE,        /* type neither 0..5 nor 10 */
-	SYNC_DROP_FLAGS,       /* data with flags other than HELLO/HELLO_BACK, CTL with none */
-	SYNC_DROP_RANGE,       /* ACK/NACK with to before from */
-	SYNC_DROP_ATTR,        /* attribute length/size/type/padding violation */
-	SYNC_DROP_SEMANTIC,    /* attributes decode but do not make an entry */
-	SYNC_DROP_AUTH,        /* authentication failed or peer not configured */
+	SYNC_DROP_SHORT = 0, /* fewer bytes than a header, or than its len */
+	SYNC_DROP_VERSION,   /* version != 1 */
+	SYNC_DROP_LEN,	     /* len < 8, < 16 for ACK/NACK/RESYNC, > SYNC_MSG_MAX */
+	SYNC_DROP_TYPE,	     /* type neither 0..5 nor 10 */
+	SYNC_DROP_FLAGS,     /* data with flags other than HELLO/HELLO_BACK, CTL with none */
+	SYNC_DROP_RANGE,     /* ACK/NACK with to before from */
+	SYNC_DROP_ATTR,	     /* attribute length/size/type/padding violation */
+	SYNC_DROP_SEMANTIC,  /* attributes decode but do not make an entry */
+	SYNC_DROP_AUTH,	     /* authentication failed or peer not configured */
 	SYNC_DROP_MAX_,
 };
 
@@ -165,7 +165,7 @@ static inline bool sync_hdr_is_ack_type(const struct sync_hdr *h)
 
 /* One direction's addresses and ports as carried by IPV4/IPV6 + PORT. */
 struct sync_addr {
-	uint8_t l3num;   /* 2 AF_INET, 10 AF_INET6, 0 absent */
+	uint8_t l3num;	 /* 2 AF_INET, 10 AF_INET6, 0 absent */
 	uint8_t src[16]; /* network order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
 	uint8_t l4proto;
@@ -179,12 +179,12 @@ struct sync_addr {
  */
 struct sync_ct {
 	uint64_t have;
-	struct sync_addr orig;   /* IPV4/IPV6, L4PROTO, PORT */
+	struct sync_addr orig; /* IPV4/IPV6, L4PROTO, PORT */
 	uint8_t tcp_state;
 	uint32_t status, timeout, mark;
-	struct sync_addr master; /* MASTER_* */
+	struct sync_addr master;	      /* MASTER_* */
 	uint8_t snat_addr[16], dnat_addr[16]; /* IPv4: first 4 bytes */
-	uint16_t spat_port, dpat_port;        /* host order */
+	uint16_t spat_port, dpat_port;	      /* host order */
 	uint32_t nat_seq_adj[6];
 	uint8_t sctp_state;
 	uint32_t sctp_vtag_orig, sctp_vtag_repl;
@@ -192,8 +192,8 @@ struct sync_ct {
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id; /* host order */
 	uint8_t wscale_orig, wscale_repl;
-	char helper[16];   /* NUL-terminated */
-	uint32_t labels[4]; /* label bit n = labels[n / 32] bit n % 32 */
+	char helper[16];      /* NUL-terminated */
+	uint32_t labels[4];   /* label bit n = labels[n / 32] bit n % 32 */
 	uint8_t nlabel_words; /* words sent (conntrackd: maxbit / 32 + 1) */
 	uint32_t synproxy[3]; /* as on the wire: its, isn, tsoff */
 	uint16_t zone;
@@ -269,8 +269,7 @@ int sync_ct_from_conn(const struct ct_table *t, const struct ct_conn *c, uint64_
  * the message lacks what an entry needs (addresses, protocol, ports).
  * default_timeout_s is used when the message has no TIMEOUT.
  */
-int sync_ct_to_spec(const struct sync_ct *s, uint32_t default_timeout_s,
-		    struct ct_conn_spec *spec);
+int sync_ct_to_spec(const struct sync_ct *s, uint32_t default_timeout_s, struct ct_conn_spec *spec);
 
 /* The original tuple a message names (for lookups and DESTROY). */
 int sync_ct_orig_tuple(const struct sync_ct *s, struct ct_tuple *out);
@@ -288,13 +287,13 @@ enum sync_mode {
 struct sync_config {
 	enum sync_mode mode;
 	uint32_t resend_queue_size; /* FT-FW ResendQueueSize; 0 = 131072 */
-	uint32_t tx_queue_size;     /* messages waiting for the next flush; 0 = 65536 */
-	uint32_t ack_window;        /* FT-FW ACKWindowSize; 0 = 300 */
-	uint32_t alive_ms;          /* ALIVE interval; 0 = 1000 */
-	uint32_t refresh_s;         /* ALARM RefreshTime; 0 = 60 */
-	uint32_t seq_start;         /* first sequence number (conntrackd: time(NULL)) */
-	uint32_t batch_bytes;       /* datagram payload: interface MTU - 28; 0 = 1472 */
-	uint64_t seed;              /* ALARM jitter */
+	uint32_t tx_queue_size;	    /* messages waiting for the next flush; 0 = 65536 */
+	uint32_t ack_window;	    /* FT-FW ACKWindowSize; 0 = 300 */
+	uint32_t alive_ms;	    /* ALIVE interval; 0 = 1000 */
+	uint32_t refresh_s;	    /* ALARM RefreshTime; 0 = 60 */
+	uint32_t seq_start;	    /* first sequence number (conntrackd: time(NULL)) */
+	uint32_t batch_bytes;	    /* datagram payload: interface MTU - 28; 0 = 1472 */
+	uint64_t seed;		    /* ALARM jitter */
 };
 
 /*
@@ -318,14 +317,14 @@ struct sync_ops {
 struct sync_stats {
 	uint64_t msg_sent, msg_rcv, bytes_sent, bytes_rcv, dgram_sent, dgram_rcv;
 	uint64_t drop[SYNC_DROP_MAX_]; /* malformed messages by reason */
-	uint64_t lost;         /* sequence numbers skipped (gaps seen) */
-	uint64_t before;       /* old/replayed messages dropped */
+	uint64_t lost;		       /* sequence numbers skipped (gaps seen) */
+	uint64_t before;	       /* old/replayed messages dropped */
 	uint64_t acks_sent, nacks_sent, acks_rcv, nacks_rcv;
-	uint64_t resent;       /* messages re-sent after a NACK */
-	uint64_t superseded;   /* NACKed states not re-sent: a newer one was queued */
-	uint64_t rs_purged;    /* resend queue full: oldest entry dropped */
-	uint64_t tx_overflow;  /* queue full: message not queued */
-	uint64_t resync_rcv;   /* RESYNC requests honoured */
+	uint64_t resent;      /* messages re-sent after a NACK */
+	uint64_t superseded;  /* NACKed states not re-sent: a newer one was queued */
+	uint64_t rs_purged;   /* resend queue full: oldest entry dropped */
+	uint64_t tx_overflow; /* queue full: message not queued */
+	uint64_t resync_rcv;  /* RESYNC requests honoured */
 	uint64_t hello_rcv;
 	uint32_t rs_len, tx_len;
 };
@@ -402,14 +401,14 @@ bool sync_filter_pass(const struct sync_filter *f, const struct ct_tuple *o,
 /* ---- channels (lib/sync/udp.c: the only sync file doing I/O, sockets only) ---- */
 
 struct sync_chan_cfg {
-	bool mcast;          /* Multicast { } rather than UDP { } */
-	uint8_t local[4];    /* IPv4_address (UDP) / IPv4_interface (Multicast) */
-	uint8_t peer[4];     /* IPv4_Destination_Address (UDP) / IPv4_address group */
-	uint16_t port;       /* Port / Group; default 3780 */
-	char iface[16];      /* Interface: link state for failover, SO_BINDTODEVICE */
-	bool checksum;       /* Checksum on (default): SO_NO_CHECK cleared */
-	int sndbuf, rcvbuf;  /* SndSocketBuffer / RcvSocketBuffer (0: system default) */
-	bool is_default;     /* the channel used first */
+	bool mcast;	    /* Multicast { } rather than UDP { } */
+	uint8_t local[4];   /* IPv4_address (UDP) / IPv4_interface (Multicast) */
+	uint8_t peer[4];    /* IPv4_Destination_Address (UDP) / IPv4_address group */
+	uint16_t port;	    /* Port / Group; default 3780 */
+	char iface[16];	    /* Interface: link state for failover, SO_BINDTODEVICE */
+	bool checksum;	    /* Checksum on (default): SO_NO_CHECK cleared */
+	int sndbuf, rcvbuf; /* SndSocketBuffer / RcvSocketBuffer (0: system default) */
+	bool is_default;    /* the channel used first */
 };
 
 /* A bound, non-blocking socket, or -errno. */

@@ -15,7 +15,7 @@
 #include "ct_priv.h"
 #include "ctrack/sync.h"
 
-#define AF_INET_ 2
+#define AF_INET_  2
 #define AF_INET6_ 10
 
 static bool has_ports(uint8_t proto)

@@ -38,14 +38,14 @@ enum hello_state { HELLO_INIT, HELLO_SAY, HELLO_DONE };
 
 struct item {
 	uint32_t prev, next; /* links in its list (or the free list: next) */
-	uint8_t kind;        /* enum item_kind */
-	uint8_t list;        /* enum item_list */
-	uint8_t type;        /* enum sync_type (data) */
-	uint8_t flags;       /* control flags (IT_CTL) */
+	uint8_t kind;	     /* enum item_kind */
+	uint8_t list;	     /* enum item_list */
+	uint8_t type;	     /* enum sync_type (data) */
+	uint8_t flags;	     /* control flags (IT_CTL) */
 	bool superseded;     /* a newer state of this entry was queued */
-	uint32_t seq;        /* sequence sent under (on the resend list) */
+	uint32_t seq;	     /* sequence sent under (on the resend list) */
 	uint32_t from, to;   /* ACK/NACK/RESYNC */
-	uint32_t hash;       /* tuple hash (IT_CT) */
+	uint32_t hash;	     /* tuple hash (IT_CT) */
 	struct sync_ct ct;
 };
 
@@ -174,9 +174,14 @@ static uint32_t ct_key_hash(const struct sync_ct *c)
 {
 	uint32_t h = 2166136261u;
 	const uint8_t *parts[3] = {c->orig.src, c->orig.dst, NULL};
-	uint8_t tail[9] = {c->orig.l3num, c->orig.l4proto, (uint8_t)(c->orig.sport >> 8),
-			   (uint8_t)c->orig.sport, (uint8_t)(c->orig.dport >> 8),
-			   (uint8_t)c->orig.dport, (uint8_t)(c->icmp_id >> 8), (uint8_t)c->icmp_id,
+	uint8_t tail[9] = {c->orig.l3num,
+			   c->orig.l4proto,
+			   (uint8_t)(c->orig.sport >> 8),
+			   (uint8_t)c->orig.sport,
+			   (uint8_t)(c->orig.dport >> 8),
+			   (uint8_t)c->orig.dport,
+			   (uint8_t)(c->icmp_id >> 8),
+			   (uint8_t)c->icmp_id,
 			   c->icmp_type};
 
 	for (unsigned p = 0; parts[p]; p++)
@@ -224,8 +229,8 @@ int sync_node_new(const struct sync_config *cfg, const struct sync_ops *ops, str
 		n->cfg.batch_bytes = 1472;
 	if (n->cfg.batch_bytes < SYNC_MSG_MAX)
 		n->cfg.batch_bytes = n->cfg.batch_bytes < 256 ? 256 : n->cfg.batch_bytes;
-	n->nitems = n->cfg.tx_queue_size +
-		    (n->cfg.mode == SYNC_MODE_FTFW ? n->cfg.resend_queue_size : 0);
+	n->nitems =
+	    n->cfg.tx_queue_size + (n->cfg.mode == SYNC_MODE_FTFW ? n->cfg.resend_queue_size : 0);
 	while (h < n->nitems && h < (1u << 30))
 		h <<= 1;
 	n->hmask = h - 1;
@@ -384,9 +389,9 @@ void sync_node_flush(struct sync_node *n, uint64_t now)
 		xmit_item(n, it);
 		sent = true;
 		/* FT-FW keeps data and ACK/NACK/RESYNC until acknowledged; ALIVE goes. */
-		keep = n->cfg.mode == SYNC_MODE_FTFW &&
-		       (it->kind == IT_CT ||
-			(it->flags & (SYNC_F_ACK | SYNC_F_NACK | SYNC_F_RESYNC)));
+		keep =
+		    n->cfg.mode == SYNC_MODE_FTFW &&
+		    (it->kind == IT_CT || (it->flags & (SYNC_F_ACK | SYNC_F_NACK | SYNC_F_RESYNC)));
 		if (!keep) {
 			item_free(n, i);
 			continue;

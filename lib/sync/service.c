@@ -30,10 +30,10 @@
 #include "ctrack/format.h"
 #include "ctrack/sync.h"
 
-#define MAX_CHANS 4
-#define DGRAM_MAX 65536
+#define MAX_CHANS     4
+#define DGRAM_MAX     65536
 #define LINK_CHECK_NS (200 * 1000000ull)
-#define TAG_LEN 8
+#define TAG_LEN	      8
 
 struct sync_service {
 	struct ct_table *t;
@@ -53,8 +53,8 @@ struct sync_service {
 	uint8_t key[16];
 	uint64_t now, last_link_check, next_alarm_sweep;
 	/* counters of the service itself (the node counts the protocol) */
-	uint64_t send_errors, failovers, unknown_peer, bad_tag, committed, commit_failed,
-		injected, inject_failed;
+	uint64_t send_errors, failovers, unknown_peer, bad_tag, committed, commit_failed, injected,
+	    inject_failed;
 	uint8_t *dgram;
 };
 
@@ -74,12 +74,22 @@ static uint64_t le64(const uint8_t *p)
 	return v;
 }
 
-#define SIPROUND                                                                        \
-	do {                                                                            \
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);                \
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                                   \
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                                   \
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                \
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = rotl(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = rotl(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = rotl(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = rotl(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = rotl(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = rotl(v2, 32);                                                                 \
 	} while (0)
 
 static uint64_t siphash24(const uint8_t key[16], const uint8_t *m, size_t len)
@@ -307,15 +317,18 @@ static int opt_chan(struct sync_service *s, const char *v, bool mcast)
 }
 
 static const char *const tcp_state_names[] = {
-	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
 };
 
 static int proto_num(const char *n)
 {
-	static const struct { const char *name; int num; } p[] = {
-		{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"sctp", 132},
-		{"dccp", 33}, {"udplite", 136}, {"gre", 47},
+	static const struct {
+		const char *name;
+		int num;
+	} p[] = {
+	    {"tcp", 6},	   {"udp", 17},	 {"icmp", 1},	   {"icmpv6", 58},
+	    {"sctp", 132}, {"dccp", 33}, {"udplite", 136}, {"gre", 47},
 	};
 
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
@@ -570,7 +583,8 @@ int sync_service_start(struct sync_service *s, uint64_t now, char *err_text, siz
 	}
 	err = open_control(s);
 	if (err) {
-		snprintf(err_text, err_len, "control socket %s: %s", s->control_path, strerror(-err));
+		snprintf(err_text, err_len, "control socket %s: %s", s->control_path,
+			 strerror(-err));
 		return err;
 	}
 	s->next_alarm_sweep = sync_node_alarm_next(s->node, now);
@@ -587,9 +601,10 @@ void sync_service_event(struct sync_service *s, enum ct_event_type type, const s
 	s->now = now;
 	if (!local_passes(s, c))
 		return;
-	send_conn(s, type == CT_EVENT_NEW ? SYNC_T_CT_NEW
-		     : type == CT_EVENT_DESTROY ? SYNC_T_CT_DEL
-						: SYNC_T_CT_UPD,
+	send_conn(s,
+		  type == CT_EVENT_NEW	     ? SYNC_T_CT_NEW
+		  : type == CT_EVENT_DESTROY ? SYNC_T_CT_DEL
+					     : SYNC_T_CT_UPD,
 		  c);
 }
 
@@ -651,8 +666,8 @@ static void cmd_commit(struct sync_service *s, struct text *o)
 		inject(s, SYNC_T_CT_UPD, c);
 	s->committed += s->injected - ok;
 	s->commit_failed += s->inject_failed - bad;
-	tprintf(o, "committed %llu entries (%llu failed)\n",
-		(unsigned long long)(s->injected - ok), (unsigned long long)(s->inject_failed - bad));
+	tprintf(o, "committed %llu entries (%llu failed)\n", (unsigned long long)(s->injected - ok),
+		(unsigned long long)(s->inject_failed - bad));
 }
 
 static void cmd_stats(struct sync_service *s, struct text *o)
@@ -665,22 +680,26 @@ static void cmd_stats(struct sync_service *s, struct text *o)
 	sync_cache_stats(s->ext, &cs);
 	tprintf(o, "cache internal (connection table):\ncurrent active connections:\t%10u\n\n",
 		ct_table_count(s->t));
-	tprintf(o, "cache external:\ncurrent active connections:\t%10llu\n"
-		   "connections created:\t\t%10llu\tfailed:\t%10llu\n"
-		   "connections updated:\t\t%10llu\n"
-		   "connections destroyed:\t\t%10llu\texpired:\t%10llu\n\n",
+	tprintf(o,
+		"cache external:\ncurrent active connections:\t%10llu\n"
+		"connections created:\t\t%10llu\tfailed:\t%10llu\n"
+		"connections updated:\t\t%10llu\n"
+		"connections destroyed:\t\t%10llu\texpired:\t%10llu\n\n",
 		(unsigned long long)cs.active, (unsigned long long)cs.created,
 		(unsigned long long)cs.full, (unsigned long long)cs.updated,
 		(unsigned long long)cs.destroyed, (unsigned long long)cs.expired);
 	tprintf(o, "mode %s, channel %zu of %zu active (%s), failovers %llu, send errors %llu\n",
-		modes[s->ncfg.mode], s->cur, s->nchans, s->chans[s->cur].mcast ? "multicast" : "udp",
-		(unsigned long long)s->failovers, (unsigned long long)s->send_errors);
-	tprintf(o, "network: %llu msgs sent (%llu dgrams, %llu bytes), %llu msgs recv (%llu bytes)\n",
+		modes[s->ncfg.mode], s->cur, s->nchans,
+		s->chans[s->cur].mcast ? "multicast" : "udp", (unsigned long long)s->failovers,
+		(unsigned long long)s->send_errors);
+	tprintf(o,
+		"network: %llu msgs sent (%llu dgrams, %llu bytes), %llu msgs recv (%llu bytes)\n",
 		(unsigned long long)st.msg_sent, (unsigned long long)st.dgram_sent,
 		(unsigned long long)st.bytes_sent, (unsigned long long)st.msg_rcv,
 		(unsigned long long)st.bytes_rcv);
-	tprintf(o, "message tracking: %llu lost, %llu before, %llu acks/%llu nacks sent, "
-		   "%llu acks/%llu nacks recv, %llu resent, %llu superseded\n",
+	tprintf(o,
+		"message tracking: %llu lost, %llu before, %llu acks/%llu nacks sent, "
+		"%llu acks/%llu nacks recv, %llu resent, %llu superseded\n",
 		(unsigned long long)st.lost, (unsigned long long)st.before,
 		(unsigned long long)st.acks_sent, (unsigned long long)st.nacks_sent,
 		(unsigned long long)st.acks_rcv, (unsigned long long)st.nacks_rcv,
@@ -693,7 +712,8 @@ static void cmd_stats(struct sync_service *s, struct text *o)
 		(unsigned long long)s->bad_tag);
 	tprintf(o, "rsqueue: %u, txqueue: %u, purged %llu, overflow %llu\n", st.rs_len, st.tx_len,
 		(unsigned long long)st.rs_purged, (unsigned long long)st.tx_overflow);
-	tprintf(o, "injected %llu (%llu failed), committed %llu (%llu failed), resyncs served %llu\n",
+	tprintf(o,
+		"injected %llu (%llu failed), committed %llu (%llu failed), resyncs served %llu\n",
 		(unsigned long long)s->injected, (unsigned long long)s->inject_failed,
 		(unsigned long long)s->committed, (unsigned long long)s->commit_failed,
 		(unsigned long long)st.resync_rcv);

@@ -17,7 +17,7 @@
 
 #include "ctrack/sync.h"
 
-#define AF_INET_ 2
+#define AF_INET_  2
 #define AF_INET6_ 10
 
 static inline size_t align4(size_t n)
@@ -71,61 +71,75 @@ struct attr_rule {
 };
 
 static const struct attr_rule ct_rules[SYNC_A_MAX_] = {
-	[SYNC_A_IPV4] = {8, 0},
-	[SYNC_A_IPV6] = {32, 0},
-	[SYNC_A_L4PROTO] = {1, 0},
-	[SYNC_A_PORT] = {4, 0},
-	[SYNC_A_TCP_STATE] = {1, 0},
-	[SYNC_A_STATUS] = {4, 0},
-	[SYNC_A_TIMEOUT] = {4, 0},
-	[SYNC_A_MARK] = {4, 0},
-	[SYNC_A_MASTER_IPV4] = {8, 0},
-	[SYNC_A_MASTER_IPV6] = {32, 0},
-	[SYNC_A_MASTER_L4PROTO] = {1, 0},
-	[SYNC_A_MASTER_PORT] = {4, 0},
-	[SYNC_A_SNAT_IPV4] = {4, 0},
-	[SYNC_A_DNAT_IPV4] = {4, 0},
-	[SYNC_A_SPAT_PORT] = {2, 0},
-	[SYNC_A_DPAT_PORT] = {2, 0},
-	[SYNC_A_NAT_SEQ_ADJ] = {24, 0},
-	[SYNC_A_SCTP_STATE] = {1, 0},
-	[SYNC_A_SCTP_VTAG_ORIG] = {4, 0},
-	[SYNC_A_SCTP_VTAG_REPL] = {4, 0},
-	[SYNC_A_DCCP_STATE] = {1, 0},
-	[SYNC_A_DCCP_ROLE] = {1, 0},
-	[SYNC_A_ICMP_TYPE] = {1, 0},
-	[SYNC_A_ICMP_CODE] = {1, 0},
-	[SYNC_A_ICMP_ID] = {2, 0},
-	[SYNC_A_TCP_WSCALE_ORIG] = {1, 0},
-	[SYNC_A_TCP_WSCALE_REPL] = {1, 0},
-	[SYNC_A_HELPER_NAME] = {0, 16},  /* NFCT_HELPER_NAME_MAX, header included */
-	[SYNC_A_LABELS] = {0, 4 + 1024}, /* 4096 label bits */
-	[SYNC_A_SNAT_IPV6] = {16, 0},
-	[SYNC_A_DNAT_IPV6] = {16, 0},
-	[SYNC_A_SYNPROXY] = {12, 0},
-	[SYNC_A_ZONE] = {2, 0},
+    [SYNC_A_IPV4] = {8, 0},
+    [SYNC_A_IPV6] = {32, 0},
+    [SYNC_A_L4PROTO] = {1, 0},
+    [SYNC_A_PORT] = {4, 0},
+    [SYNC_A_TCP_STATE] = {1, 0},
+    [SYNC_A_STATUS] = {4, 0},
+    [SYNC_A_TIMEOUT] = {4, 0},
+    [SYNC_A_MARK] = {4, 0},
+    [SYNC_A_MASTER_IPV4] = {8, 0},
+    [SYNC_A_MASTER_IPV6] = {32, 0},
+    [SYNC_A_MASTER_L4PROTO] = {1, 0},
+    [SYNC_A_MASTER_PORT] = {4, 0},
+    [SYNC_A_SNAT_IPV4] = {4, 0},
+    [SYNC_A_DNAT_IPV4] = {4, 0},
+    [SYNC_A_SPAT_PORT] = {2, 0},
+    [SYNC_A_DPAT_PORT] = {2, 0},
+    [SYNC_A_NAT_SEQ_ADJ] = {24, 0},
+    [SYNC_A_SCTP_STATE] = {1, 0},
+    [SYNC_A_SCTP_VTAG_ORIG] = {4, 0},
+    [SYNC_A_SCTP_VTAG_REPL] = {4, 0},
+    [SYNC_A_DCCP_STATE] = {1, 0},
+    [SYNC_A_DCCP_ROLE] = {1, 0},
+    [SYNC_A_ICMP_TYPE] = {1, 0},
+    [SYNC_A_ICMP_CODE] = {1, 0},
+    [SYNC_A_ICMP_ID] = {2, 0},
+    [SYNC_A_TCP_WSCALE_ORIG] = {1, 0},
+    [SYNC_A_TCP_WSCALE_REPL] = {1, 0},
+    [SYNC_A_HELPER_NAME] = {0, 16},  /* NFCT_HELPER_NAME_MAX, header included */
+    [SYNC_A_LABELS] = {0, 4 + 1024}, /* 4096 label bits */
+    [SYNC_A_SNAT_IPV6] = {16, 0},
+    [SYNC_A_DNAT_IPV6] = {16, 0},
+    [SYNC_A_SYNPROXY] = {12, 0},
+    [SYNC_A_ZONE] = {2, 0},
 };
 
 static const struct attr_rule exp_rules[SYNC_EA_MAX_] = {
-	[SYNC_EA_MASTER_IPV4] = {8, 0},    [SYNC_EA_MASTER_IPV6] = {32, 0},
-	[SYNC_EA_MASTER_L4PROTO] = {1, 0}, [SYNC_EA_MASTER_PORT] = {4, 0},
-	[SYNC_EA_EXPECT_IPV4] = {8, 0},    [SYNC_EA_EXPECT_IPV6] = {32, 0},
-	[SYNC_EA_EXPECT_L4PROTO] = {1, 0}, [SYNC_EA_EXPECT_PORT] = {4, 0},
-	[SYNC_EA_MASK_IPV4] = {8, 0},      [SYNC_EA_MASK_IPV6] = {32, 0},
-	[SYNC_EA_MASK_L4PROTO] = {1, 0},   [SYNC_EA_MASK_PORT] = {4, 0},
-	[SYNC_EA_TIMEOUT] = {4, 0},        [SYNC_EA_FLAGS] = {4, 0},
-	[SYNC_EA_CLASS] = {4, 0},          [SYNC_EA_NAT_IPV4] = {8, 0},
-	[SYNC_EA_NAT_PORT] = {4, 0},       [SYNC_EA_NAT_L4PROTO] = {1, 0},
-	[SYNC_EA_NAT_DIR] = {4, 0},        [SYNC_EA_HELPER_NAME] = {0, 16},
-	[SYNC_EA_FN] = {0, 32},
+    [SYNC_EA_MASTER_IPV4] = {8, 0},
+    [SYNC_EA_MASTER_IPV6] = {32, 0},
+    [SYNC_EA_MASTER_L4PROTO] = {1, 0},
+    [SYNC_EA_MASTER_PORT] = {4, 0},
+    [SYNC_EA_EXPECT_IPV4] = {8, 0},
+    [SYNC_EA_EXPECT_IPV6] = {32, 0},
+    [SYNC_EA_EXPECT_L4PROTO] = {1, 0},
+    [SYNC_EA_EXPECT_PORT] = {4, 0},
+    [SYNC_EA_MASK_IPV4] = {8, 0},
+    [SYNC_EA_MASK_IPV6] = {32, 0},
+    [SYNC_EA_MASK_L4PROTO] = {1, 0},
+    [SYNC_EA_MASK_PORT] = {4, 0},
+    [SYNC_EA_TIMEOUT] = {4, 0},
+    [SYNC_EA_FLAGS] = {4, 0},
+    [SYNC_EA_CLASS] = {4, 0},
+    [SYNC_EA_NAT_IPV4] = {8, 0},
+    [SYNC_EA_NAT_PORT] = {4, 0},
+    [SYNC_EA_NAT_L4PROTO] = {1, 0},
+    [SYNC_EA_NAT_DIR] = {4, 0},
+    [SYNC_EA_HELPER_NAME] = {0, 16},
+    [SYNC_EA_FN] = {0, 32},
 };
 
 static const char *const drop_names[SYNC_DROP_MAX_] = {
-	[SYNC_DROP_SHORT] = "short",     [SYNC_DROP_VERSION] = "bad version",
-	[SYNC_DROP_LEN] = "bad length",  [SYNC_DROP_TYPE] = "bad type",
-	[SYNC_DROP_FLAGS] = "bad flags", [SYNC_DROP_RANGE] = "bad ack range",
-	[SYNC_DROP_ATTR] = "bad attribute", [SYNC_DROP_SEMANTIC] = "not an entry",
-	[SYNC_DROP_AUTH] = "not authenticated",
+    [SYNC_DROP_SHORT] = "short",
+    [SYNC_DROP_VERSION] = "bad version",
+    [SYNC_DROP_LEN] = "bad length",
+    [SYNC_DROP_TYPE] = "bad type",
+    [SYNC_DROP_FLAGS] = "bad flags",
+    [SYNC_DROP_RANGE] = "bad ack range",
+    [SYNC_DROP_ATTR] = "bad attribute",
+    [SYNC_DROP_SEMANTIC] = "not an entry",
+    [SYNC_DROP_AUTH] = "not authenticated",
 };
 
 const char *sync_drop_name(enum sync_drop why)
@@ -216,8 +230,8 @@ err_flags:
  */
 typedef int (*attr_fn)(void *arg, uint16_t type, const uint8_t *p, uint16_t plen);
 
-static int walk_attrs(const uint8_t *buf, size_t len, const struct attr_rule *rules, unsigned nrules,
-		      uint64_t *seen, attr_fn fn, void *arg)
+static int walk_attrs(const uint8_t *buf, size_t len, const struct attr_rule *rules,
+		      unsigned nrules, uint64_t *seen, attr_fn fn, void *arg)
 {
 	size_t off = SYNC_HDR_LEN;
 
@@ -241,7 +255,8 @@ static int walk_attrs(const uint8_t *buf, size_t len, const struct attr_rule *ru
 		if (*seen & (1ull << type))
 			return -EBADMSG; /* a repeated attribute would be ambiguous */
 		*seen |= 1ull << type;
-		if (fn(arg, type, buf + off + SYNC_ATTR_HDR_LEN, (uint16_t)(nlen - SYNC_ATTR_HDR_LEN)))
+		if (fn(arg, type, buf + off + SYNC_ATTR_HDR_LEN,
+		       (uint16_t)(nlen - SYNC_ATTR_HDR_LEN)))
 			return -EBADMSG;
 		off += align4(nlen);
 	}
@@ -283,37 +298,90 @@ static int ct_attr(void *arg, uint16_t type, const uint8_t *p, uint16_t plen)
 	struct sync_ct *c = arg;
 
 	switch ((enum sync_attr)type) {
-	case SYNC_A_IPV4: get_v4(&c->orig, p); break;
-	case SYNC_A_IPV6: get_v6(&c->orig, p); break;
-	case SYNC_A_L4PROTO: c->orig.l4proto = p[0]; break;
-	case SYNC_A_PORT: get_ports(&c->orig, p); break;
-	case SYNC_A_TCP_STATE: c->tcp_state = p[0]; break;
-	case SYNC_A_STATUS: c->status = get32(p); break;
-	case SYNC_A_TIMEOUT: c->timeout = get32(p); break;
-	case SYNC_A_MARK: c->mark = get32(p); break;
-	case SYNC_A_MASTER_IPV4: get_v4(&c->master, p); break;
-	case SYNC_A_MASTER_IPV6: get_v6(&c->master, p); break;
-	case SYNC_A_MASTER_L4PROTO: c->master.l4proto = p[0]; break;
-	case SYNC_A_MASTER_PORT: get_ports(&c->master, p); break;
-	case SYNC_A_SNAT_IPV4: memcpy(c->snat_addr, p, 4); break;
-	case SYNC_A_DNAT_IPV4: memcpy(c->dnat_addr, p, 4); break;
-	case SYNC_A_SPAT_PORT: c->spat_port = get16le(p); break;
-	case SYNC_A_DPAT_PORT: c->dpat_port = get16le(p); break;
+	case SYNC_A_IPV4:
+		get_v4(&c->orig, p);
+		break;
+	case SYNC_A_IPV6:
+		get_v6(&c->orig, p);
+		break;
+	case SYNC_A_L4PROTO:
+		c->orig.l4proto = p[0];
+		break;
+	case SYNC_A_PORT:
+		get_ports(&c->orig, p);
+		break;
+	case SYNC_A_TCP_STATE:
+		c->tcp_state = p[0];
+		break;
+	case SYNC_A_STATUS:
+		c->status = get32(p);
+		break;
+	case SYNC_A_TIMEOUT:
+		c->timeout = get32(p);
+		break;
+	case SYNC_A_MARK:
+		c->mark = get32(p);
+		break;
+	case SYNC_A_MASTER_IPV4:
+		get_v4(&c->master, p);
+		break;
+	case SYNC_A_MASTER_IPV6:
+		get_v6(&c->master, p);
+		break;
+	case SYNC_A_MASTER_L4PROTO:
+		c->master.l4proto = p[0];
+		break;
+	case SYNC_A_MASTER_PORT:
+		get_ports(&c->master, p);
+		break;
+	case SYNC_A_SNAT_IPV4:
+		memcpy(c->snat_addr, p, 4);
+		break;
+	case SYNC_A_DNAT_IPV4:
+		memcpy(c->dnat_addr, p, 4);
+		break;
+	case SYNC_A_SPAT_PORT:
+		c->spat_port = get16le(p);
+		break;
+	case SYNC_A_DPAT_PORT:
+		c->dpat_port = get16le(p);
+		break;
 	case SYNC_A_NAT_SEQ_ADJ:
 		for (unsigned i = 0; i < 6; i++)
 			c->nat_seq_adj[i] = get32(p + 4 * i);
 		break;
-	case SYNC_A_SCTP_STATE: c->sctp_state = p[0]; break;
-	case SYNC_A_SCTP_VTAG_ORIG: c->sctp_vtag_orig = get32(p); break;
-	case SYNC_A_SCTP_VTAG_REPL: c->sctp_vtag_repl = get32(p); break;
-	case SYNC_A_DCCP_STATE: c->dccp_state = p[0]; break;
-	case SYNC_A_DCCP_ROLE: c->dccp_role = p[0]; break;
-	case SYNC_A_ICMP_TYPE: c->icmp_type = p[0]; break;
-	case SYNC_A_ICMP_CODE: c->icmp_code = p[0]; break;
-	case SYNC_A_ICMP_ID: c->icmp_id = get16le(p); break;
-	case SYNC_A_TCP_WSCALE_ORIG: c->wscale_orig = p[0]; break;
-	case SYNC_A_TCP_WSCALE_REPL: c->wscale_repl = p[0]; break;
-	case SYNC_A_HELPER_NAME: return get_str(c->helper, sizeof(c->helper), p, plen);
+	case SYNC_A_SCTP_STATE:
+		c->sctp_state = p[0];
+		break;
+	case SYNC_A_SCTP_VTAG_ORIG:
+		c->sctp_vtag_orig = get32(p);
+		break;
+	case SYNC_A_SCTP_VTAG_REPL:
+		c->sctp_vtag_repl = get32(p);
+		break;
+	case SYNC_A_DCCP_STATE:
+		c->dccp_state = p[0];
+		break;
+	case SYNC_A_DCCP_ROLE:
+		c->dccp_role = p[0];
+		break;
+	case SYNC_A_ICMP_TYPE:
+		c->icmp_type = p[0];
+		break;
+	case SYNC_A_ICMP_CODE:
+		c->icmp_code = p[0];
+		break;
+	case SYNC_A_ICMP_ID:
+		c->icmp_id = get16le(p);
+		break;
+	case SYNC_A_TCP_WSCALE_ORIG:
+		c->wscale_orig = p[0];
+		break;
+	case SYNC_A_TCP_WSCALE_REPL:
+		c->wscale_repl = p[0];
+		break;
+	case SYNC_A_HELPER_NAME:
+		return get_str(c->helper, sizeof(c->helper), p, plen);
 	case SYNC_A_LABELS:
 		/* Whole words only (conntrackd ignores others; we refuse them). */
 		if (plen == 0 || plen % 4)
@@ -329,14 +397,21 @@ static int ct_attr(void *arg, uint16_t type, const uint8_t *p, uint16_t plen)
 				c->labels[i] = w;
 		}
 		break;
-	case SYNC_A_SNAT_IPV6: memcpy(c->snat_addr, p, 16); break;
-	case SYNC_A_DNAT_IPV6: memcpy(c->dnat_addr, p, 16); break;
+	case SYNC_A_SNAT_IPV6:
+		memcpy(c->snat_addr, p, 16);
+		break;
+	case SYNC_A_DNAT_IPV6:
+		memcpy(c->dnat_addr, p, 16);
+		break;
 	case SYNC_A_SYNPROXY:
 		for (unsigned i = 0; i < 3; i++)
 			c->synproxy[i] = get32(p + 4 * i);
 		break;
-	case SYNC_A_ZONE: c->zone = get16(p); break;
-	case SYNC_A_MAX_: return -EBADMSG;
+	case SYNC_A_ZONE:
+		c->zone = get16(p);
+		break;
+	case SYNC_A_MAX_:
+		return -EBADMSG;
 	}
 	return 0;
 }
@@ -362,8 +437,7 @@ static bool ct_semantic_ok(const struct sync_ct *c)
 		return false;
 	if (HAS(c, SYNC_A_TCP_STATE) && (c->orig.l4proto != 6 || c->tcp_state >= CT_TCP_MAX))
 		return false;
-	if (HAS(c, SYNC_A_SCTP_STATE) &&
-	    (c->orig.l4proto != 132 || c->sctp_state >= CT_SCTP_MAX))
+	if (HAS(c, SYNC_A_SCTP_STATE) && (c->orig.l4proto != 132 || c->sctp_state >= CT_SCTP_MAX))
 		return false;
 	/* NAT addresses of the other family, or a master without addresses. */
 	if ((HAS(c, SYNC_A_SNAT_IPV4) || HAS(c, SYNC_A_DNAT_IPV4)) && !v4)
@@ -407,28 +481,69 @@ static int exp_attr(void *arg, uint16_t type, const uint8_t *p, uint16_t plen)
 	struct sync_exp *e = arg;
 
 	switch ((enum sync_exp_attr)type) {
-	case SYNC_EA_MASTER_IPV4: get_v4(&e->master, p); break;
-	case SYNC_EA_MASTER_IPV6: get_v6(&e->master, p); break;
-	case SYNC_EA_MASTER_L4PROTO: e->master.l4proto = p[0]; break;
-	case SYNC_EA_MASTER_PORT: get_ports(&e->master, p); break;
-	case SYNC_EA_EXPECT_IPV4: get_v4(&e->expect, p); break;
-	case SYNC_EA_EXPECT_IPV6: get_v6(&e->expect, p); break;
-	case SYNC_EA_EXPECT_L4PROTO: e->expect.l4proto = p[0]; break;
-	case SYNC_EA_EXPECT_PORT: get_ports(&e->expect, p); break;
-	case SYNC_EA_MASK_IPV4: get_v4(&e->mask, p); break;
-	case SYNC_EA_MASK_IPV6: get_v6(&e->mask, p); break;
-	case SYNC_EA_MASK_L4PROTO: e->mask.l4proto = p[0]; break;
-	case SYNC_EA_MASK_PORT: get_ports(&e->mask, p); break;
-	case SYNC_EA_TIMEOUT: e->timeout = get32(p); break;
-	case SYNC_EA_FLAGS: e->flags = get32(p); break;
-	case SYNC_EA_CLASS: e->class_ = get32(p); break;
-	case SYNC_EA_NAT_IPV4: get_v4(&e->nat, p); break;
-	case SYNC_EA_NAT_PORT: get_ports(&e->nat, p); break;
-	case SYNC_EA_NAT_L4PROTO: e->nat.l4proto = p[0]; break;
-	case SYNC_EA_NAT_DIR: e->nat_dir = get32(p); break;
-	case SYNC_EA_HELPER_NAME: return get_str(e->helper, sizeof(e->helper), p, plen);
-	case SYNC_EA_FN: return get_str(e->fn, sizeof(e->fn), p, plen);
-	case SYNC_EA_MAX_: return -EBADMSG;
+	case SYNC_EA_MASTER_IPV4:
+		get_v4(&e->master, p);
+		break;
+	case SYNC_EA_MASTER_IPV6:
+		get_v6(&e->master, p);
+		break;
+	case SYNC_EA_MASTER_L4PROTO:
+		e->master.l4proto = p[0];
+		break;
+	case SYNC_EA_MASTER_PORT:
+		get_ports(&e->master, p);
+		break;
+	case SYNC_EA_EXPECT_IPV4:
+		get_v4(&e->expect, p);
+		break;
+	case SYNC_EA_EXPECT_IPV6:
+		get_v6(&e->expect, p);
+		break;
+	case SYNC_EA_EXPECT_L4PROTO:
+		e->expect.l4proto = p[0];
+		break;
+	case SYNC_EA_EXPECT_PORT:
+		get_ports(&e->expect, p);
+		break;
+	case SYNC_EA_MASK_IPV4:
+		get_v4(&e->mask, p);
+		break;
+	case SYNC_EA_MASK_IPV6:
+		get_v6(&e->mask, p);
+		break;
+	case SYNC_EA_MASK_L4PROTO:
+		e->mask.l4proto = p[0];
+		break;
+	case SYNC_EA_MASK_PORT:
+		get_ports(&e->mask, p);
+		break;
+	case SYNC_EA_TIMEOUT:
+		e->timeout = get32(p);
+		break;
+	case SYNC_EA_FLAGS:
+		e->flags = get32(p);
+		break;
+	case SYNC_EA_CLASS:
+		e->class_ = get32(p);
+		break;
+	case SYNC_EA_NAT_IPV4:
+		get_v4(&e->nat, p);
+		break;
+	case SYNC_EA_NAT_PORT:
+		get_ports(&e->nat, p);
+		break;
+	case SYNC_EA_NAT_L4PROTO:
+		e->nat.l4proto = p[0];
+		break;
+	case SYNC_EA_NAT_DIR:
+		e->nat_dir = get32(p);
+		break;
+	case SYNC_EA_HELPER_NAME:
+		return get_str(e->helper, sizeof(e->helper), p, plen);
+	case SYNC_EA_FN:
+		return get_str(e->fn, sizeof(e->fn), p, plen);
+	case SYNC_EA_MAX_:
+		return -EBADMSG;
 	}
 	return 0;
 }

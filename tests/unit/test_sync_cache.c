@@ -18,8 +18,12 @@
 static void entry(struct sync_ct *c, uint8_t last, uint16_t sport, uint32_t mark)
 {
 	memset(c, 0, sizeof(*c));
-	c->orig = (struct sync_addr){.l3num = 2, .src = {10, 0, 0, last}, .dst = {10, 0, 0, 2},
-				     .l4proto = 6, .sport = sport, .dport = 80};
+	c->orig = (struct sync_addr){.l3num = 2,
+				     .src = {10, 0, 0, last},
+				     .dst = {10, 0, 0, 2},
+				     .l4proto = 6,
+				     .sport = sport,
+				     .dport = 80};
 	c->mark = mark;
 	c->have = 1u << SYNC_A_IPV4 | 1u << SYNC_A_L4PROTO | 1u << SYNC_A_PORT | 1u << SYNC_A_MARK;
 }
@@ -81,10 +85,14 @@ struct fcase {
 static void run(const struct sync_filter *f, const struct fcase *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct ct_tuple o = {.src = {10, 0, 0, cases[i].src_last}, .dst = {192, 168, 1, 1},
-				     .l3num = 2, .proto = cases[i].proto};
-		struct ct_tuple r = {.src = {192, 168, 1, 1}, .dst = {10, 0, 0, cases[i].src_last},
-				     .l3num = 2, .proto = cases[i].proto};
+		struct ct_tuple o = {.src = {10, 0, 0, cases[i].src_last},
+				     .dst = {192, 168, 1, 1},
+				     .l3num = 2,
+				     .proto = cases[i].proto};
+		struct ct_tuple r = {.src = {192, 168, 1, 1},
+				     .dst = {10, 0, 0, cases[i].src_last},
+				     .l3num = 2,
+				     .proto = cases[i].proto};
 
 		if (sync_filter_pass(f, &o, &r, cases[i].state) != cases[i].pass)
 			fail_msg("case %zu", i + 1);
@@ -104,9 +112,9 @@ static void test_filters(void **state)
 	f.protos[2] = 1ull << (132 - 128);
 	run(&f,
 	    (const struct fcase[]){
-		    /* 1 */ {6, 1, CT_TCP_ESTABLISHED, true},
-		    /* 2 */ {17, 1, 0, false},
-		    /* 3 */ {132, 1, 0, true},
+		/* 1 */ {6, 1, CT_TCP_ESTABLISHED, true},
+		/* 2 */ {17, 1, 0, false},
+		/* 3 */ {132, 1, 0, true},
 	    },
 	    3);
 	/* Address Ignore { 10.0.0.0/30 }, matched on either address of either direction */
@@ -116,8 +124,8 @@ static void test_filters(void **state)
 	f.nets[0] = (struct sync_filter_net){.l3num = 2, .addr = {10, 0, 0, 0}, .plen = 30};
 	run(&f,
 	    (const struct fcase[]){
-		    /* 1 */ {6, 3, 0, false},
-		    /* 2 */ {6, 4, 0, true},
+		/* 1 */ {6, 3, 0, false},
+		/* 2 */ {6, 4, 0, true},
 	    },
 	    2);
 	/* State Accept { ESTABLISHED } for TCP; other protocols pass */
@@ -126,9 +134,9 @@ static void test_filters(void **state)
 	f.state_accept = true;
 	run(&f,
 	    (const struct fcase[]){
-		    /* 1 */ {6, 1, CT_TCP_ESTABLISHED, true},
-		    /* 2 */ {6, 1, CT_TCP_SYN_SENT, false},
-		    /* 3 */ {17, 1, 0, true},
+		/* 1 */ {6, 1, CT_TCP_ESTABLISHED, true},
+		/* 2 */ {6, 1, CT_TCP_SYN_SENT, false},
+		/* 3 */ {17, 1, 0, true},
 	    },
 	    3);
 }
@@ -136,8 +144,8 @@ static void test_filters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cache_ops),
-		cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_cache_ops),
+	    cmocka_unit_test(test_filters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 
 #include "ctrack/sync.h"
 
-#define MS 1000000ull
+#define MS   1000000ull
 #define MAXQ 64
 
 struct dgram {
@@ -60,8 +60,12 @@ static void on_resync(void *arg)
 
 static void mk(struct peer *p, enum sync_mode mode, uint32_t seq, uint32_t window, uint32_t rsq)
 {
-	struct sync_config cfg = {.mode = mode, .seq_start = seq, .ack_window = window,
-				  .resend_queue_size = rsq, .tx_queue_size = 64, .seed = 1};
+	struct sync_config cfg = {.mode = mode,
+				  .seq_start = seq,
+				  .ack_window = window,
+				  .resend_queue_size = rsq,
+				  .tx_queue_size = 64,
+				  .seed = 1};
 	struct sync_ops ops = {.xmit = on_xmit, .ct = on_ct, .resync = on_resync, .arg = p};
 
 	memset(p, 0, sizeof(*p));
@@ -71,8 +75,12 @@ static void mk(struct peer *p, enum sync_mode mode, uint32_t seq, uint32_t windo
 static void entry(struct sync_ct *c, uint16_t sport)
 {
 	memset(c, 0, sizeof(*c));
-	c->orig = (struct sync_addr){.l3num = 2, .src = {10, 0, 0, 1}, .dst = {10, 0, 0, 2},
-				     .l4proto = 17, .sport = sport, .dport = 53};
+	c->orig = (struct sync_addr){.l3num = 2,
+				     .src = {10, 0, 0, 1},
+				     .dst = {10, 0, 0, 2},
+				     .l4proto = 17,
+				     .sport = sport,
+				     .dport = 53};
 	c->timeout = 30;
 	c->have = 1u << SYNC_A_IPV4 | 1u << SYNC_A_L4PROTO | 1u << SYNC_A_PORT |
 		  1u << SYNC_A_STATUS | 1u << SYNC_A_TIMEOUT;
@@ -452,16 +460,16 @@ static void test_malformed_in_datagram(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hello_and_window),
-		cmocka_unit_test(test_gap_nack_resend),
-		cmocka_unit_test(test_superseded_not_resent),
-		cmocka_unit_test(test_wraparound),
-		cmocka_unit_test(test_rs_bound),
-		cmocka_unit_test(test_alive),
-		cmocka_unit_test(test_resync_and_restart),
-		cmocka_unit_test(test_notrack),
-		cmocka_unit_test(test_alarm),
-		cmocka_unit_test(test_malformed_in_datagram),
+	    cmocka_unit_test(test_hello_and_window),
+	    cmocka_unit_test(test_gap_nack_resend),
+	    cmocka_unit_test(test_superseded_not_resent),
+	    cmocka_unit_test(test_wraparound),
+	    cmocka_unit_test(test_rs_bound),
+	    cmocka_unit_test(test_alive),
+	    cmocka_unit_test(test_resync_and_restart),
+	    cmocka_unit_test(test_notrack),
+	    cmocka_unit_test(test_alarm),
+	    cmocka_unit_test(test_malformed_in_datagram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,40 +39,40 @@ static size_t unhex(const char *h, uint8_t *out, size_t cap)
 /* conntrack -I -p tcp -s 10.1.1.1 -d 10.2.2.2 --sport 1234 --dport 80
  *   --state ESTABLISHED -u ASSURED -m 7 -t 120  (NEW, HELLO set) */
 static const char G_TCP_NEW[] =
-	"102000546b045d08000c00000a0101010a020202000800050000000c0005000206000000"
-	"0008000304d200500005000403000000000800060000007800080007000000070010001f"
-	"000000000000000000000000";
+    "102000546b045d08000c00000a0101010a020202000800050000000c0005000206000000"
+    "0008000304d200500005000403000000000800060000007800080007000000070010001f"
+    "000000000000000000000000";
 /* conntrack -I -p udp ... --sport 40000 --dport 53 -t 30 */
 static const char G_UDP_NEW[] =
-	"1020004c6b045d09000c00000a0101010a0202020008000500000008000500021100000000"
-	"0800039c400035000800060000001e00080007000000000010001f000000000000000000"
-	"000000";
+    "1020004c6b045d09000c00000a0101010a0202020008000500000008000500021100000000"
+    "0800039c400035000800060000001e00080007000000000010001f000000000000000000"
+    "000000";
 /* the same entry deleted (conntrack -D): DEL with every attribute */
 static const char G_UDP_DEL[] =
-	"1220004c6b045d0c000c00000a0101010a0202020008000500000008000500021100000000"
-	"0800039c400035000800060000001e00080007000000000010001f000000000000000000"
-	"000000";
+    "1220004c6b045d0c000c00000a0101010a0202020008000500000008000500021100000000"
+    "0800039c400035000800060000001e00080007000000000010001f000000000000000000"
+    "000000";
 /* conntrack -I -p icmp ... --icmp-type 8 --icmp-code 0 --icmp-id 4660 -t 30 */
 static const char G_ICMP_NEW[] =
-	"1020005c6b045f95000c00000a0101010a0202020008000500000008000500020100000000"
-	"0500160800000000050017000000000006001834120000000800060000001e0008000700"
-	"0000000010001f000000000000000000000000";
+    "1020005c6b045f95000c00000a0101010a0202020008000500000008000500020100000000"
+    "0500160800000000050017000000000006001834120000000800060000001e0008000700"
+    "0000000010001f000000000000000000000000";
 /* udp 192.168.209.2:5555 -> .3:9999 through `snat to 192.168.209.12:7777`
  * (a kernel NEW event: no MARK, no SYNPROXY) */
 static const char G_SNAT[] =
-	"102000446b045f93000c0000c0a8d102c0a8d103000800050000019800050002110000000008"
-	"000315b3270f000800060000001e0008000cc0a8d10c0006000e611e0000";
+    "102000446b045f93000c0000c0a8d102c0a8d103000800050000019800050002110000000008"
+    "000315b3270f000800060000001e0008000cc0a8d10c0006000e611e0000";
 /* udp 192.168.209.2:5555 -> .3:9998 through `dnat to 192.168.209.3:9997` */
 static const char G_DNAT[] =
-	"1020003c6b045f94000c0000c0a8d102c0a8d10300080005000001a800050002110000000008"
-	"000315b3270e000800060000001e0006000f0d270000";
+    "1020003c6b045f94000c0000c0a8d102c0a8d10300080005000001a800050002110000000008"
+    "000315b3270e000800060000001e0006000f0d270000";
 /* conntrack -I -p tcp -s 2001:db8::1 -d 2001:db8::2 --sport 1234 --dport 443
  *   --state SYN_SENT -t 100 --zone 5 */
 static const char G_TCP6_ZONE[] =
-	"102000746b045f960024000120010db800000000000000000000000120010db800000000"
-	"0000000000000002000800050000000800050002060000000008000304d201bb00050004"
-	"01000000000800060000006400080007000000000010001f000000000000000000000000"
-	"0006002000050000";
+    "102000746b045f960024000120010db800000000000000000000000120010db800000000"
+    "0000000000000002000800050000000800050002060000000008000304d201bb00050004"
+    "01000000000800060000006400080007000000000010001f000000000000000000000000"
+    "0006002000050000";
 /* ALIVE with HELLO (no HELLO_BACK yet) */
 static const char G_ALIVE[] = "1a3000086b045d07";
 
@@ -175,8 +175,8 @@ static void test_golden_nat(void **state)
 	(void)state;
 	golden(G_SNAT, buf, &len);
 	assert_int_equal(sync_ct_decode(buf, len, &c, &why), 0);
-	assert_int_equal(c.status, CT_S_CONFIRMED | CT_S_SRC_NAT | CT_S_SRC_NAT_DONE |
-					   CT_S_DST_NAT_DONE);
+	assert_int_equal(c.status,
+			 CT_S_CONFIRMED | CT_S_SRC_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE);
 	assert_true(sync_ct_has(&c, SYNC_A_SNAT_IPV4));
 	assert_memory_equal(c.snat_addr, a12, 4);
 	assert_true(sync_ct_has(&c, SYNC_A_SPAT_PORT));
@@ -239,8 +239,8 @@ static void test_ctl_ack(void **state)
 	uint8_t out[16];
 	struct sync_hdr h;
 	enum sync_drop why;
-	const uint8_t want[16] = {0x1a, SYNC_F_NACK, 0, 16, 0, 0, 1, 0,
-				  0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 3};
+	const uint8_t want[16] = {0x1a, SYNC_F_NACK, 0,	   16,	 0, 0, 1, 0,
+				  0xff, 0xff,	     0xff, 0xfe, 0, 0, 0, 3};
 
 	(void)state;
 	assert_int_equal(sync_ctl_encode(SYNC_F_NACK, 256, 0xfffffffe, 3, out, sizeof(out)), 16);
@@ -260,45 +260,48 @@ struct bad_case {
 };
 
 /* LLLL is replaced by the message's real length. */
-#define HDR "1000LLLL00000001"
-#define V4 "000c00000a0101010a020202"
+#define HDR	"1000LLLL00000001"
+#define V4	"000c00000a0101010a020202"
 #define PROTO17 "0005000211000000"
-#define PORTS "0008000300010002"
+#define PORTS	"0008000300010002"
 
 static const struct bad_case bad[] = {
-	/* 1 */ {"10000008000000", SYNC_DROP_SHORT},
-	/* 2 */ {"2000LLLL00000001" V4 "0008000500000008" PROTO17 PORTS, SYNC_DROP_VERSION},
-	/* 3 */ {"1000002d00000001" V4 "0008000500000008" PROTO17 PORTS, SYNC_DROP_LEN},
-	/* 4 */ {"1700000800000001", SYNC_DROP_TYPE},
-	/* 5 */ {"1008000800000001", SYNC_DROP_FLAGS},
-	/* 6 */ {"1a00000800000001", SYNC_DROP_FLAGS},
-	/* 7 */ {"1a08000800000001", SYNC_DROP_LEN},
-	/* 8 */ {"1a080010000000010000000500000004", SYNC_DROP_RANGE},
-	/* 9 */ {HDR "00030005", SYNC_DROP_ATTR},
-	/* 10 */ {HDR "000c00000a010101", SYNC_DROP_ATTR},
-	/* 11 */ {HDR "0005002100000000", SYNC_DROP_ATTR},
-	/* 12 */ {HDR "000b00000a0101010a020200", SYNC_DROP_ATTR},
-	/* 13 */ {HDR V4 PROTO17 "0011001b616161616161616161616161610000000000000000", SYNC_DROP_ATTR},
-	/* 14 */ {HDR V4 PROTO17 "0008001b61626364", SYNC_DROP_ATTR},
-	/* 15 */ {HDR V4 PROTO17 PORTS "0000", SYNC_DROP_ATTR},
-	/* 16 */ {HDR V4 PROTO17 PROTO17 PORTS, SYNC_DROP_ATTR},
-	/* 17 */ {HDR V4 PORTS, SYNC_DROP_SEMANTIC},
-	/* 18 */ {HDR V4 PROTO17, SYNC_DROP_SEMANTIC},
-	/* 19 */ {HDR V4 "0005000206000000" PORTS "0006000409000000", SYNC_DROP_ATTR},
-	/* 20 */ {HDR V4 "0005000206000000" PORTS "000500040a000000", SYNC_DROP_SEMANTIC},
-	/* 21 */ {HDR V4 PROTO17 PORTS
-		  "0024000120010db800000000000000000000000120010db8000000000000000000000002",
-		  SYNC_DROP_SEMANTIC},
-	/* 22 */ {"1000002400000001" V4 PROTO17 PORTS "0008000c0a0a0a0a00", SYNC_DROP_LEN},
-	/* 23 */ {HDR V4 PROTO17 PORTS "0018001c0000000000000000000000000000000000000001",
-		  SYNC_DROP_ATTR},
-	/* 24 */ {HDR V4 "0005000201000000", SYNC_DROP_SEMANTIC},
-	/* 25 */ {HDR V4 PROTO17 PORTS "0006001800", SYNC_DROP_ATTR},
-	/* 26 */ {HDR V4 PROTO17 PORTS "0007001800010203", SYNC_DROP_ATTR},
-	/* 27 */ {"1300000800000001", SYNC_DROP_SEMANTIC},
-	/* 28 */ {HDR V4 PROTO17 PORTS "0008000d0a0a0a0a" "0014001e00000000000000000000000000000001",
-		  SYNC_DROP_SEMANTIC},
-	/* 29 */ {"1a02000c0000000100000000", SYNC_DROP_LEN},
+    /* 1 */ {"10000008000000", SYNC_DROP_SHORT},
+    /* 2 */ {"2000LLLL00000001" V4 "0008000500000008" PROTO17 PORTS, SYNC_DROP_VERSION},
+    /* 3 */ {"1000002d00000001" V4 "0008000500000008" PROTO17 PORTS, SYNC_DROP_LEN},
+    /* 4 */ {"1700000800000001", SYNC_DROP_TYPE},
+    /* 5 */ {"1008000800000001", SYNC_DROP_FLAGS},
+    /* 6 */ {"1a00000800000001", SYNC_DROP_FLAGS},
+    /* 7 */ {"1a08000800000001", SYNC_DROP_LEN},
+    /* 8 */ {"1a080010000000010000000500000004", SYNC_DROP_RANGE},
+    /* 9 */ {HDR "00030005", SYNC_DROP_ATTR},
+    /* 10 */ {HDR "000c00000a010101", SYNC_DROP_ATTR},
+    /* 11 */ {HDR "0005002100000000", SYNC_DROP_ATTR},
+    /* 12 */ {HDR "000b00000a0101010a020200", SYNC_DROP_ATTR},
+    /* 13 */ {HDR V4 PROTO17 "0011001b616161616161616161616161610000000000000000", SYNC_DROP_ATTR},
+    /* 14 */ {HDR V4 PROTO17 "0008001b61626364", SYNC_DROP_ATTR},
+    /* 15 */ {HDR V4 PROTO17 PORTS "0000", SYNC_DROP_ATTR},
+    /* 16 */ {HDR V4 PROTO17 PROTO17 PORTS, SYNC_DROP_ATTR},
+    /* 17 */ {HDR V4 PORTS, SYNC_DROP_SEMANTIC},
+    /* 18 */ {HDR V4 PROTO17, SYNC_DROP_SEMANTIC},
+    /* 19 */ {HDR V4 "0005000206000000" PORTS "0006000409000000", SYNC_DROP_ATTR},
+    /* 20 */ {HDR V4 "0005000206000000" PORTS "000500040a000000", SYNC_DROP_SEMANTIC},
+    /* 21 */
+    {HDR V4 PROTO17 PORTS
+     "0024000120010db800000000000000000000000120010db8000000000000000000000002",
+     SYNC_DROP_SEMANTIC},
+    /* 22 */ {"1000002400000001" V4 PROTO17 PORTS "0008000c0a0a0a0a00", SYNC_DROP_LEN},
+    /* 23 */
+    {HDR V4 PROTO17 PORTS "0018001c0000000000000000000000000000000000000001", SYNC_DROP_ATTR},
+    /* 24 */ {HDR V4 "0005000201000000", SYNC_DROP_SEMANTIC},
+    /* 25 */ {HDR V4 PROTO17 PORTS "0006001800", SYNC_DROP_ATTR},
+    /* 26 */ {HDR V4 PROTO17 PORTS "0007001800010203", SYNC_DROP_ATTR},
+    /* 27 */ {"1300000800000001", SYNC_DROP_SEMANTIC},
+    /* 28 */
+    {HDR V4 PROTO17 PORTS "0008000d0a0a0a0a"
+			  "0014001e00000000000000000000000000000001",
+     SYNC_DROP_SEMANTIC},
+    /* 29 */ {"1a02000c0000000100000000", SYNC_DROP_LEN},
 };
 
 static void test_refusals(void **state)
@@ -335,8 +338,8 @@ static void test_refusals(void **state)
 		else
 			err = sync_ct_decode(buf, len, &c, &why);
 		if (err != -EBADMSG || why != bad[i].why)
-			fail_msg("case %zu: err %d why %s, want %s", i + 1, err, sync_drop_name(why),
-				 sync_drop_name(bad[i].why));
+			fail_msg("case %zu: err %d why %s, want %s", i + 1, err,
+				 sync_drop_name(why), sync_drop_name(bad[i].why));
 	}
 }
 
@@ -370,12 +373,23 @@ static void test_exp_roundtrip(void **state)
 
 	(void)state;
 	memset(&e, 0, sizeof(e));
-	e.master = (struct sync_addr){.l3num = 2, .src = {10, 0, 0, 1}, .dst = {10, 0, 0, 2},
-				      .l4proto = 6, .sport = 40000, .dport = 21};
-	e.expect = (struct sync_addr){.l3num = 2, .src = {10, 0, 0, 2}, .dst = {10, 0, 0, 1},
-				      .l4proto = 6, .sport = 0, .dport = 50000};
-	e.mask = (struct sync_addr){.l3num = 2, .src = {255, 255, 255, 255},
-				    .dst = {255, 255, 255, 255}, .l4proto = 0xff, .dport = 0xffff};
+	e.master = (struct sync_addr){.l3num = 2,
+				      .src = {10, 0, 0, 1},
+				      .dst = {10, 0, 0, 2},
+				      .l4proto = 6,
+				      .sport = 40000,
+				      .dport = 21};
+	e.expect = (struct sync_addr){.l3num = 2,
+				      .src = {10, 0, 0, 2},
+				      .dst = {10, 0, 0, 1},
+				      .l4proto = 6,
+				      .sport = 0,
+				      .dport = 50000};
+	e.mask = (struct sync_addr){.l3num = 2,
+				    .src = {255, 255, 255, 255},
+				    .dst = {255, 255, 255, 255},
+				    .l4proto = 0xff,
+				    .dport = 0xffff};
 	e.timeout = 300;
 	strcpy(e.helper, "ftp");
 	for (unsigned a = 0; a <= SYNC_EA_MASK_PORT; a++)
@@ -413,10 +427,18 @@ static void test_from_conn(void **state)
 	(void)state;
 	assert_int_equal(ct_table_new(&cfg, &t), 0);
 	memset(&spec, 0, sizeof(spec));
-	spec.orig = (struct ct_tuple){.src = {192, 168, 209, 2}, .dst = {192, 168, 209, 3},
-				      .src_l4 = 5555, .dst_l4 = 9999, .l3num = 2, .proto = 17};
-	spec.reply = (struct ct_tuple){.src = {192, 168, 209, 3}, .dst = {192, 168, 209, 12},
-				       .src_l4 = 9999, .dst_l4 = 7777, .l3num = 2, .proto = 17};
+	spec.orig = (struct ct_tuple){.src = {192, 168, 209, 2},
+				      .dst = {192, 168, 209, 3},
+				      .src_l4 = 5555,
+				      .dst_l4 = 9999,
+				      .l3num = 2,
+				      .proto = 17};
+	spec.reply = (struct ct_tuple){.src = {192, 168, 209, 3},
+				       .dst = {192, 168, 209, 12},
+				       .src_l4 = 9999,
+				       .dst_l4 = 7777,
+				       .l3num = 2,
+				       .proto = 17};
 	spec.status = CT_S_SRC_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE;
 	spec.timeout_s = 30;
 	assert_int_equal(ct_conn_insert(t, &spec, 0, &conn), 0);
@@ -451,16 +473,11 @@ static void test_seq_compare(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_tcp),
-		cmocka_unit_test(test_golden_udp_icmp_del),
-		cmocka_unit_test(test_golden_nat),
-		cmocka_unit_test(test_golden_v6_zone_alive),
-		cmocka_unit_test(test_ctl_ack),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_frame),
-		cmocka_unit_test(test_exp_roundtrip),
-		cmocka_unit_test(test_from_conn),
-		cmocka_unit_test(test_seq_compare),
+	    cmocka_unit_test(test_golden_tcp), cmocka_unit_test(test_golden_udp_icmp_del),
+	    cmocka_unit_test(test_golden_nat), cmocka_unit_test(test_golden_v6_zone_alive),
+	    cmocka_unit_test(test_ctl_ack),    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_frame),      cmocka_unit_test(test_exp_roundtrip),
+	    cmocka_unit_test(test_from_conn),  cmocka_unit_test(test_seq_compare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
