@@ -457,6 +457,95 @@ static void test_from_conn(void **state)
 	ct_table_free(t);
 }
 
+/* The fuzzer's finds (fuzz/regress/fuzz_sync/), kept as regression cases. */
+static void test_fuzz_regressions(void **state)
+{
+	uint8_t buf[SYNC_MSG_MAX];
+	size_t len;
+	struct sync_ct c;
+	struct ct_conn_spec spec;
+	enum sync_drop why;
+
+	(void)state;
+	/* dying-status: a DNAT message whose STATUS claims DYING|DST_NAT|... (0x3a8). */
+	len = unhex("1020003c6b045f94000c0000c0a8d102c0a8d10300080005000003a800050002110000000008"
+		    "000315b3270e000800060000001e0006000f0d270000",
+		    buf, sizeof(buf));
+	assert_int_equal(sync_ct_decode(buf, len, &c, &why), 0);
+	assert_int_equal(sync_ct_to_spec(&c, 0, &spec), 0);
+	assert_int_equal(spec.status & CT_S_DYING, 0);
+	assert_int_equal(spec.status, CT_S_DST_NAT | CT_S_DST_NAT_DONE | CT_S_SRC_NAT_DONE);
+	/* master-port-alone: MASTER_PORT without the master's addresses. */
+	len = unhex("102000546b045d08000c00000a0101010a020202000800050000000c0005000206000000000800"
+		    "0304d2005000050004030000000008000b0000007800080007000000070010001f0000000000"
+		    "00000000000000",
+		    buf, sizeof(buf));
+	assert_int_equal(sync_ct_decode(buf, len, &c, &why), -EBADMSG);
+	assert_int_equal(why, SYNC_DROP_SEMANTIC);
+}
+
+/* IPv6 with SNAT, labels and a zone: entry -> message -> entry. */
+static void test_conn_roundtrip_v6(void **state)
+{
+	struct ct_table_config cfg = {0};
+	struct ct_table *t;
+	struct ct_conn_spec spec, back;
+	struct ct_conn *conn;
+	struct sync_ct c, d;
+	uint8_t buf[SYNC_MSG_MAX];
+	enum sync_drop why;
+	int n;
+
+	(void)state;
+	assert_int_equal(ct_table_new(&cfg, &t), 0);
+	memset(&spec, 0, sizeof(spec));
+	spec.orig = (struct ct_tuple){.src = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+				      .dst = {0x20, 0x01, 0x0d, 0xb8, [15] = 2},
+				      .src_l4 = 1234,
+				      .dst_l4 = 443,
+				      .l3num = 10,
+				      .proto = 6,
+				      .zone = 5};
+	spec.reply = (struct ct_tuple){.src = {0x20, 0x01, 0x0d, 0xb8, [15] = 2},
+				       .dst = {0x20, 0x01, 0x0d, 0xb8, [14] = 1, [15] = 0x99},
+				       .src_l4 = 443,
+				       .dst_l4 = 2000,
+				       .l3num = 10,
+				       .proto = 6,
+				       .zone = 5};
+	spec.status =
+	    CT_S_SEEN_REPLY | CT_S_ASSURED | CT_S_SRC_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE;
+	spec.timeout_s = 3000;
+	spec.mark = 0x10;
+	spec.proto_state = CT_TCP_ESTABLISHED;
+	spec.labels[0] = 1ull << 33 | 1;
+	spec.labels[1] = 1ull << 63;
+	assert_int_equal(ct_conn_insert(t, &spec, 0, &conn), 0);
+	assert_int_equal(sync_ct_from_conn(t, conn, 0, true, &c), 0);
+	assert_true(sync_ct_has(&c, SYNC_A_SNAT_IPV6));
+	assert_true(sync_ct_has(&c, SYNC_A_SPAT_PORT));
+	assert_false(sync_ct_has(&c, SYNC_A_DNAT_IPV6));
+	assert_true(sync_ct_has(&c, SYNC_A_ZONE));
+	assert_true(sync_ct_has(&c, SYNC_A_LABELS));
+	n = sync_ct_encode(&c, SYNC_T_CT_UPD, 0, 9, buf, sizeof(buf));
+	assert_true(n > 0);
+	/* LABELS: 4 words, label bit 0 -> word 0 bit 0, bit 33 -> word 1 bit 1, bit 127 -> word 3
+	 * bit 31 */
+	assert_int_equal(sync_ct_decode(buf, (size_t)n, &d, &why), 0);
+	assert_int_equal(d.labels[0], 1);
+	assert_int_equal(d.labels[1], 2);
+	assert_int_equal(d.labels[3], 0x80000000u);
+	assert_int_equal(sync_ct_to_spec(&d, 0, &back), 0);
+	assert_memory_equal(&back.orig, &spec.orig, sizeof(spec.orig));
+	assert_memory_equal(&back.reply, &spec.reply, sizeof(spec.reply));
+	assert_int_equal(back.status, spec.status);
+	assert_int_equal(back.mark, 0x10);
+	assert_int_equal(back.proto_state, CT_TCP_ESTABLISHED);
+	assert_int_equal(back.timeout_s, 3000);
+	assert_memory_equal(back.labels, spec.labels, sizeof(spec.labels));
+	ct_table_free(t);
+}
+
 static void test_seq_compare(void **state)
 {
 	(void)state;
@@ -473,11 +562,18 @@ static void test_seq_compare(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_golden_tcp), cmocka_unit_test(test_golden_udp_icmp_del),
-	    cmocka_unit_test(test_golden_nat), cmocka_unit_test(test_golden_v6_zone_alive),
-	    cmocka_unit_test(test_ctl_ack),    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_frame),      cmocka_unit_test(test_exp_roundtrip),
-	    cmocka_unit_test(test_from_conn),  cmocka_unit_test(test_seq_compare),
+	    cmocka_unit_test(test_golden_tcp),
+	    cmocka_unit_test(test_golden_udp_icmp_del),
+	    cmocka_unit_test(test_golden_nat),
+	    cmocka_unit_test(test_golden_v6_zone_alive),
+	    cmocka_unit_test(test_ctl_ack),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_frame),
+	    cmocka_unit_test(test_exp_roundtrip),
+	    cmocka_unit_test(test_from_conn),
+	    cmocka_unit_test(test_fuzz_regressions),
+	    cmocka_unit_test(test_conn_roundtrip_v6),
+	    cmocka_unit_test(test_seq_compare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
