@@ -383,6 +383,7 @@ struct nft_obj {
 struct nft_table {
 	uint8_t family;        /* 2 ip, 10 ip6, 1 inet */
 	const char *name;
+	const char *comment;
 	struct nft_chain *chains, *chains_tail;
 	struct nft_set *sets, *sets_tail;
 	struct nft_obj *objs, *objs_tail;

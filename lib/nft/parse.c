@@ -1781,7 +1781,7 @@ static int parse_table_items(struct nft_pstate *ps, struct nft_table *t)
 		} else if (accept_kw(ps, "comment")) {
 			if (peek(ps)->kind != TK_STRING)
 				return syntax_error(ps, peek(ps));
-			next(ps);
+			t->comment = tok_str(ps, next(ps));
 		} else {
 			return syntax_error(ps, k);
 		}

@@ -135,8 +135,12 @@ static unsigned elems_per_line(uint8_t dt)
 	case DT_IFINDEX:
 	case DT_CT_DIR:
 		return 5;
-	default:
+	case DT_IPV4:
+	case DT_CT_STATE:
+	case DT_CT_STATUS:
 		return 2;
+	default:
+		return 1;
 	}
 }
 
@@ -646,6 +650,8 @@ void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigne
 		bool first = true;
 
 		nft_sb_printf(b, "table %s %s {\n", fam_names[t->family], t->name);
+		if (t->comment)
+			nft_sb_printf(b, "\tcomment \"%s\"\n", t->comment);
 		for (const struct nft_obj *o = t->objs; o; o = o->next) {
 			if (!first)
 				nft_sb_puts(b, "\n");
