@@ -28,7 +28,8 @@ struct ctx {
 	struct nft_stmt *terminal;
 	bool no_kill;                /* resolving a statement argument: deps stay listed */
 	bool nfproto_known;
-	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */          /* from meta nfproto or an ip/ip6 header match */
+	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
+	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
 };
 
 struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
@@ -135,9 +136,24 @@ static int need_nfproto_hdr(struct ctx *x, uint8_t fam, const struct nft_loc *lo
 
 static int resolve_payload(struct ctx *x, struct nft_expr *e)
 {
-	const struct nft_field *f = nft_field_get(e->proto, e->key);
-	uint8_t p = proto_l4(e->proto);
+	if (x->ct_l3_dep && !x->no_kill) {
+		x->ct_l3_dep->hidden = true;
+		x->ct_l3_dep = NULL;
+	}
+	const struct nft_field *f;
+	uint8_t p;
 
+	f = nft_field_get(e->proto, e->key);
+	p = proto_l4(e->proto);
+	if ((e->proto == PR_ICMP || e->proto == PR_ICMPV6) && x->t->family == NFT_FAM_INET) {
+		/*
+		 * in inet tables ICMP suggests IPv4 and ICMPv6 IPv6 to later
+		 * statements; it does not conflict with what is known already
+		 * (`ip protocol ipv6-icmp icmpv6 type 1` is valid)
+		 */
+		if (!x->nfproto)
+			x->nfproto = e->proto == PR_ICMP ? NFT_FAM_IP : NFT_FAM_IP6;
+	}
 	if (e->proto == PR_IP || e->proto == PR_IP6) {
 		if (need_nfproto_hdr(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
 			return -EINVAL;
@@ -216,8 +232,13 @@ static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
 				    "cannot determine ip protocol version, use \"ip saddr\" or "
 				    "\"ip6 saddr\" instead");
 	}
+	/* checks the context and drops `meta nfproto`, but sets none itself */
+	uint8_t known = x->nfproto;
+
 	if (need_nfproto(x, fam, &e->loc))
 		return -EINVAL;
+	if (x->t->family == NFT_FAM_INET)
+		x->nfproto = known;
 	e->nfproto = fam;
 	e->dt = fam == NFT_FAM_IP ? DT_IPV4 : DT_IPV6;
 	e->len = fam == NFT_FAM_IP ? 4 : 16;
@@ -237,6 +258,8 @@ static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
 	case EK_PAYLOAD:
 		return resolve_payload(x, e);
 	case EK_META:
+		if (e->key == MK_NFPROTO && x->t->family != NFT_FAM_INET)
+			return fail(x, &e->loc, NULL, "meta nfproto is only useful in the inet family");
 		e->dt = meta_types[e->key].dt;
 		e->len = meta_types[e->key].len;
 		return 0;
@@ -959,6 +982,18 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	    (x->t->family != NFT_FAM_INET || x->nfproto_known)) {
 		/* ct protocol names the transport only when the network is known */
 		x->l4 = r->v[0];
+		x->l4_dep = s;
+		x->l4_dep_payload = false;
+		return;
+	}
+	if (l->kind == EK_CT && l->key == CK_L3PROTO && r->kind == EK_VALUE &&
+	    (r->v[0] == NFT_FAM_IP || r->v[0] == NFT_FAM_IP6)) {
+		if (x->t->family == NFT_FAM_INET) {
+			x->nfproto = r->v[0];
+			x->nf_dep = s;
+		} else if (r->v[0] == x->t->family) {
+			x->ct_l3_dep = s;
+		}
 		return;
 	}
 	if (l->kind == EK_META && l->key == MK_NFPROTO && r->kind == EK_VALUE) {
@@ -1244,11 +1279,19 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 	if (fam == NFT_FAM_INET) {
 		if (s->nat_family) {
 			if (x->nfproto && x->nfproto != s->nat_family)
-				return fail(x, &s->loc, x->nf_dep ? &x->nf_dep->loc : NULL,
-					    "conflicting protocols specified: ip vs. ip6");
+				return fail(x, &s->loc, NULL,
+					    x->nfproto == NFT_FAM_IP ?
+						    "conflicting protocols specified: ip vs. ip6. You must "
+						    "specify ip or ip6 family in nat statement" :
+						    "conflicting protocols specified: ip6 vs. ip. You must "
+						    "specify ip or ip6 family in nat statement");
 			fam = s->nat_family;
+			if (s->addr && x->nf_dep && x->nf_dep->l->kind == EK_CT)
+				x->nf_dep->hidden = true;
 		} else if (x->nfproto) {
 			fam = x->nfproto;
+			if (s->addr && x->nf_dep && x->nf_dep->l->kind == EK_CT)
+				x->nf_dep->hidden = true;
 		} else {
 			fam = 0;
 		}
@@ -1322,6 +1365,8 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 				    "you cannot use tcp reset with this protocol");
 		if (x->nf_dep)
 			x->nf_dep->hidden = true;
+		if (x->l4_dep && fam != NFT_FAM_INET)
+			x->l4_dep->hidden = true;
 		if (!x->l4 && fam == NFT_FAM_INET) {
 			/* nft adds `meta l4proto tcp` and lists it first */
 			struct nft_stmt *m = l4proto_match(x, 6, &s->loc);
@@ -1334,9 +1379,8 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 		return 0;
 	}
 	if (s->rj_type == RJ_ICMPX) {
-		if (fam != NFT_FAM_INET && s->rj_explicit) {
-			/* accepted by nft for ip/ip6 too */
-		}
+		if (fam != NFT_FAM_INET)
+			return fail(x, &s->r_loc, NULL, "abstracted ICMP unreachable not supported");
 		return 0;
 	}
 	if (!s->rj_family) {
@@ -1437,6 +1481,7 @@ static int check_stmt(struct ctx *x, struct nft_stmt *s)
 		/* a statement between a dependency and its user keeps it listed */
 		x->l4_dep = NULL;
 		x->nf_dep = NULL;
+		x->ct_l3_dep = NULL;
 	}
 	return rc;
 }
@@ -1470,6 +1515,49 @@ static int check_stmt_kind(struct ctx *x, struct nft_stmt *s)
 		return 0;
 	default:
 		return 0;
+	}
+}
+
+/*
+ * As nft's listing does: a `th` header match after a transport protocol
+ * match (possibly one nft added itself, as for `reject with tcp reset`) is
+ * listed as that protocol's header, and the protocol match as its dependency
+ * is dropped.
+ */
+static void th_postprocess(struct ctx *x, struct nft_rule *r)
+{
+	struct nft_stmt *dep = NULL;
+	uint8_t l4 = 0;
+
+	for (struct nft_stmt *s = r->stmts; s; s = s->next) {
+		if (s->kind != SK_MATCH) {
+			dep = NULL;
+			continue;
+		}
+		struct nft_expr *l = s->l;
+		bool eq = (s->op == OP_IMPLICIT || s->op == OP_EQ) && s->r->kind == EK_VALUE;
+
+		if (eq && ((l->kind == EK_META && l->key == MK_L4PROTO) ||
+			   (l->kind == EK_CT && l->key == CK_PROTOCOL) ||
+			   (l->kind == EK_PAYLOAD && (l->proto == PR_IP || l->proto == PR_IP6) &&
+			    l->key == 0))) {
+			l4 = s->r->v[0];
+			dep = s->hidden ? NULL : s;
+			continue;
+		}
+		if (l->kind == EK_BINOP)
+			l = l->l;
+		if (l->kind == EK_PAYLOAD && (l->proto == PR_TCP || l->proto == PR_UDP)) {
+			l4 = l->proto == PR_TCP ? 6 : 17;
+			dep = NULL;
+			continue;
+		}
+		if (l->kind == EK_PAYLOAD && l->proto == PR_TH && (l4 == 6 || l4 == 17)) {
+			l->proto = l4 == 6 ? PR_TCP : PR_UDP;
+			if (dep && !(dep->l->kind == EK_PAYLOAD && x->t->family == NFT_FAM_INET))
+				dep->hidden = true;
+			dep = NULL;
+		}
 	}
 }
 
@@ -1518,6 +1606,7 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 	for (struct nft_stmt *s = r->stmts; s; s = s->next)
 		if (kernel_check(&x, s))
 			return -EINVAL;
+	th_postprocess(&x, r);
 	payload_merge_order(r);
 	r->handle = ++ps->next_handle;
 	if (c->rules_tail)

@@ -933,7 +933,7 @@ static int parse_reject(struct nft_pstate *ps, struct nft_stmt *s)
 		return -EINVAL;
 	}
 	s->rj_code = (uint8_t)v;
-	s->loc = nft_loc_join(&s->loc, &t->loc);
+	s->r_loc = t->loc;
 	return 0;
 }
 
