@@ -28,6 +28,7 @@ struct ctx {
 	struct nft_stmt *terminal;
 	bool no_kill;                /* resolving a statement argument: deps stay listed */
 	bool nfproto_known;
+	bool nf_from_hint;           /* nfproto only suggested by an ICMP/ICMPv6 match (inet) */
 	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
 	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
 };
@@ -112,13 +113,15 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 		}
 		return 0;
 	}
-	if (x->nfproto && x->nfproto != fam) {
+	uint8_t have = x->nfproto;
+
+	if (have && have != fam) {
 		nft_error(x->ps, loc, x->nf_dep ? &x->nf_dep->loc : NULL,
 			  "conflicting protocols specified: %s vs. %s", names[x->nfproto],
 			  names[fam]);
 		return -EINVAL;
 	}
-	if (x->nf_dep && !x->no_kill)
+	if (x->nf_dep)
 		x->nf_dep->hidden = true;
 	x->nf_dep = NULL;
 	x->nfproto = fam;
@@ -136,7 +139,7 @@ static int need_nfproto_hdr(struct ctx *x, uint8_t fam, const struct nft_loc *lo
 
 static int resolve_payload(struct ctx *x, struct nft_expr *e)
 {
-	if (x->ct_l3_dep && !x->no_kill) {
+	if (x->ct_l3_dep) {
 		x->ct_l3_dep->hidden = true;
 		x->ct_l3_dep = NULL;
 	}
@@ -151,8 +154,13 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 		 * statements; it does not conflict with what is known already
 		 * (`ip protocol ipv6-icmp icmpv6 type 1` is valid)
 		 */
-		if (!x->nfproto)
-			x->nfproto = e->proto == PR_ICMP ? NFT_FAM_IP : NFT_FAM_IP6;
+		uint8_t fam = e->proto == PR_ICMP ? NFT_FAM_IP : NFT_FAM_IP6;
+
+		if (!x->nfproto) {
+			x->nfproto = fam;
+			x->nf_from_hint = true;
+		} else if (x->nfproto == fam && x->nf_dep && !x->no_kill)
+			x->nf_dep->hidden = true;
 	}
 	if (e->proto == PR_IP || e->proto == PR_IP6) {
 		if (need_nfproto_hdr(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
@@ -167,7 +175,7 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 		 * nft drops a protocol match it would have generated itself;
 		 * in inet tables `ip protocol` also says "IPv4" and stays.
 		 */
-		if (x->l4_dep && x->l4 == p && !x->no_kill &&
+		if (x->l4_dep && x->l4 == p && !(x->no_kill && x->l4_dep_payload) &&
 		    !(x->l4_dep_payload && x->t->family == NFT_FAM_INET))
 			x->l4_dep->hidden = true;
 		x->l4_dep = NULL;
@@ -506,6 +514,11 @@ static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t
 		return fail(x, &p->loc, NULL, "Prefix length exceeds the address size");
 	e->dt = dt;
 	e->len = len;
+	/* the host part of a prefix is not kept (the kernel compares masked) */
+	uint8_t lo[16], hi[16];
+
+	prefix_to_range(e->l->v, (uint8_t)n, len, lo, hi);
+	memcpy(e->l->v, lo, 16);
 	if (n == len * 8u) {
 		/* a full-length prefix is the address itself */
 		e->kind = EK_VALUE;
@@ -778,6 +791,7 @@ static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t k
 	s->flags = SETF_CONSTANT;
 	if (add_elems(x, s, lit, &iv))
 		return -EINVAL;
+	s->nwritten = s->nelems;
 	if (iv) {
 		s->flags |= SETF_INTERVAL;
 		if (normalise_intervals(x, s, true, 0))
@@ -988,11 +1002,12 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	}
 	if (l->kind == EK_CT && l->key == CK_L3PROTO && r->kind == EK_VALUE &&
 	    (r->v[0] == NFT_FAM_IP || r->v[0] == NFT_FAM_IP6)) {
+		/* a dependency only when it is what tells the family */
+		if (x->t->family != NFT_FAM_INET || !x->nfproto || x->nf_from_hint)
+			x->ct_l3_dep = s;
 		if (x->t->family == NFT_FAM_INET) {
 			x->nfproto = r->v[0];
-			x->nf_dep = s;
-		} else if (r->v[0] == x->t->family) {
-			x->ct_l3_dep = s;
+			x->nf_from_hint = false;
 		}
 		return;
 	}
@@ -1128,7 +1143,7 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 			return -EINVAL;
 		r->kind = EK_SET;
 		r->set = set;
-		if (set->nelems == 1)
+		if (set->nwritten == 1)
 			single_elem(x, r);
 		break;
 	}
@@ -1286,12 +1301,12 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 						    "conflicting protocols specified: ip6 vs. ip. You must "
 						    "specify ip or ip6 family in nat statement");
 			fam = s->nat_family;
-			if (s->addr && x->nf_dep && x->nf_dep->l->kind == EK_CT)
-				x->nf_dep->hidden = true;
+			if (s->addr && x->ct_l3_dep)
+				x->ct_l3_dep->hidden = true;
 		} else if (x->nfproto) {
 			fam = x->nfproto;
-			if (s->addr && x->nf_dep && x->nf_dep->l->kind == EK_CT)
-				x->nf_dep->hidden = true;
+			if (s->addr && x->ct_l3_dep)
+				x->ct_l3_dep->hidden = true;
 		} else {
 			fam = 0;
 		}
@@ -1367,12 +1382,16 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 			x->nf_dep->hidden = true;
 		if (x->l4_dep && fam != NFT_FAM_INET)
 			x->l4_dep->hidden = true;
-		if (!x->l4 && fam == NFT_FAM_INET) {
-			/* nft adds `meta l4proto tcp` and lists it first */
+		if (!x->l4) {
+			/*
+			 * nft adds `meta l4proto tcp` (inet; listed first) or
+			 * `ip protocol tcp` (ip, ip6; not listed)
+			 */
 			struct nft_stmt *m = l4proto_match(x, 6, &s->loc);
 
 			if (!m)
 				return -ENOMEM;
+			m->hidden = fam != NFT_FAM_INET;
 			m->next = x->r->stmts;
 			x->r->stmts = m;
 		}
@@ -1407,6 +1426,8 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 			    "conflicting protocols specified: ip vs ip6");
 	if (x->nf_dep)
 		x->nf_dep->hidden = true;
+	if (x->ct_l3_dep)
+		x->ct_l3_dep->hidden = true;
 	return 0;
 }
 

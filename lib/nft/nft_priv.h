@@ -368,6 +368,7 @@ struct nft_set {
 	uint32_t flags;        /* enum nft_set_flag */
 	struct nft_elem *elems, *elems_tail;
 	uint32_t nelems;
+	uint32_t nwritten;     /* anonymous sets: elements as written, before merging */
 	void *vm;              /* compiled form (compile.c), owned by the compiled ruleset */
 	struct nft_set *next;
 };

@@ -23,6 +23,15 @@ MATCHES = [
     'ct direction reply', 'ct expiration < 30s', 'ct helper "ftp"', 'ct l3proto ipv4',
     'ct protocol tcp', 'ct original ip saddr 10.0.0.1', 'ct reply ip6 daddr ::1',
     'ct bytes > 1000', 'ct zone 1', 'meta mark xor 0x3 == 0x1',
+    'ip saddr { 10.0.0.0/8, 10.1.0.0/16 }', 'tcp dport { 1-10, 5-20, 30 }', 'udp dport { 53 }',
+    'ip daddr & 255.255.255.0 == 10.0.0.0', 'ip6 saddr & ffff:: == 2001::',
+    'tcp flags & (fin | syn) != 0', 'tcp flags == 0x12', 'tcp flags != { syn, ack }',
+    'ct state != established', 'ct status ! assured', 'ct mark | 0x2 == 0x3',
+    'meta length { 1-100, 200-300 }', 'meta l4proto != 6', 'meta mark != 0x0-0xff',
+    'icmpv6 code { no-route, 4 }', 'icmp type != { 0, 8 }', 'ip protocol != { 1, 6 }',
+    'ct original proto-dst 80', 'ct reply protocol udp', 'ct expiration 1h-2h',
+    'ct packets < 10', 'ct original bytes 1-100', 'ip saddr 0xff', 'iifname "eth*"',
+    'oifname != "lo"', 'oif "lo"', 'meta mark 0xff00/8', 'ct helper != "sip"',
 ]
 STMTS = [
     'accept', 'drop', 'counter', 'counter accept', 'log prefix "x: " level info',
@@ -30,10 +39,21 @@ STMTS = [
     'ct mark set meta mark', 'ct mark set ct mark | 0x1', 'notrack', 'reject',
     'reject with tcp reset', 'reject with icmpx admin-prohibited', 'jump sub', 'goto sub',
     'return', 'continue', 'ct zone set 2', 'meta mark set ip saddr map { 10.0.0.1 : 0x1 }',
+    'tcp dport vmap { 22 : accept, 23 : drop, 25 : jump sub }', 'ip saddr vmap { 10.0.0.0/8 : drop }',
+    'log flags tcp options', 'log level emerg flags all', 'log prefix "a" flags ip options',
+    'limit rate 5/minute burst 10 packets', 'limit rate 100 kbytes/second burst 50 kbytes',
+    'meta mark set 0x1 xor 0x3', 'meta mark set meta mark & 0xffff', 'ct mark set 0x0',
+    'ct mark set ct mark and 0xff00 or 0x1', 'ct zone set meta mark map { 1 : 5, 2 : 6 }',
+    'reject with icmp host-unreachable', 'reject with icmpv6 admin-prohibited',
+    'reject with icmp 13', 'reject with icmpv6 5', 'counter packets 5 bytes 10 drop',
+    'meta mark set tcp dport map { 22 : 0x1, 80-90 : 0x2 }',
 ]
 NAT = [
     'masquerade', 'masquerade to :1024-2048', 'snat to 10.0.0.1', 'snat ip to 10.0.0.0/24',
     'snat ip6 to dead::1', 'snat to 10.0.0.1:80', 'masquerade random,persistent',
+    'snat ip to 10.0.0.1-10.0.0.9:1000-2000', 'snat ip6 to [dead::1]:80',
+    'snat ip6 to dead::1-dead::ff', 'snat ip to ip daddr map { 1.1.1.1 : 2.2.2.2 }',
+    'masquerade to :10', 'snat to :53', 'snat ip to 10.0.0.1 fully-random,persistent',
 ]
 
 
