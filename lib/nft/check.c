@@ -28,6 +28,8 @@ struct ctx {
 	struct nft_stmt *terminal;
 	bool no_kill;                /* resolving a statement argument: deps stay listed */
 	bool nfproto_known;
+	struct nft_stmt *ct_l3_reject;
+	bool seen_payload;           /* a header match came before */
 	bool nf_from_hint;           /* nfproto only suggested by an ICMP/ICMPv6 match (inet) */
 	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
 	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
@@ -139,6 +141,7 @@ static int need_nfproto_hdr(struct ctx *x, uint8_t fam, const struct nft_loc *lo
 
 static int resolve_payload(struct ctx *x, struct nft_expr *e)
 {
+	x->seen_payload = true;
 	if (x->ct_l3_dep) {
 		x->ct_l3_dep->hidden = true;
 		x->ct_l3_dep = NULL;
@@ -1003,8 +1006,11 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	if (l->kind == EK_CT && l->key == CK_L3PROTO && r->kind == EK_VALUE &&
 	    (r->v[0] == NFT_FAM_IP || r->v[0] == NFT_FAM_IP6)) {
 		/* a dependency only when it is what tells the family */
-		if (x->t->family != NFT_FAM_INET || !x->nfproto || x->nf_from_hint)
+		if (!x->seen_payload &&
+		    (x->t->family != NFT_FAM_INET || !x->nfproto || x->nf_from_hint))
 			x->ct_l3_dep = s;
+		if (x->t->family == NFT_FAM_INET)
+			x->ct_l3_reject = s; /* an inet reject drops it in any case */
 		if (x->t->family == NFT_FAM_INET) {
 			x->nfproto = r->v[0];
 			x->nf_from_hint = false;
@@ -1380,6 +1386,8 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 				    "you cannot use tcp reset with this protocol");
 		if (x->nf_dep)
 			x->nf_dep->hidden = true;
+		if (x->ct_l3_reject)
+			x->ct_l3_reject->hidden = true;
 		if (x->l4_dep && fam != NFT_FAM_INET)
 			x->l4_dep->hidden = true;
 		if (!x->l4) {
@@ -1428,6 +1436,8 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 		x->nf_dep->hidden = true;
 	if (x->ct_l3_dep)
 		x->ct_l3_dep->hidden = true;
+	if (x->ct_l3_reject)
+		x->ct_l3_reject->hidden = true;
 	return 0;
 }
 
@@ -1503,6 +1513,7 @@ static int check_stmt(struct ctx *x, struct nft_stmt *s)
 		x->l4_dep = NULL;
 		x->nf_dep = NULL;
 		x->ct_l3_dep = NULL;
+		x->ct_l3_reject = NULL;
 	}
 	return rc;
 }
