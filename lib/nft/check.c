@@ -29,7 +29,8 @@ struct ctx {
 	bool no_kill;                /* resolving a statement argument: deps stay listed */
 	bool nfproto_known;
 	struct nft_stmt *ct_l3_reject;
-	bool seen_payload;           /* a header match came before */
+	bool seen_payload;
+	bool l4_from_hdr;           /* a header match came before */
 	bool nf_from_hint;           /* nfproto only suggested by an ICMP/ICMPv6 match (inet) */
 	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
 	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
@@ -183,6 +184,7 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 			x->l4_dep->hidden = true;
 		x->l4_dep = NULL;
 		x->l4 = p;
+		x->l4_from_hdr = true;
 	}
 	e->dt = f->dt;
 	e->len = f->len;
@@ -1025,8 +1027,8 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 		x->nf_dep = x->t->family == NFT_FAM_INET ? s : NULL;
 		return;
 	}
-	if (!l4sel)
-		return;
+	if (!l4sel || x->l4_from_hdr)
+		return; /* a transport header match already fixed the protocol */
 	if (r->kind == EK_VALUE) {
 		x->l4 = r->v[0];
 		x->l4_any = false;
