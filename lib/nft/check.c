@@ -1309,8 +1309,6 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 						    "conflicting protocols specified: ip6 vs. ip. You must "
 						    "specify ip or ip6 family in nat statement");
 			fam = s->nat_family;
-			if (s->addr && x->ct_l3_dep)
-				x->ct_l3_dep->hidden = true;
 		} else if (x->nfproto) {
 			fam = x->nfproto;
 			if (s->addr && x->ct_l3_dep)
