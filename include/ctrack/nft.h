@@ -86,6 +86,12 @@ struct nft_meta {
 	const char *iifname;       /* NULL = none */
 	const char *oifname;
 	uint32_t mark;             /* skb mark: read by `meta mark`, written by `meta mark set` */
+	/*
+	 * [in] false: the hook's base chains in [prio_lo, prio_hi) except
+	 * nat-type chains; true: only its nat-type chains, all priorities
+	 * (the kernel runs them from its NAT hooks, for first packets).
+	 */
+	bool nat_chains;
 };
 
 enum nft_reject_kind {
@@ -132,6 +138,8 @@ struct nft_result {
 	bool log;
 	const char *log_prefix;     /* borrowed from the ruleset; NULL if none */
 	uint8_t log_level;          /* syslog level, 4 = warn */
+	/* the packet's family has a nat-type base chain (NAT hooks active) */
+	bool nat_hooked;
 	/* who decided: a rule (verdict statement) or a chain policy */
 	bool by_rule, by_policy;
 	const char *table, *chain;  /* borrowed from the ruleset */

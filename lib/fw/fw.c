@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrack/nat.h"
 #include "fw_priv.h"
 #include "rules.h"
 
@@ -41,6 +42,9 @@ int fw_new(const struct fw_config *cfg, struct fw **out)
 	err = ct_table_new(cfg ? &cfg->ct : NULL, &fw->ct);
 	if (err)
 		goto err_ct;
+	err = nat_table_init(fw->ct); /* NAT (issue 5): by-source index, PRNG */
+	if (err)
+		goto err_defrag;
 	err = ct_defrag_new(NULL, &fw->defrag);
 	if (err)
 		goto err_defrag;
@@ -278,7 +282,7 @@ static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw
 static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_t lo, int32_t hi,
 		      uint64_t now, struct fw_result *res, struct fw_verdict *v)
 {
-	fw_rules_eval(fw->rs, hook, lo, hi, &f->p, &f->meta, now, v);
+	fw_rules_eval(fw->rs, fw->ct, hook, lo, hi, &f->p, &f->meta, now, v);
 	if (v->drop || v->reject) {
 		note_verdict(res, v, hook);
 		return false;
@@ -303,6 +307,143 @@ static void stop_packet(struct fw *fw, struct flight *f, const struct fw_verdict
 		drop(fw, res, FW_R_RULE);
 	}
 	ct_pkt_release(fw->ct, &f->p);
+}
+
+/* ---- NAT (lib/nat, issue 5; spec §10.2, §10.4) -------------------------- */
+
+/* Redirect's new destination: 127.0.0.1 / ::1 at output, else the first
+ * address of the receiving interface (a global one first for IPv6). */
+static bool redirect_addr(struct fw *fw, const struct flight *f, enum ct_hook hook,
+			  uint8_t out[16])
+{
+	struct fw_iface *ifc = fw_iface_get(fw, f->in_ifindex);
+	const struct fw_addr *pick = NULL;
+
+	memset(out, 0, 16);
+	if (hook == CT_HOOK_OUTPUT) {
+		if (f->p.l3num == 2) {
+			out[0] = 127;
+			out[3] = 1;
+		} else {
+			out[15] = 1;
+		}
+		return true;
+	}
+	for (uint32_t i = 0; ifc && i < ifc->naddr; i++) {
+		const struct fw_addr *a = &ifc->addr[i];
+
+		if (a->l3num != f->p.l3num)
+			continue;
+		if (!pick || (pick->l3num == 10 && pick->addr[0] == 0xfe &&
+			      (pick->addr[1] & 0xc0) == 0x80))
+			pick = a;
+	}
+	if (!pick)
+		return false;
+	memcpy(out, pick->addr, pick->l3num == 2 ? 4 : 16);
+	return true;
+}
+
+/* Apply the nat statement found by the nat chains.  False: drop the packet. */
+static bool nat_bind(struct fw *fw, struct flight *f, enum ct_hook hook,
+		     const struct fw_verdict *v, uint64_t now)
+{
+	enum nat_manip_type m = nat_hook_manip(hook);
+	struct nat_range r = v->nat_range;
+	struct ct_conn *c = f->p.ct;
+	struct ct_tuple o;
+	uint8_t a[16];
+
+	if (v->nat_family && v->nat_family != f->p.l3num)
+		return true; /* `snat ip to` on an IPv6 packet: no binding */
+	switch (v->nat_kind) {
+	case FW_NAT_SNAT:
+	case FW_NAT_DNAT:
+		if ((v->nat_kind == FW_NAT_SNAT) != (m == NAT_MANIP_SRC))
+			return true;
+		return nat_setup(fw->ct, c, &r, m, now) == 0;
+	case FW_NAT_MASQUERADE: {
+		const struct fw_route *rt = fw_route_lookup(fw, f->p.l3num, f->p.tuple.dst);
+		static const uint8_t zero[16];
+
+		if (hook != CT_HOOK_POSTROUTING)
+			return true;
+		/* A 0.0.0.0 source is left alone (then null-bound). */
+		ct_conn_tuple(c, CT_DIR_ORIGINAL, &o);
+		if (f->p.l3num == 2 && memcmp(o.src, zero, 4) == 0)
+			return true;
+		/* The address the egress interface would pick for the next hop. */
+		if (!rt || !fw_select_src(fw, f->meta.oif, f->p.l3num,
+					  rt->has_gw ? rt->gw : f->p.tuple.dst, a))
+			return false;
+		break;
+	}
+	case FW_NAT_REDIRECT:
+		if (m != NAT_MANIP_DST || !redirect_addr(fw, f, hook, a))
+			return m != NAT_MANIP_DST;
+		break;
+	default:
+		return true;
+	}
+	r.flags |= NAT_RANGE_MAP_IPS;
+	memcpy(r.min_addr, a, 16);
+	memcpy(r.max_addr, a, 16);
+	if (nat_setup(fw->ct, c, &r, m, now) != 0)
+		return false;
+	if (v->nat_kind == FW_NAT_MASQUERADE)
+		nat_set_masq_oif(fw->ct, c, f->meta.oif);
+	return true;
+}
+
+/*
+ * The NAT hook at dstnat (prerouting/output, -100) or srcnat (postrouting/
+ * input, +100): nat chains for a connection's first packet only, a null
+ * binding when nothing bound, then the rewrite of every packet
+ * (nf_nat_inet_fn).  ICMP errors are only translated.  False: the packet
+ * was stopped (res filled).
+ */
+static bool nat_step(struct fw *fw, struct flight *f, enum ct_hook hook, uint64_t now,
+		     struct fw_result *res)
+{
+	struct ct_pkt *p = &f->p;
+	enum nat_manip_type m = nat_hook_manip(hook);
+	struct fw_verdict v;
+
+	if (!p->ct)
+		return true;
+	if (!nat_pkt_is_icmp_error(p) &&
+	    (p->ctinfo == CT_INFO_NEW || p->ctinfo == CT_INFO_RELATED) &&
+	    !nat_initialized(p->ct, m)) {
+		f->meta.nat_chains = true;
+		fw_rules_eval(fw->rs, fw->ct, hook, FW_PRIO_MIN, FW_PRIO_MAX, p, &f->meta, now, &v);
+		f->meta.nat_chains = false;
+		if (v.drop || v.reject) {
+			note_verdict(res, &v, hook);
+			stop_packet(fw, f, &v, now, res);
+			return false;
+		}
+		if (v.by_rule)
+			note_verdict(res, &v, hook);
+		if (v.nat_hooked) {
+			if (!nat_bind(fw, f, hook, &v, now))
+				goto drop;
+			if (!nat_initialized(p->ct, m) &&
+			    nat_null_binding(fw->ct, p->ct, hook, now) != 0)
+				goto drop;
+		}
+	} else if (nat_oif_changed(fw->ct, p, hook, f->meta.oif)) {
+		/* A masqueraded flow changed its way out: kill it, drop the packet. */
+		ct_conn_delete(fw->ct, p->ct, now);
+		goto drop;
+	}
+	if (nat_packet(fw->ct, p, f->work, hook) != 0)
+		goto drop;
+	return true;
+drop:
+	note_ct(res, p);
+	ct_pkt_release(fw->ct, p);
+	drop(fw, res, FW_R_CT_DROP);
+	return false;
 }
 
 static bool conntrack(struct fw *fw, struct flight *f, enum ct_hook hook, uint64_t now,
@@ -376,9 +517,23 @@ static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t
 		ct_pkt_set_zone(&f.p, v.zone, 3);
 	if (ct_hook_conntrack(fw->ct, &f.p, CT_HOOK_OUTPUT, now) != 0)
 		return;
-	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_CONNTRACK, FW_PRIO_MAX, now, res, &v))
+	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_CONNTRACK, FW_PRIO_NAT_DST, now, res, &v))
 		goto dropped;
-	if (!run_rules(fw, &f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v))
+	if (!nat_step(fw, &f, CT_HOOK_OUTPUT, now, res))
+		goto stopped;
+	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_NAT_DST, FW_PRIO_MAX, now, res, &v))
+		goto dropped;
+	/* Rerouted when the destination changed (DNAT at output). */
+	r = fw_route_lookup(fw, f.p.l3num, f.p.tuple.dst);
+	if (!r)
+		goto dropped;
+	f.meta.oif = r->ifindex;
+	f.meta.oifname = fw_iface_name(fw, r->ifindex);
+	if (!run_rules(fw, &f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_NAT_SRC, now, res, &v))
+		goto dropped;
+	if (!nat_step(fw, &f, CT_HOOK_POSTROUTING, now, res))
+		goto stopped;
+	if (!run_rules(fw, &f, CT_HOOK_POSTROUTING, FW_PRIO_NAT_SRC, FW_PRIO_MAX, now, res, &v))
 		goto dropped;
 	if (attach) {
 		f.p.ct = NULL; /* borrowed from the original: never confirmed here */
@@ -396,6 +551,10 @@ dropped:
 	if (attach)
 		f.p.ct = NULL;
 	ct_pkt_release(fw->ct, &f.p);
+	return;
+stopped:
+	/* nat_step released the packet; a borrowed entry stays with its owner. */
+	return;
 }
 
 /* ---- input ------------------------------------------------------------ */
@@ -427,7 +586,13 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 	fw_dec_ttl(f->work, f->p.l3num);
 	f->p.ttl--;
 	if (!run_rules(fw, f, CT_HOOK_FORWARD, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v) ||
-	    !run_rules(fw, f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v)) {
+	    !run_rules(fw, f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_NAT_SRC, now, res, &v)) {
+		stop_packet(fw, f, &v, now, res);
+		return;
+	}
+	if (!nat_step(fw, f, CT_HOOK_POSTROUTING, now, res))
+		return;
+	if (!run_rules(fw, f, CT_HOOK_POSTROUTING, FW_PRIO_NAT_SRC, FW_PRIO_MAX, now, res, &v)) {
 		stop_packet(fw, f, &v, now, res);
 		return;
 	}
@@ -459,6 +624,8 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 				drop(fw, res, FW_R_ARENA);
 				return;
 			}
+			/* NAT: every fragment takes the rewritten addresses (and ports). */
+			nat_fragment_sync(f->work, f->p.l3_len, ip, fp.l3_len);
 			fw_dec_ttl(ip, fp.l3num);
 		}
 		return;
@@ -473,7 +640,13 @@ static void deliver(struct fw *fw, struct flight *f, uint64_t now, struct fw_res
 
 	f->meta.oif = 0;
 	f->meta.oifname = NULL;
-	if (!run_rules(fw, f, CT_HOOK_INPUT, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v)) {
+	if (!run_rules(fw, f, CT_HOOK_INPUT, FW_PRIO_MIN, FW_PRIO_NAT_SRC, now, res, &v)) {
+		stop_packet(fw, f, &v, now, res);
+		return;
+	}
+	if (!nat_step(fw, f, CT_HOOK_INPUT, now, res))
+		return;
+	if (!run_rules(fw, f, CT_HOOK_INPUT, FW_PRIO_NAT_SRC, FW_PRIO_MAX, now, res, &v)) {
 		stop_packet(fw, f, &v, now, res);
 		return;
 	}
@@ -573,7 +746,14 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 	if (!conntrack(fw, &f, CT_HOOK_PREROUTING, now, res))
 		return 0;
 	note_ct(res, &f.p);
-	if (!run_rules(fw, &f, CT_HOOK_PREROUTING, FW_PRIO_CONNTRACK, FW_PRIO_MAX, now, res, &v)) {
+	if (!run_rules(fw, &f, CT_HOOK_PREROUTING, FW_PRIO_CONNTRACK, FW_PRIO_NAT_DST, now, res,
+		       &v)) {
+		stop_packet(fw, &f, &v, now, res);
+		return 0;
+	}
+	if (!nat_step(fw, &f, CT_HOOK_PREROUTING, now, res))
+		return 0;
+	if (!run_rules(fw, &f, CT_HOOK_PREROUTING, FW_PRIO_NAT_DST, FW_PRIO_MAX, now, res, &v)) {
 		stop_packet(fw, &f, &v, now, res);
 		return 0;
 	}

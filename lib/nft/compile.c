@@ -584,6 +584,8 @@ static int build_hooks(struct nft_compiled *c)
 
 				if (ch->base && fam && ch->hook == h)
 					c->hooks[f][h][n++] = i;
+				if (ch->base && fam && ch->type == CHT_NAT)
+					c->nat_hooked[f] = true;
 			}
 			cmp_sort_ctx = c;
 			qsort(c->hooks[f][h], n, sizeof(uint32_t), chain_cmp);
@@ -631,6 +633,7 @@ int nft_compile(struct nft_ruleset *rs)
 			vc->name = ch->name;
 			vc->family = t->family;
 			vc->base = ch->base;
+			vc->type = ch->type;
 			vc->hook = ch->hook;
 			vc->policy = ch->policy;
 			vc->prio = ch->prio;

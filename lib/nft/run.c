@@ -486,10 +486,14 @@ int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int
 	x.c = rs->compiled;
 	int f = p->l3num == NFT_FAM_IP6 ? 1 : 0;
 
+	res->nat_hooked = x.c->nat_hooked[f];
 	for (uint32_t k = 0; k < x.c->nhooks[f][hook]; k++) {
 		const struct vm_chain *ch = &x.c->chains[x.c->hooks[f][hook][k]];
 
-		if (ch->prio < prio_lo || ch->prio >= prio_hi)
+		/* nat chains run from the NAT hook, for first packets only */
+		if ((ch->type == CHT_NAT) != m->nat_chains)
+			continue;
+		if (!m->nat_chains && (ch->prio < prio_lo || ch->prio >= prio_hi))
 			continue;
 		if (run_base(&x, x.c->hooks[f][hook][k]) == VC_DROP) {
 			res->verdict = NFT_DROP;

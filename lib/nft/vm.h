@@ -96,6 +96,7 @@ struct vm_chain {
 	const char *table, *name;
 	uint8_t family;
 	bool base;
+	uint8_t type;          /* enum nft_chain_type */
 	uint8_t hook;
 	uint8_t policy;
 	int32_t prio;
@@ -117,6 +118,8 @@ struct nft_compiled {
 	/* base chains per family and hook, in priority order */
 	uint32_t *hooks[VM_NFAM][5];
 	uint32_t nhooks[VM_NFAM][5];
+	/* the family has a nat-type base chain: the kernel's NAT hooks are on */
+	bool nat_hooked[VM_NFAM];
 	char *texts;           /* rule texts, NUL separated */
 };
 

@@ -292,7 +292,13 @@ static void test_limit_counter_nat(void **state)
 	assert_int_equal(nft_ruleset_list(rs, 0, &out), 0);
 	assert_non_null(strstr(out, "counter packets 3 bytes 120 accept"));
 	free(out);
+	/* nat-type chains run only when the NAT hook asks for them */
 	assert_int_equal(run(rs, &p, CT_HOOK_PREROUTING, &m, 0, &res), NFT_ACCEPT);
+	assert_int_equal(res.nat, NFT_NAT_NONE);
+	assert_true(res.nat_hooked);
+	m.nat_chains = true;
+	assert_int_equal(run(rs, &p, CT_HOOK_PREROUTING, &m, 0, &res), NFT_ACCEPT);
+	m.nat_chains = false;
 	assert_int_equal(res.nat, NFT_NAT_DNAT);
 	assert_true(res.nat_has_addr && res.nat_has_port);
 	assert_int_equal(res.nat_addr_min[3], 1);

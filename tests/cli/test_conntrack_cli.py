@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: MIT
+"""CLI conformance: the same command lines on the real conntrack 1.4.7 (kernel
+network namespace) and on ctrack (against ctrackd), comparing stdout, stderr
+and the exit status.  Both tables are first given the same content with -I.
+Entry order is the kernel's hash order, so stdout lines are compared sorted;
+remaining timeouts may differ by TOLERANCE seconds; conntrack ids and netlink
+portids are masked."""
+import re
+import signal
+import time
+
+import pytest
+
+TOLERANCE = 2
+
+SETUP = [
+    "-I -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --state ESTABLISHED -u ASSURED,SEEN_REPLY -t 120 -m 42",
+    "-I -s 1.1.1.1 -d 2.2.2.2 -p udp --sport 53000 --dport 53 -t 30",
+    "-I -s 1.1.1.1 -d 2.2.2.2 -p icmp --icmp-type 8 --icmp-code 0 --icmp-id 1226 -t 30",
+    "-I -s 10.0.0.1 -d 10.0.0.2 -p tcp --sport 1111 --dport 80 --state SYN_SENT -t 60",
+    "-I -s 10.0.0.1 -d 10.0.0.3 -p tcp --sport 1112 --dport 443 --state TIME_WAIT -u SEEN_REPLY -t 100 -m 3",
+    "-I -s 2001:db8::1 -d 2001:db8::2 -p udp --sport 5 --dport 6 -t 50 -m 7",
+    "-I -s 1.1.1.3 -d 2.2.2.2 -p tcp --sport 11 --dport 20 --state ESTABLISHED -u SEEN_REPLY -t 119 -w 7",
+    "-I -s 1.1.1.4 -d 2.2.2.2 -p udp --sport 11 --dport 20 -t 119 --orig-zone 3",
+    "-I -s 1.1.1.5 -d 2.2.2.2 -p udp --sport 11 --dport 20 -t 119 --reply-zone 4",
+    "-I -s 1.1.1.6 -d 2.2.2.2 -p sctp --sport 7 --dport 8 --state ESTABLISHED --orig-vtag 1 --reply-vtag 2 -t 90",
+]
+
+_TIMEOUT_RES = [
+    re.compile(r"^(\s*\[\w+\]\s+)?((?:ipv4|ipv6)\s+\d+\s+)?(\S+\s+\d+\s+)(\d+)(?=\s)"),
+    re.compile(r"(-t )(\d+)"),
+    re.compile(r"(<timeout>)(\d+)(?=</timeout>)"),
+]
+
+
+def normalize(text):
+    """Sorted lines with masked ids/portids and timeouts pulled out."""
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r" id=\d+$", " id=ID", line)
+        line = re.sub(r" id=\d+ labels=", " id=ID labels=", line)
+        line = re.sub(r"<id>\d+</id>", "<id>ID</id>", line)
+        line = re.sub(r"portid=\d+", "portid=P", line)
+        times = []
+        for rx in _TIMEOUT_RES:
+            m = rx.search(line)
+            if m:
+                times.append(int(m.group(m.lastindex)))
+                line = line[: m.start(m.lastindex)] + "T" + line[m.end(m.lastindex):]
+                break
+        out.append((line, times))
+    out.sort()
+    return out
+
+
+def assert_same(real, ours, sort_stdout=True):
+    rc_r, out_r, err_r = real
+    rc_o, out_o, err_o = ours
+    assert err_o == err_r, f"stderr differs\nreal: {err_r!r}\nours: {err_o!r}"
+    assert rc_o == rc_r, f"exit status differs: real {rc_r} ours {rc_o}"
+    nr, no = normalize(out_r), normalize(out_o)
+    assert [l for l, _ in no] == [l for l, _ in nr], f"stdout differs\nreal:\n{out_r}\nours:\n{out_o}"
+    for (l, tr), (_, to) in zip(nr, no):
+        for a, b in zip(tr, to):
+            assert abs(a - b) <= TOLERANCE, f"timeout {b} vs {a} in {l}"
+
+
+def reset(pair, setup=SETUP):
+    for side in (pair.real, pair.ours):
+        side(["-F"])
+        for cmd in setup:
+            rc, _, err = side(cmd.split())
+            assert rc == 0, f"setup {cmd}: {err}"
+
+
+def both(pair, args, **kw):
+    return pair.real(args, **kw), pair.ours(args, **kw)
+
+
+LISTINGS = [
+    "-L", "-L conntrack", "conntrack -L", "-L -o extended", "-L -o id", "-L -o save",
+    "-L -o xml", "-L -o ext,id", "-L -o extended,id", "-L -o userspace", "-L -p tcp",
+    "-L -p udp", "-L -p 17", "-L -p icmp", "-L -p sctp", "-L -p tcp --state ESTABLISHED",
+    "-L -p tcp --state SYN_SENT", "-L -p tcp --sport 10", "-L -p tcp --dport 443",
+    "-L -p tcp --reply-port-src 20", "-L -p udp --reply-port-dst 53000",
+    "-L -p icmp --icmp-type 8", "-L -p icmp --icmp-id 1226", "-L -s 1.1.1.1",
+    "-L -d 2.2.2.2", "-L -s 1.1.0.0/16", "-L -s 10.0.0.0/8 -d 10.0.0.3/32",
+    "-L -d 10.0.0.0/30", "-L -r 2.2.2.2", "-L -q 1.1.1.1", "-L -r 10.0.0.2 -q 10.0.0.1",
+    "-L -s 2001:db8::1", "-L -s 2001:db8::/32", "-L -f ipv6", "-L -f ipv4",
+    "-L -u ASSURED", "-L -u SEEN_REPLY", "-L -u !ASSURED", "-L -u UNREPLIED",
+    "-L -u SEEN_REPLY,!ASSURED", "-L -u UNSET", "-L -m 42", "-L -m 0", "-L -m 2/2",
+    "-L -m 1/1", "-L -m 0x2a", "-L -w 7", "-L --orig-zone 3", "-L --reply-zone 4",
+    "-L -w 11-s", "-L -n", "-L -g", "-L -j", "-L -n 1.1.1.1", "-L -j 2.2.2.2:20",
+    "-L expect", "-L exp", "-L dying", "-L unconfirmed", "-L -o save -p udp",
+    "-L -p igmp", "-L -p 200", "-L -s 1.1.1.1 -p tcp --sport 10 --dport 20",
+    "-L -c 0",
+]
+
+
+@pytest.mark.parametrize("cmd", LISTINGS)
+def test_listing(pair, cmd):
+    reset(pair)
+    assert_same(*both(pair, cmd.split()))
+
+
+ERRORS = [
+    "-L -x", "-L --foo", "-X", "-L -p 256", "-L -p -10", "-L -p 2000", "-L -p 20foo",
+    "-L -p foo20", "-L -s 1.1.1.1 -z", "-L -p tcp -z", "-L -o save,extended",
+    "-L -o bogus", "-L -u BOGUS", "-L -u", "-L -e NEW", "-L -t 10", "-L -j -n",
+    "-L -s 1.1.1.1 -d ::1", "-L -s 1.1.1.1/33", "-L -r 1.1.1.0/24", "-L -f ipv5",
+    "-L foo", "-L -L", "-L -D", "-I -s 1.1.1.9 -d 2.2.2.2 -p udp --sport 1 --dport 2",
+    "-I -s 1.1.1.9 -d 2.2.2.2 -p tcp --sport 1 --dport 2 -t 10",
+    "-I -s 1.1.1.9 -p udp --sport 1 --dport 2 -t 10",
+    "-I -s 1.1.1.9 -d 2.2.2.2 -p udp --sport 1 -t 10",
+    "-I -s 1.1.1.9 -d 2.2.2.2 -t 10", "-I -s 1.1.1.9 -d ::1 -p udp --sport 1 --dport 2 -t 10",
+    "-I -s 1.1.1.9 -d 2.2.2.2 -p icmp -t 10",
+    "-I -s 1.1.1.9 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state BOGUS -t 10",
+    "-I -s 1.1.1.9 -d 2.2.2.2 -p udp --sport 1 --dport 2 -t 10 -z",
+    "-G -s 1.1.1.1 -p tcp --sport 10 --dport 20",
+    "-G -s 9.9.9.9 -d 2.2.2.2 -p tcp --sport 10 --dport 20", "-D -s 9.9.9.9",
+    "-D -p tcp --sport 999", "-L dying -s 1.1.1.1", "-D dying", "-U expect",
+    "-E -z", "-F -s 1.1.1.1", "-C -p tcp", "-S -m 1", "-L -m foo", "-L -w",
+    "-L -p tcp --icmp-type 8", "-L --sport 10", "-U -s 1.1.1.1 -u UNSET",
+    "-U -p tcp --sport 10 -t 300", "-I -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --state ESTABLISHED -t 5",
+    "-A -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --state ESTABLISHED -t 5 -m 9",
+    "-A -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100 -u EXPECTED",
+    "-I -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100 -u ASSURED -f ipv4",
+]
+
+
+@pytest.mark.parametrize("cmd", ERRORS)
+def test_errors_and_quirks(pair, cmd):
+    reset(pair)
+    assert_same(*both(pair, cmd.split()))
+
+
+MUTATIONS = [
+    ("-I -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100 -u OFFLOAD", "-L"),
+    ("-I -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100 -u ASSURED -m 5", "-L -o save"),
+    ("-I -r 2.2.2.2 -q 1.1.1.2 -p udp --reply-port-src 20 --reply-port-dst 10 -t 100", "-L"),
+    ("-I -s 1.1.1.2 -d 2.2.2.2 -r 2.2.2.9 -q 1.1.1.2 -p tcp --sport 1 --dport 2 --reply-port-src 2 --reply-port-dst 1 --state LISTEN -t 100", "-L"),
+    ("-I -s 1.1.1.2 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state ESTABLISHED -t 100 -w 9", "-L -w 9"),
+    ("-I -s ::2 -d ::3 -p icmpv6 --icmpv6-type 128 --icmpv6-code 0 --icmpv6-id 5 -t 100", "-L -f ipv6"),
+    ("-I -s 1.1.1.2 -d 2.2.2.2 -p gre --srckey 5 --dstkey 6 -t 100", "-L -p gre"),
+    ("-I -s 1.1.1.2 -d 2.2.2.2 -p 200 -t 100", "-L -o save"),
+    ("-A -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100", "-L"),
+    ("-D -p udp", "-L"), ("-D -s 1.1.1.1", "-L"), ("-D -s 1.1.0.0/16 -p tcp", "-L"),
+    ("-D -m 42", "-L"), ("-D -u !SEEN_REPLY -p udp", "-L"), ("-D -f ipv6", "-L"),
+    ("-D -w 7", "-L"), ("-D -o save -p icmp", "-L"), ("-D -o xml -p icmp", "-L"),
+    ("-U -s 1.1.1.1 -p tcp --sport 10 -m 1", "-L"),
+    ("-U -s 1.1.1.1 -m 0xf0/0xf0", "-L -o save"),
+    ("-U -s 10.0.0.1 -u ASSURED", "-L"), ("-U -s 10.0.0.1 -t 5", "-L"),
+    ("-U -s 10.0.0.1 -p tcp --state ESTABLISHED", "-L"),
+    ("-U -f ipv4 -m 1/1", "-L"), ("-U -s 1.1.1.1 -o save -m 9", "-L"),
+    ("-F", "-L"), ("-F expect", "-L"), ("-F conntrack", "-C"),
+    ("-G -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20", "-L"),
+    ("-G -r 2.2.2.2 -q 1.1.1.1 -p udp --reply-port-src 53 --reply-port-dst 53000", "-L"),
+    ("-G -s 1.1.1.1 -d 2.2.2.2 -p icmp --icmp-type 8 --icmp-code 0 --icmp-id 1226 -o save", "-L"),
+    ("-C", "-C expect"), ("-L -z", "-L"), ("-V", "-h"), ("", "-L -p tcp -h"),
+    ("-S expect", "-L"),
+]
+
+
+@pytest.mark.parametrize("cmd,after", MUTATIONS)
+def test_mutation_then_listing(pair, cmd, after):
+    reset(pair)
+    assert_same(*both(pair, cmd.split()))
+    assert_same(*both(pair, after.split()))
+
+
+def test_stats_shape(pair):
+    """-S: one line per CPU in the kernel; the counter names and format must match."""
+    reset(pair)
+    (rr, orr, er), (ro, oo, eo) = both(pair, ["-S"])
+    assert rr == ro == 0 and er == eo == ""
+    key = lambda l: re.sub(r"=\d+", "=N", re.sub(r"^cpu=\d+\s*", "cpu=C ", l))
+    assert {key(l) for l in orr.splitlines()} == {key(l) for l in oo.splitlines()}
+
+
+def test_load_file(pair, tmp_path):
+    reset(pair, [])
+    f = tmp_path / "ct.txt"
+    f.write_text("# comment\n" + "\n".join(SETUP[:4]) + "\n-D -p udp\n-U -s 1.1.1.1 -m 5\n")
+    assert_same(*both(pair, ["-R", str(f)]))
+    assert_same(*both(pair, ["-L"]))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("-I -s 1.1.1.8 -d 2.2.2.2 -p udp --sport 1 --dport 2 -t 10\n-L\n")
+    assert_same(*both(pair, ["-R", str(bad)]))
+    assert_same(*both(pair, ["-R", "-"], stdin="-F\n"))
+
+
+@pytest.mark.parametrize("opts", [[], ["-o", "xml"], ["-o", "save"], ["-e", "NEW"],
+                                  ["-e", "DESTROY,UPDATES"], ["-p", "udp"], ["-o", "id,extended"]])
+def test_events(pair, opts):
+    reset(pair, [])
+    procs = (pair.popen_real(["-E"] + opts), pair.popen_ours(["-E"] + opts))
+    time.sleep(0.5)
+    ops = [SETUP[0], SETUP[1], "-U -s 1.1.1.1 -p tcp -m 43", "-D -p udp", "-D -p tcp"]
+    for side in (pair.real, pair.ours):
+        for op in ops:
+            side(op.split())
+    time.sleep(0.5)
+    res = []
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=5)
+        res.append((p.returncode, out, err))
+    real, ours = res
+    # progname is the client's process name on both sides.
+    assert_same(real, ours)
