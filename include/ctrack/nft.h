@@ -138,6 +138,7 @@ struct nft_result {
 	bool log;
 	const char *log_prefix;     /* borrowed from the ruleset; NULL if none */
 	uint8_t log_level;          /* syslog level, 4 = warn */
+	uint8_t log_flags;          /* enum nft_log_flag */
 	/* the packet's family has a nat-type base chain (NAT hooks active) */
 	bool nat_hooked;
 	/* who decided: a rule (verdict statement) or a chain policy */
@@ -158,6 +159,27 @@ struct nft_result {
  * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
  * set the packet's template.  Returns 0.
  */
+/* `log flags` (the kernel's NF_LOG_* bits). */
+enum nft_log_flag {
+	NFT_LOG_TCPSEQ = 0x01,
+	NFT_LOG_TCPOPT = 0x02,
+	NFT_LOG_IPOPT = 0x04,
+	NFT_LOG_UID = 0x08,
+	NFT_LOG_MACDECODE = 0x20,
+};
+
+/*
+ * The line the kernel's packet logger (nf_log_syslog) writes for a `log`
+ * statement that fired: "PREFIX" "IN=.. OUT=.. [MAC=..] SRC=.. DST=.. LEN=..
+ * ... PROTO=TCP SPT=.. DPT=.. ..." without the syslog level marker and
+ * without the trailing newline.  IN is m->iifname, OUT m->oifname (empty
+ * when NULL); MAC is printed for packets with an input interface, from the
+ * link header when the packet has one.  snprintf-style: returns the full
+ * length; the text is truncated to buflen.
+ */
+int nft_log_format(const struct ct_pkt *p, const struct nft_meta *m, const char *prefix,
+		   unsigned log_flags, char *buf, size_t buflen);
+
 int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res);

@@ -345,6 +345,7 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 			x->res->log = true;
 			x->res->log_prefix = i->stmt->prefix;
 			x->res->log_level = (uint8_t)(i->stmt->level < 0 ? 4 : i->stmt->level);
+			x->res->log_flags = i->stmt->log_flags;
 			break;
 		case VM_LIMIT:
 			if (limit_ok(i->stmt, x->now, x->p->l3_len) == i->stmt->over)
