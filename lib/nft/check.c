@@ -1448,6 +1448,72 @@ static int check_verdict(struct ctx *x, struct nft_stmt *s)
 	return 0;
 }
 
+/* Call `fn` for each chain that chain `c` jumps or goes to (also via verdict maps). */
+static bool each_target(struct nft_table *t, struct nft_chain *c,
+			bool (*fn)(struct nft_table *, struct nft_chain *, void *), void *arg)
+{
+	for (struct nft_rule *r = c->rules; r; r = r->next)
+		for (struct nft_stmt *s = r->stmts; s; s = s->next) {
+			if (s->kind == SK_VERDICT && s->chain) {
+				struct nft_chain *n = nft_chain_find(t, s->chain);
+
+				if (n && fn(t, n, arg))
+					return true;
+			}
+			if (s->kind != SK_VMAP || !s->r->set)
+				continue;
+			for (struct nft_elem *e = s->r->set->elems; e; e = e->next) {
+				struct nft_chain *n;
+
+				if (!e->data || e->data->kind != EK_VERDICT || !e->data->text)
+					continue;
+				n = nft_chain_find(t, e->data->text);
+				if (n && fn(t, n, arg))
+					return true;
+			}
+		}
+	return false;
+}
+
+struct walk {
+	struct nft_chain *target;
+	struct nft_chain *path[20];
+	int depth;
+};
+
+/*
+ * Depth-first walk: true when `target` is reached, a chain repeats on the
+ * path (a loop) or the path grows beyond the kernel's 16 jump levels.
+ */
+static bool walk_step(struct nft_table *t, struct nft_chain *c, void *arg)
+{
+	struct walk *w = arg;
+
+	if (c == w->target)
+		return true;
+	for (int i = 0; i < w->depth; i++)
+		if (w->path[i] == c)
+			return true;
+	if (w->depth >= 16)
+		return true;
+	w->path[w->depth++] = c;
+	bool hit = each_target(t, c, walk_step, w);
+
+	w->depth--;
+	return hit;
+}
+
+static bool base_reaches(struct nft_table *t, struct nft_chain *c)
+{
+	for (struct nft_chain *b = t->chains; b; b = b->next) {
+		struct walk w = { .target = c };
+
+		if (b->base && (b == c || walk_step(t, b, &w)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * What the kernel refuses when the rule is committed; nft reports these
  * only after its own checks passed, as "Could not process rule".
@@ -1459,12 +1525,12 @@ static int kernel_check(struct ctx *x, struct nft_stmt *s)
 	switch (s->kind) {
 	case SK_NAT:
 		if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
-			return fail(x, &x->r->loc, NULL,
+			return fail(x, x->r->cmd_loc.line ? &x->r->cmd_loc : &x->r->loc, NULL,
 				    "Could not process rule: Operation not supported");
 		return 0;
 	case SK_REJECT:
 		if (c->base && c->hook == CT_HOOK_POSTROUTING)
-			return fail(x, &x->r->loc, NULL,
+			return fail(x, x->r->cmd_loc.line ? &x->r->cmd_loc : &x->r->loc, NULL,
 				    "Could not process rule: Operation not supported");
 		return 0;
 	case SK_VERDICT: {
@@ -1475,9 +1541,18 @@ static int kernel_check(struct ctx *x, struct nft_stmt *s)
 		if (!t)
 			return fail(x, &s->r_loc, NULL,
 				    "Could not process rule: No such file or directory");
-		if (t->base || t == c)
+		if (t->base)
 			return fail(x, &s->r_loc, NULL,
 				    "Could not process rule: Operation not supported");
+		/*
+		 * the kernel refuses loops (and more than 16 levels of jumps)
+		 * in what a base chain can reach
+		 */
+		struct walk w = { .target = c };
+
+		if (base_reaches(x->t, c) && walk_step(x->t, t, &w))
+			return fail(x, x->r->cmd_loc.line ? &x->r->cmd_loc : &x->r->loc, NULL,
+				    "Could not process rule: Too many links");
 		t->use++;
 		return 0;
 	}

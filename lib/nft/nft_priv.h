@@ -324,6 +324,7 @@ struct nft_rule {
 	const char *comment;
 	uint64_t handle;
 	struct nft_loc loc;
+	struct nft_loc cmd_loc;  /* `add rule ...` command, for kernel-stage errors */
 	struct nft_rule *next;
 };
 

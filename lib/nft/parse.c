@@ -1798,6 +1798,8 @@ static void chain_unlink_rules(struct nft_chain *c)
 
 static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 {
+	/* the command's first token: `add`, `insert`, ... (or `rule` itself) */
+	size_t cmd_first = ps->pos > 0 && !nft_tok_is(peek(ps), "table") ? ps->pos - 1 : ps->pos;
 	struct nft_tok *what = next(ps);
 	struct nft_loc nl;
 	uint8_t fam;
@@ -1854,6 +1856,10 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 
 		if (!r)
 			return -EINVAL;
+		r->cmd_loc = nft_loc_join(&ps->tk->v[cmd_first].loc, &r->loc);
+		/* nft's command location takes in the terminating newline */
+		if (peek(ps)->kind == TK_NL && peek(ps)->loc.line == r->cmd_loc.line)
+			r->cmd_loc.c2 = peek(ps)->loc.c2;
 		if (insert) {
 			struct nft_rule *tail = c->rules_tail, *head = c->rules;
 
