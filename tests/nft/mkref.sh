@@ -2,9 +2,8 @@
 # Regenerate the golden files from the real nft (1.0.6) inside a throw-away
 # network namespace.  pfail files are applied for real (not -c), so that the
 # errors the kernel reports at commit ("Could not process rule") are
-# recorded too; ctrack-nft -c reports those as well.
-#
-# network namespace (needs root; never touches the host's ruleset).
+# recorded too; ctrack-nft -c reports those as well.  Needs root; never
+# touches the host's ruleset.
 # Usage: tests/nft/mkref.sh pf5.nft pfail20.nft ...
 set -e
 cd "$(dirname "$0")"
