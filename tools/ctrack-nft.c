@@ -2,7 +2,7 @@
 /*
  * ctrack-nft: check and list nftables rulesets without a kernel.
  *
- *   ctrack-nft [-c] [-s] [-p] -f FILE [list ruleset]
+ *   ctrack-nft [-c] [-s] [-p] [-a] -f FILE [list ruleset]
  *   ctrack-nft SCRIPT [-s] [-p]      (conformance-runner form: apply, then list)
  *   ctrack-nft -f FILE --eval HOOK PKTS [--conntrack] [--iif N] [--oif N] [list ruleset]
  *       evaluate each packet of PKTS (one IPv4/IPv6 packet per line, in hex)
@@ -337,7 +337,7 @@ static int nft_bench(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ctrack-nft [-c] [-s] [-p] -f FILE [list ruleset]\n"
+	fprintf(stderr, "usage: ctrack-nft [-c] [-s] [-p] [-a] -f FILE [list ruleset]\n"
 			"       ctrack-nft SCRIPT [-s] [-p]\n");
 }
 
@@ -357,6 +357,8 @@ int main(int argc, char **argv)
 			flags |= NFT_LIST_STATELESS;
 		else if (!strcmp(a, "-p") || !strcmp(a, "--numeric-protocol"))
 			flags |= NFT_LIST_NUMERIC_PROTO;
+		else if (!strcmp(a, "-a") || !strcmp(a, "--handle"))
+			flags |= NFT_LIST_HANDLES;
 		else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
 			if (++i >= argc) {
 				usage();

@@ -48,6 +48,7 @@ struct nft_config {
 enum nft_list_flag {
 	NFT_LIST_STATELESS = 1u << 0, /* -s: no counter values */
 	NFT_LIST_NUMERIC_PROTO = 1u << 1, /* -p: numeric protocols */
+	NFT_LIST_HANDLES = 1u << 2, /* -a: object handles */
 };
 
 /* An empty ruleset. */

@@ -827,6 +827,83 @@ int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_s
 	return dedupe(s);
 }
 
+static bool each_target(struct nft_table *t, struct nft_chain *c,
+			bool (*fn)(struct nft_table *, struct nft_chain *, void *), void *arg);
+
+/* `delete element`: every element named must exist; all or nothing. */
+int nft_set_delete_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
+			 struct nft_expr *lit)
+{
+	struct ctx x = { .ps = ps, .t = t };
+	struct nft_set tmp = *s;
+	bool iv = false;
+
+	tmp.elems = tmp.elems_tail = NULL;
+	tmp.nelems = 0;
+	tmp.name = NULL;
+	if (add_elems(&x, &tmp, lit, &iv))
+		return -EINVAL;
+	for (struct nft_elem *d = tmp.elems; d; d = d->next) {
+		bool found = false;
+
+		for (struct nft_elem *e = s->elems; e && !found; e = e->next)
+			found = !memcmp(e->lo, d->lo, 16) && !memcmp(e->hi, d->hi, 16);
+		if (!found)
+			return fail(&x, &d->loc, NULL,
+				    "Could not process rule: No such file or directory");
+	}
+	for (struct nft_elem *d = tmp.elems; d; d = d->next) {
+		struct nft_elem **pp = &s->elems;
+
+		while (*pp && (memcmp((*pp)->lo, d->lo, 16) || memcmp((*pp)->hi, d->hi, 16)))
+			pp = &(*pp)->next;
+		if (*pp) {
+			*pp = (*pp)->next;
+			s->nelems--;
+		}
+	}
+	s->elems_tail = NULL;
+	for (struct nft_elem *e = s->elems; e; e = e->next)
+		s->elems_tail = e;
+	return 0;
+}
+
+/* Is chain c the target of a jump, goto or verdict map in table t? */
+static bool is_target(struct nft_table *t, struct nft_chain *n, void *arg)
+{
+	(void)t;
+	return n == arg;
+}
+
+bool nft_chain_referenced(struct nft_table *t, struct nft_chain *c)
+{
+	for (struct nft_chain *o = t->chains; o; o = o->next)
+		if (each_target(t, o, is_target, c))
+			return true;
+	for (struct nft_set *s = t->sets; s; s = s->next)
+		for (struct nft_elem *e = s->elems; e; e = e->next)
+			if (e->data && e->data->kind == EK_VERDICT && e->data->text &&
+			    !strcmp(e->data->text, c->name))
+				return true;
+	return false;
+}
+
+/* Does a rule of table t use the named set s? */
+bool nft_set_referenced(struct nft_table *t, struct nft_set *s)
+{
+	for (struct nft_chain *c = t->chains; c; c = c->next)
+		for (struct nft_rule *r = c->rules; r; r = r->next)
+			for (struct nft_stmt *st = r->stmts; st; st = st->next) {
+				const struct nft_expr *v[] = { st->l, st->r, st->addr, st->port };
+
+				for (size_t i = 0; i < 4; i++)
+					if (v[i] && (v[i]->set == s || (v[i]->kind == EK_MAP &&
+									 v[i]->set == s)))
+						return true;
+			}
+	return false;
+}
+
 /* ---- statements ---- */
 
 static bool all_ones(const uint8_t *v, uint8_t len)
@@ -1715,13 +1792,41 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 			return -EINVAL;
 	th_postprocess(&x, r);
 	payload_merge_order(r);
-	r->handle = ++ps->next_handle;
-	if (c->rules_tail)
-		c->rules_tail->next = r;
-	else
-		c->rules = r;
-	c->rules_tail = r;
+	r->handle = ++t->next_handle;
 	return 0;
+}
+
+/* Link r into c: at the end (ref NULL, !before), at the start (ref NULL,
+ * before), or before / after the rule ref. */
+void nft_chain_link(struct nft_chain *c, struct nft_rule *r, struct nft_rule *ref, bool before)
+{
+	struct nft_rule **pp = &c->rules, *prev = NULL;
+
+	if (!ref && !before) {
+		r->next = NULL;
+		if (c->rules_tail)
+			c->rules_tail->next = r;
+		else
+			c->rules = r;
+		c->rules_tail = r;
+		return;
+	}
+	if (ref && !before) {
+		r->next = ref->next;
+		ref->next = r;
+		if (c->rules_tail == ref)
+			c->rules_tail = r;
+		return;
+	}
+	while (ref && *pp && *pp != ref) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	(void)prev;
+	r->next = *pp;
+	*pp = r;
+	if (!r->next)
+		c->rules_tail = r;
 }
 
 int nft_check_chain(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
