@@ -139,11 +139,15 @@ static const char *parse_name(struct nft_pstate *ps, struct nft_loc *loc)
 	 */
 	bool bad = t->len == 0 || t->len > 255;
 
-	for (uint32_t i = 0; i < t->len && !bad; i++) {
-		unsigned char c = (unsigned char)t->s[i];
+	if (t->kind == TK_STRING && !bad) {
+		/* a quoted name must read back as one word when listed */
+		for (uint32_t i = 0; i < t->len && !bad; i++) {
+			char c = t->s[i];
+			bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 
-		bad = c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '#' || c == ';' ||
-		      c == '{' || c == '}' || c == '$' || c == '@';
+			bad = !(alpha || (i && ((c >= '0' && c <= '9') || c == '-')));
+		}
+		bad |= t->s[t->len - 1] == '-';
 	}
 	if (bad) {
 		nft_error(ps, &t->loc, NULL, "Could not process rule: Invalid argument");
