@@ -345,6 +345,29 @@ static void test_log_format(void **state)
 	nft_ruleset_free(rs);
 }
 
+/* ct count: at most 2 connections; a third one is refused */
+static void test_ct_count(void **state)
+{
+	static const char rules[] =
+		"table ip t { chain in { type filter hook input priority 0; policy drop;\n"
+		"  ct count 2 accept\n } }\n";
+	struct nft_ruleset *rs = load(rules);
+	struct nft_meta m = { 0 };
+	struct nft_result res;
+	struct pkt_spec p = { 4, 6, "1.1.1.1", "2.2.2.2", 1000, 22, SYN, CT_INFO_NEW };
+
+	(void)state;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	p.sport = 1001;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	/* the first connection again: still 2 */
+	p.sport = 1000;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	p.sport = 1002;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	nft_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_sets_maps),
 		cmocka_unit_test(test_limit_counter_nat),
 		cmocka_unit_test(test_log_format),
+		cmocka_unit_test(test_ct_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
