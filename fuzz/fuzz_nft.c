@@ -68,12 +68,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!l1)
 		return 0;
+	/*
+	 * Like nft, a listing is not always a valid script (contradictory
+	 * matches such as `meta nfproto ipv6 meta nfproto ipv4 reject` list as
+	 * `meta nfproto ipv6 reject with icmp ...`); when it is, listing it
+	 * again must give the same text.
+	 */
 	l2 = relist(l1, strlen(l1));
-	if (!l2)
-		abort(); /* our own listing must be accepted */
-	l3 = relist(l2, strlen(l2));
-	if (!l3 || strcmp(l2, l3))
-		abort(); /* listing is not a fixed point */
+	if (l2) {
+		l3 = relist(l2, strlen(l2));
+		if (!l3 || strcmp(l2, l3))
+			abort(); /* listing is not a fixed point */
+	}
 	free(l1);
 	free(l2);
 	free(l3);
