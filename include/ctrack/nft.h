@@ -61,7 +61,11 @@ void nft_ruleset_free(struct nft_ruleset *rs);
  * (or the loader's -errno) is returned and, when err != NULL, *err receives
  * nft-style messages ("NAME:LINE:COL-COL: Error: ...", the source line and a
  * marker line), malloc'ed.  With check_only the script is fully checked but
- * the ruleset is left unchanged (nft -c).
+ * the ruleset is left unchanged (nft -c); -c also reports what the kernel
+ * would refuse at commit ("Could not process rule: ..."), which nft -c
+ * does not.  The new ruleset is built and compiled completely before it
+ * replaces the old one; rule counters and limit / ct count state start
+ * again from zero (the ruleset is rebuilt from the scripts applied so far).
  */
 int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf, size_t len,
 		      bool check_only, char **err);
