@@ -153,17 +153,6 @@ struct nft_result {
 	const char *rule_text;      /* the rule as `list ruleset` prints it (-s) */
 };
 
-/*
- * Evaluate the base chains of `hook` for the packet's family (p->l3num)
- * whose priority lies in [prio_lo, prio_hi), in priority order, with
- * netfilter's verdict semantics: accept ends one base chain and the packet
- * goes on to the next; drop (and reject) is final; policies apply when a
- * base chain runs out of rules.  `ct` may be NULL (ct helper and ct
- * bytes/packets then read as absent).  `now` (ns) feeds `limit` and
- * `ct expiration`.  Counters are updated in the ruleset; `meta mark set`
- * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
- * set the packet's template.  Returns 0.
- */
 /* `log flags` (the kernel's NF_LOG_* bits). */
 enum nft_log_flag {
 	NFT_LOG_TCPSEQ = 0x01,
@@ -185,6 +174,25 @@ enum nft_log_flag {
 int nft_log_format(const struct ct_pkt *p, const struct nft_meta *m, const char *prefix,
 		   unsigned log_flags, char *buf, size_t buflen);
 
+/*
+ * Does anything in the ruleset need connection tracking for this family
+ * (2 or 10)?  The kernel hooks conntrack (and its defrag) into a namespace
+ * only then (spec §7.7): ct expressions and statements, nat chains, ct
+ * helper objects.
+ */
+bool nft_uses_conntrack(const struct nft_ruleset *rs, uint8_t l3num);
+
+/*
+ * Evaluate the base chains of `hook` for the packet's family (p->l3num)
+ * whose priority lies in [prio_lo, prio_hi), in priority order, with
+ * netfilter's verdict semantics: accept ends one base chain and the packet
+ * goes on to the next; drop (and reject) is final; policies apply when a
+ * base chain runs out of rules.  `ct` may be NULL (ct helper and ct
+ * bytes/packets then read as absent).  `now` (ns) feeds `limit` and
+ * `ct expiration`.  Counters are updated in the ruleset; `meta mark set`
+ * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
+ * set the packet's template.  Returns 0.
+ */
 int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res);
