@@ -98,6 +98,7 @@ enum ctl_attr {
 	CTL_A_PROGNAME, /* string */
 	CTL_A_SECMARK,  /* u32 */
 	CTL_A_PEER_ZONE, /* u32: CREATE, zone of the direction not given as a tuple */
+	CTL_A_VTAGS,    /* 2 x u32: SCTP verification tags, original then reply */
 	CTL_A_MAX_,
 };
 
@@ -142,6 +143,7 @@ struct ctl_msg {
 	uint32_t portid;
 	const char *progname;
 	uint32_t peer_zone;
+	uint32_t vtags[2];
 };
 
 static inline bool ctl_has(const struct ctl_msg *m, enum ctl_attr a)
@@ -175,6 +177,7 @@ void ctl_put_u8(struct ctl_buf *b, enum ctl_attr a, uint8_t v);
 void ctl_put_u32(struct ctl_buf *b, enum ctl_attr a, uint32_t v);
 void ctl_put_u64(struct ctl_buf *b, enum ctl_attr a, uint64_t v);
 void ctl_put_u64s(struct ctl_buf *b, enum ctl_attr a, const uint64_t *v, size_t n);
+void ctl_put_u32s(struct ctl_buf *b, enum ctl_attr a, const uint32_t *v, size_t n);
 void ctl_put_str(struct ctl_buf *b, enum ctl_attr a, const char *s);
 void ctl_put_tuple(struct ctl_buf *b, enum ctl_attr a, const struct ct_tuple *tu);
 /* Ends the message (writes its length).  0, or -ENOMEM / -EMSGSIZE (message dropped). */

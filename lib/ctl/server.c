@@ -11,6 +11,8 @@
  *   `-u OFFLOAD` on create is silently ignored), and an update may not
  *   clear SEEN_REPLY or ASSURED (EBUSY);
  * - an update always raises an UPDATE event, even when nothing changed;
+ * - SCTP protocol info is all or nothing: a state without both
+ *   verification tags, or tags without a state, is EINVAL (nlattr_to_sctp);
  * - the expectation, dying and unconfirmed tables are empty here.
  * No I/O; time comes from struct ctl_server.
  */
@@ -132,6 +134,14 @@ static struct ct_conn *find_req(struct ctl_server *s, const struct ctl_msg *req)
 	return c;
 }
 
+/* SCTP protoinfo carries the state and both tags together, or nothing. */
+static bool sctp_info_ok(const struct ctl_msg *req, uint8_t proto)
+{
+	if (proto != 132)
+		return true;
+	return ctl_has(req, CTL_A_PSTATE) == ctl_has(req, CTL_A_VTAGS);
+}
+
 static bool names_entry(const struct ctl_msg *req)
 {
 	return ctl_has(req, CTL_A_ORIG) || ctl_has(req, CTL_A_REPLY);
@@ -159,6 +169,8 @@ static int apply_update(struct ctl_server *s, struct ct_conn *c, const struct ct
 		return -EINVAL;
 	if (ctl_has(req, CTL_A_PSTATE) && c->proto == 132 && req->pstate >= CT_SCTP_MAX)
 		return -EINVAL;
+	if (!sctp_info_ok(req, c->proto))
+		return -EINVAL;
 
 	if (ctl_has(req, CTL_A_STATUS))
 		c->status = (uint16_t)((st & ~CTL_STATUS_CHANGEABLE) |
@@ -172,6 +184,10 @@ static int apply_update(struct ctl_server *s, struct ct_conn *c, const struct ct
 			c->ps.tcp.state = req->pstate;
 		else if (c->proto == 132)
 			c->ps.sctp.state = req->pstate;
+	}
+	if (c->proto == 132 && ctl_has(req, CTL_A_VTAGS)) {
+		c->ps.sctp.vtag[CT_DIR_ORIGINAL] = req->vtags[0];
+		c->ps.sctp.vtag[CT_DIR_REPLY] = req->vtags[1];
 	}
 	if (ctl_has(req, CTL_A_LABELS))
 		ct_conn_set_labels(s->t, c, req->labels);
@@ -230,6 +246,12 @@ static int do_create(struct ctl_server *s, const struct ctl_msg *req)
 		    (spec.orig.proto == 132 && req->pstate >= CT_SCTP_MAX))
 			return -EINVAL;
 		spec.proto_state = req->pstate;
+	}
+	if (!sctp_info_ok(req, spec.orig.proto))
+		return -EINVAL;
+	if (spec.orig.proto == 132 && ctl_has(req, CTL_A_VTAGS)) {
+		spec.sctp_vtag[CT_DIR_ORIGINAL] = req->vtags[0];
+		spec.sctp_vtag[CT_DIR_REPLY] = req->vtags[1];
 	}
 	spec.labels[0] = req->labels[0];
 	spec.labels[1] = req->labels[1];

@@ -119,6 +119,7 @@ static int expect_len(enum ctl_attr a, uint32_t n)
 		[CTL_A_TSTAMP] = 16,  [CTL_A_ERRNO] = 4,    [CTL_A_VALUE] = 8,
 		[CTL_A_EVENT] = 4,    [CTL_A_EVMASK] = 4,   [CTL_A_STATS] = 80,
 		[CTL_A_PORTID] = 4,   [CTL_A_SECMARK] = 4,  [CTL_A_PEER_ZONE] = 4,
+		[CTL_A_VTAGS] = 8,
 	};
 
 	/* Strings (want 0) are checked by get_str. */
@@ -215,6 +216,10 @@ static int decode_attr(struct ctl_msg *m, enum ctl_attr a, const uint8_t *v, uin
 	case CTL_A_PEER_ZONE:
 		m->peer_zone = get32(v);
 		return m->peer_zone <= UINT16_MAX ? 0 : -EINVAL;
+	case CTL_A_VTAGS:
+		m->vtags[0] = get32(v);
+		m->vtags[1] = get32(v + 4);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -372,6 +377,14 @@ void ctl_put_u64s(struct ctl_buf *b, enum ctl_attr a, const uint64_t *v, size_t 
 
 	for (size_t i = 0; p && i < n; i++)
 		set64(p + 8 * i, v[i]);
+}
+
+void ctl_put_u32s(struct ctl_buf *b, enum ctl_attr a, const uint32_t *v, size_t n)
+{
+	uint8_t *p = put_attr(b, a, 4 * n);
+
+	for (size_t i = 0; p && i < n; i++)
+		set32(p + 4 * i, v[i]);
 }
 
 void ctl_put_str(struct ctl_buf *b, enum ctl_attr a, const char *s)
