@@ -1778,7 +1778,14 @@ static struct ct_tuple update_tuple(const struct req *r, const struct ctl_msg *e
 	return t;
 }
 
-/* One request to ctrackd; its answer as the kernel would queue it. */
+/*
+ * One request to ctrackd; its answer as the kernel would queue it.  SCTP
+ * tags only go with the state, both of them (nlattr_to_sctp): the update of
+ * conntrack given one tag alone carries a partial SCTP protoinfo, which the
+ * kernel refuses with EINVAL, and so is it here (the control protocol has no
+ * way to say "one tag").  A tag alone is no change by itself: nfct_cmp does
+ * not compare tags.
+ */
 static void update_request(struct req *r, struct nl_queue *q, enum ctl_type type,
 			   const struct ctl_msg *e, const struct ctl_msg *want)
 {
@@ -1790,6 +1797,12 @@ static void update_request(struct req *r, struct nl_queue *q, enum ctl_type type
 
 	if (r->family == AF_UNSPEC) {
 		nlq_push(q, NL_ERR, EOPNOTSUPP, NULL);
+		return;
+	}
+	if (type == CTL_REQ_UPDATE && e->orig.proto == 132 &&
+	    (r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG))) &&
+	    (r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG))) != (bit(P_OVTAG) | bit(P_RVTAG))) {
+		nlq_push(q, NL_ERR, EINVAL, NULL);
 		return;
 	}
 	ctl_buf_init(&b);
@@ -1806,6 +1819,8 @@ static void update_request(struct req *r, struct nl_queue *q, enum ctl_type type
 			ctl_put_u32(&b, CTL_A_TIMEOUT, want->timeout);
 		if (ctl_has(want, CTL_A_PSTATE))
 			ctl_put_u8(&b, CTL_A_PSTATE, want->pstate);
+		if (ctl_has(want, CTL_A_VTAGS))
+			ctl_put_u32s(&b, CTL_A_VTAGS, want->vtags, 2);
 		if (ctl_has(want, CTL_A_LABELS))
 			ctl_put_u64s(&b, CTL_A_LABELS, want->labels, 2);
 	}
@@ -1862,6 +1877,11 @@ static void do_update(struct req *r)
 		if (r->l4flags & bit(P_STATE)) {
 			want.pstate = r->state;
 			want.have |= 1u << CTL_A_PSTATE;
+		}
+		if ((r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG))) == (bit(P_OVTAG) | bit(P_RVTAG))) {
+			want.vtags[0] = r->vtag[0];
+			want.vtags[1] = r->vtag[1];
+			want.have |= 1u << CTL_A_VTAGS;
 		}
 		if (r->options & bit(O_LADD)) {
 			lab[0] |= r->label_mod[0];

@@ -78,6 +78,11 @@ int ctl_put_conn(struct ctl_buf *b, enum ctl_type type, uint32_t seq, const stru
 	ctl_put_u32(b, CTL_A_TIMEOUT, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
 	ctl_put_u32(b, CTL_A_ID, ct_conn_id(c));
 	ctl_put_u8(b, CTL_A_PSTATE, ct_conn_proto_state(c));
+	if (ct_conn_proto(c) == 132) {
+		uint32_t tags[2] = {c->ps.sctp.vtag[CT_DIR_ORIGINAL], c->ps.sctp.vtag[CT_DIR_REPLY]};
+
+		ctl_put_u32s(b, CTL_A_VTAGS, tags, 2);
+	}
 	if (ct_conn_labels(t, c, v))
 		ctl_put_u64s(b, CTL_A_LABELS, v, 2);
 	if (ct_conn_counters(t, c, CT_DIR_ORIGINAL, &v[0], &v[1]) &&
