@@ -83,3 +83,6 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Keep objects make would treat as intermediate (test and tool objects).
+.SECONDARY:

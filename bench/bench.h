@@ -51,6 +51,18 @@ int bench_gen_udp_flows(size_t n, struct bench_stream *out);
  */
 int bench_gen_tcp6_handshakes(size_t n, struct bench_stream *out);
 
+/*
+ * Connection i of the scale workloads (the addressing of gen_tcp_pcap.py):
+ * 10.<i>>16>.<i>>8>.<i>:(1024 + i % 60000) -> 172.16.<i % 256>.1:80, TCP.
+ */
+void bench_tcp4_conn_tuple(size_t i, struct ct_tuple *tu);
+/*
+ * m pure ACKs, each on a connection drawn at random among nconns, in a
+ * random direction, with the sequence numbers of gen_tcp_pcap.py after the
+ * handshake; *n_orig counts the client-to-server ones.
+ */
+int bench_gen_tcp4_acks(size_t nconns, size_t m, struct bench_stream *out, size_t *n_orig);
+
 /* Classification of the tracked packets. */
 struct bench_counts {
 	uint64_t new_;       /* ctinfo NEW */
@@ -82,9 +94,9 @@ uint64_t bench_track(struct ct_table *t, const struct bench_stream *s, size_t fi
 /*
  * The limit figure: ns per read of `nreads` random 64-byte lines of an
  * array of `bytes` bytes, the reads issued BENCH_BATCH at a time.
- * Median of `runs`.
+ * Median of `runs`.  `huge`: the array asks for 2 MiB pages (MADV_HUGEPAGE).
  */
-double bench_limit_ns(size_t bytes, size_t nreads, int runs);
+double bench_limit_ns(size_t bytes, size_t nreads, int runs, bool huge);
 /* The same with the reads and the array split over nthreads threads (CPUs 0..). */
 double bench_limit_par_ns(size_t bytes, size_t nreads, int nthreads);
 
@@ -97,6 +109,28 @@ int bench_shard_split(const struct bench_stream *s, int nshards, struct bench_st
 uint64_t bench_shard_run(struct bench_stream *shards, struct ct_table **tables, int nshards,
 			 size_t first_pass, size_t passes, struct bench_counts *counts);
 
+/* Issue 8's further figures (bench/extra.c). */
+#define BENCH_SCALE_MAX 8
+struct bench_scale_point {
+	size_t conns;
+	double ns;       /* ns per packet, median */
+	double limit_ns; /* limit figure over the same footprint */
+	size_t footprint;
+};
+struct bench_extra {
+	struct bench_scale_point scale[BENCH_SCALE_MAX];
+	int nscale;
+	bool expiry_have;
+	double exp_p50_ns, exp_p99_ns, exp_p999_ns, exp_worst_ns, exp_gc_all_ms;
+	bool m10_have;
+	uint32_t m10_count;
+	double m10_create_ns, m10_lookup_ns, m10_expire_ns, m10_bytes;
+	bool mismatch;
+};
+int bench_scale(const size_t *sizes, int nsizes, int runs, struct bench_extra *r);
+int bench_expiry(struct bench_extra *r);
+int bench_10m(int runs, struct bench_extra *r);
+
 /* System helpers (bench/sys.c). */
 uint64_t bench_now_ns(void);  /* CLOCK_MONOTONIC */
 size_t bench_rss_bytes(void); /* resident set size from /proc/self/statm */
@@ -104,6 +138,13 @@ void bench_print_machine(void);
 /* Other work on the CPUs now, in percent (0.5 s sample); above BENCH_BUSY_PCT, warn. */
 #define BENCH_BUSY_PCT 20
 double bench_busy_pct(void);
+/* CPU time marks, to tell how much other work ran during a workload. */
+struct bench_cpu_mark {
+	unsigned long long busy, total; /* all CPUs, jiffies */
+	uint64_t self_ns;               /* this process */
+};
+void bench_cpu_mark(struct bench_cpu_mark *m);
+double bench_other_pct(const struct bench_cpu_mark *a, const struct bench_cpu_mark *b);
 void bench_print_busy(const char *when, double busy);
 int bench_pin_cpu(int cpu);
 double bench_median(double *v, int n); /* sorts v */

@@ -316,3 +316,103 @@ int bench_gen_tcp6_handshakes(size_t n, struct bench_stream *out)
 	}
 	return 0;
 }
+
+#define TCP4_FRAME_LEN 54 /* Ethernet 14 + IPv4 20 + TCP 20 */
+
+/* Ethernet + IPv4 + TCP without options, window 65535, valid checksums. */
+static void write_tcp4_frame(uint8_t *f, const uint8_t src[4], const uint8_t dst[4],
+			     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+			     uint8_t flags)
+{
+	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
+	uint8_t *ip = f + 14, *tcp = f + 34;
+	uint32_t s;
+
+	memcpy(f, eth, sizeof(eth));
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, 40);
+	put16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	put16(ip + 10, ip_csum(ip, 20));
+	memset(tcp, 0, 20);
+	put16(tcp, sport);
+	put16(tcp + 2, dport);
+	put32(tcp + 4, seq);
+	put32(tcp + 8, ack);
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	put16(tcp + 14, 65535);
+	/* RFC 793 pseudo-header: addresses, zero, protocol, TCP length. */
+	s = sum16(ip + 12, 8, 0) + 6 + 20;
+	put16(tcp + 16, fold(sum16(tcp, 20, s)));
+}
+
+void bench_tcp4_conn_tuple(size_t i, struct ct_tuple *tu)
+{
+	memset(tu, 0, sizeof(*tu));
+	tu->src[0] = 10;
+	tu->src[1] = (uint8_t)(i >> 16);
+	tu->src[2] = (uint8_t)(i >> 8);
+	tu->src[3] = (uint8_t)i;
+	tu->dst[0] = 172;
+	tu->dst[1] = 16;
+	tu->dst[2] = (uint8_t)(i % 256);
+	tu->dst[3] = 1;
+	tu->src_l4 = (uint16_t)(1024 + i % 60000);
+	tu->dst_l4 = 80;
+	tu->l3num = 2;
+	tu->proto = 6;
+}
+
+int bench_gen_tcp4_acks(size_t nconns, size_t m, struct bench_stream *out, size_t *n_orig)
+{
+	size_t stride = align_up(TCP4_FRAME_LEN);
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->frames = malloc(m * stride);
+	out->pkts = malloc(m * sizeof(*out->pkts));
+	if (!out->frames || !out->pkts) {
+		bench_stream_free(out);
+		fprintf(stderr, "bench: out of memory\n");
+		return -ENOMEM;
+	}
+	out->npkts = m;
+	out->t0 = 1000;
+	out->step_ns = 1000;
+	*n_orig = 0;
+	for (size_t k = 0; k < m; k++) {
+		uint8_t *f = out->frames + k * stride;
+		struct ct_tuple tu;
+		size_t i;
+		uint32_t cseq, sseq;
+
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		i = (size_t)((x * 0x2545f4914f6cdd1dull) >> 33) % nconns;
+		bench_tcp4_conn_tuple(i, &tu);
+		cseq = (uint32_t)(1000 + i);
+		sseq = (uint32_t)(500000 + i);
+		/* A pure ACK of everything the peer sent: valid in ESTABLISHED. */
+		if (x & 1) {
+			write_tcp4_frame(f, tu.src, tu.dst, tu.src_l4, tu.dst_l4, cseq + 1, sseq + 1,
+					 0x10);
+			(*n_orig)++;
+		} else {
+			write_tcp4_frame(f, tu.dst, tu.src, tu.dst_l4, tu.src_l4, sseq + 1, cseq + 1,
+					 0x10);
+		}
+		rc = parse_one(&out->pkts[k], f, TCP4_FRAME_LEN, TCP4_FRAME_LEN, k);
+		if (rc) {
+			bench_stream_free(out);
+			return rc;
+		}
+	}
+	return 0;
+}

@@ -6,7 +6,8 @@
  * usage: ctrack-bench [-d PCAPDIR] [-r RUNS] [-c CPU] [-w WAIT_S] [WORKLOAD...]
  *   -w: wait up to WAIT_S seconds for other work on the CPUs to stop.
  *   PCAPDIR holds tcp-100k.pcap and tcp-1m.pcap (bench/run.sh makes them).
- *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads (default: all).
+ *   WORKLOAD: udp-1flow tcp-100k tcp-1m udp-1m memory 2threads scale expiry 10m
+ *   (default: all but 10m; `all`: every one).
  * Exit status: 0 when every classification count matched, 1 on a mismatch,
  * 2 on a usage or set-up error.
  */
@@ -34,11 +35,14 @@ struct figure {
 	double ns;       /* ns per packet (or per connection), median */
 	double limit_ns; /* ns per random read over the same footprint */
 	double bytes_per_conn;
+	double other_pct; /* other work on the CPUs during the workload, % */
 };
 
 struct results {
 	struct figure udp_1flow, tcp_100k, tcp_1m, udp_1m_create, udp_1m_lookup, memory, memory6;
 	double x2_create, x2_lookup; /* 2-thread speed-ups, 0 = not run */
+	double x2_other;             /* other work during the 2-thread runs, % */
+	struct bench_extra ex;       /* scale, expiry, 10m */
 	bool mismatch;
 };
 
@@ -50,6 +54,21 @@ static int table_new(uint32_t max, struct ct_table **t)
 	if (rc)
 		fprintf(stderr, "bench: ct_table_new(max %u): %s\n", max, strerror(-rc));
 	return rc;
+}
+
+/* Say how much other work shared the CPUs while the workload ran. */
+static double print_other(const struct bench_cpu_mark *m0)
+{
+	struct bench_cpu_mark m1;
+	double other;
+
+	bench_cpu_mark(&m1);
+	other = bench_other_pct(m0, &m1);
+	if (other < 0)
+		return other;
+	printf("  %-9s %5.0f %%     of the CPUs went to other work during this workload%s\n",
+	       "other", other, other > BENCH_BUSY_PCT ? "  *** NOISY: figures unreliable ***" : "");
+	return other;
 }
 
 static void print_rate(const char *label, const char *unit, double *ns, int runs)
@@ -67,11 +86,16 @@ static void print_rate(const char *label, const char *unit, double *ns, int runs
 
 static void print_limit(struct figure *f, size_t footprint, size_t nreads)
 {
-	f->limit_ns = bench_limit_ns(footprint, nreads, 3);
+	double huge;
+
+	f->limit_ns = bench_limit_ns(footprint, nreads, 3, false);
+	huge = bench_limit_ns(footprint, nreads, 3, true);
 	printf("  %-9s %7.2f Mpps   %8.1f ns/read  over %.1f MiB (the table's resident "
 	       "footprint): track = %.1f x limit\n",
 	       "limit", 1e3 / f->limit_ns, f->limit_ns, (double)footprint / MIB,
 	       f->ns / f->limit_ns);
+	printf("  %-9s %7.2f Mpps   %8.1f ns/read  the same on 2 MiB pages (MADV_HUGEPAGE)\n",
+	       "limit-2M", 1e3 / huge, huge);
 }
 
 /*
@@ -131,8 +155,10 @@ static int run_stream(const struct bench_stream *s, size_t n, uint32_t max, int 
 {
 	double ns[16], pns[16];
 	size_t footprint = 0, pf = 0;
+	struct bench_cpu_mark m0;
 	bool ok = true;
 
+	bench_cpu_mark(&m0);
 	if (time_runs(s, n, max, runs, false, expect, ns, &footprint, &ok))
 		return -1;
 	f->have = true;
@@ -144,6 +170,7 @@ static int run_stream(const struct bench_stream *s, size_t n, uint32_t max, int 
 			return -1;
 		print_rate("+parse", "Mpps", pns, parse_runs);
 	}
+	f->other_pct = print_other(&m0);
 	if (!ok)
 		res->mismatch = true;
 	return 0;
@@ -212,6 +239,7 @@ static int do_udp_1m(const struct opts *o, struct results *res)
 	int runs = o->runs ? o->runs : 3;
 	double cns[16], lns[16];
 	size_t footprint = 0;
+	struct bench_cpu_mark m0;
 	struct bench_stream s;
 	bool ok = true;
 
@@ -219,6 +247,7 @@ static int do_udp_1m(const struct opts *o, struct results *res)
 	       "pass 1 creates, passes 2-3 look up; max %u\n", n, max);
 	if (bench_gen_udp_flows(n, &s))
 		return -1;
+	bench_cpu_mark(&m0);
 	for (int r = 0; r < runs; r++) {
 		struct bench_counts c1 = {0}, c2 = {0};
 		size_t rss0 = bench_rss_bytes();
@@ -246,6 +275,7 @@ static int do_udp_1m(const struct opts *o, struct results *res)
 	res->udp_1m_lookup.ns = bench_median(lns, runs);
 	print_limit(&res->udp_1m_lookup, footprint, 2 * n);
 	res->udp_1m_create.limit_ns = res->udp_1m_lookup.limit_ns;
+	res->udp_1m_lookup.other_pct = res->udp_1m_create.other_pct = print_other(&m0);
 	if (!ok)
 		res->mismatch = true;
 	return 0;
@@ -319,6 +349,7 @@ static int do_2threads(const struct opts *o, struct results *res)
 	const size_t n = 1000000;
 	int runs = o->runs ? o->runs : 3;
 	double c1[16], l1[16], c2[16], l2[16], m1[16], m2[16], mc1, ml1, mc2, ml2, mm1, mm2;
+	struct bench_cpu_mark m0, m1c;
 	size_t footprint = 0;
 	struct bench_counts exp1 = {.new_ = n, .created = n}, exp2 = {.new_ = 2 * n};
 	struct bench_stream s, sh[2] = {{0}};
@@ -335,6 +366,7 @@ static int do_2threads(const struct opts *o, struct results *res)
 		return -1;
 	if (bench_shard_split(&s, 2, sh))
 		goto out;
+	bench_cpu_mark(&m0);
 	printf("  shards    %zu + %zu flows\n", sh[0].npkts, sh[1].npkts);
 	for (int r = 0; r < runs; r++) {
 		struct bench_counts a1 = {0}, a2 = {0}, b1 = {0}, b2 = {0};
@@ -364,6 +396,12 @@ static int do_2threads(const struct opts *o, struct results *res)
 			ok &= bench_counts_check("2t lookup", &b2, &exp2);
 		}
 	}
+	/*
+	 * Other work is what remains after our own time: with both CPUs ours,
+	 * anything else shows as lost time, not as other work.
+	 */
+	bench_cpu_mark(&m1c);
+	res->x2_other = bench_other_pct(&m0, &m1c);
 	/* What the machine itself allows: the limit figure on 1 and on 2 threads. */
 	for (int r = 0; r < runs; r++) {
 		m1[r] = bench_limit_par_ns(footprint, 2 * n, 1);
@@ -383,6 +421,10 @@ static int do_2threads(const struct opts *o, struct results *res)
 	       1e3 / mc2, 1e3 / ml2, res->x2_create, res->x2_lookup);
 	printf("  limit     1 thread %.1f ns/read, 2 threads %.1f ns/read over %.1f MiB: the "
 	       "machine's own speed-up %.2f x\n", mm1, mm2, (double)footprint / MIB, mm1 / mm2);
+	if (res->x2_other >= 0)
+		printf("  %-9s %5.0f %%     of the CPUs went to other work during the timed runs%s\n",
+		       "other", res->x2_other,
+		       res->x2_other > BENCH_BUSY_PCT / 2 ? "  *** NOISY: figures unreliable ***" : "");
 	if (!ok)
 		res->mismatch = true;
 	rc = 0;
@@ -398,6 +440,12 @@ static const char *verdict(bool have, bool pass)
 	return !have ? "-" : pass ? "PASS" : "MISS";
 }
 
+/* Marks a summary row whose workload shared the CPUs with other work. */
+static const char *noisy(const struct figure *f)
+{
+	return f->other_pct > BENCH_BUSY_PCT ? "  (noisy)" : "";
+}
+
 static void print_summary(const struct results *r)
 {
 	const struct figure *f;
@@ -406,27 +454,27 @@ static void print_summary(const struct results *r)
 	       "issue 8\n");
 	f = &r->udp_1flow;
 	if (f->have)
-		printf("  udp-1flow          %8.2f Mpps %7.1f ns/pkt   -                >= 20 Mpps %s\n",
-		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 50));
+		printf("  udp-1flow          %8.2f Mpps %7.1f ns/pkt   -                >= 20 Mpps %s%s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 50), noisy(f));
 	f = &r->tcp_100k;
 	if (f->have)
-		printf("  tcp-100k           %8.2f Mpps %7.1f ns/pkt   >= 6 Mpps %-6s >= 8 Mpps %s\n",
+		printf("  tcp-100k           %8.2f Mpps %7.1f ns/pkt   >= 6 Mpps %-6s >= 8 Mpps %s%s\n",
 		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 6),
-		       verdict(true, f->ns <= 1e3 / 8));
+		       verdict(true, f->ns <= 1e3 / 8), noisy(f));
 	f = &r->tcp_1m;
 	if (f->have)
 		printf("  tcp-1m             %8.2f Mpps %7.1f ns/pkt   -                >= 4 Mpps %s, "
-		       "%.1f x limit (<= 2) %s\n",
+		       "%.1f x limit (<= 2) %s%s\n",
 		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 250), f->ns / f->limit_ns,
-		       verdict(true, f->ns <= 2 * f->limit_ns));
+		       verdict(true, f->ns <= 2 * f->limit_ns), noisy(f));
 	f = &r->udp_1m_create;
 	if (f->have)
-		printf("  udp-1m create      %8.2f M/s  %7.1f ns/conn  -                >= 3 M/s %s\n",
-		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 3));
+		printf("  udp-1m create      %8.2f M/s  %7.1f ns/conn  -                >= 3 M/s %s%s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 3), noisy(f));
 	f = &r->udp_1m_lookup;
 	if (f->have)
-		printf("  udp-1m lookup      %8.2f Mpps %7.1f ns/pkt   -                >= 8 Mpps %s\n",
-		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 8));
+		printf("  udp-1m lookup      %8.2f Mpps %7.1f ns/pkt   -                >= 8 Mpps %s%s\n",
+		       1e3 / f->ns, f->ns, verdict(true, f->ns <= 1e3 / 8), noisy(f));
 	f = &r->memory;
 	if (f->have)
 		printf("  memory IPv4        %8.1f bytes/conn          <= 160 %-9s <= 128 %s\n",
@@ -438,19 +486,45 @@ static void print_summary(const struct results *r)
 		       f->bytes_per_conn, verdict(true, f->bytes_per_conn <= 192));
 	if (r->x2_create > 0)
 		printf("  2 threads (udp-1m) %5.2f x create, %.2f x lookup         -                "
-		       ">= 1.8 x %s\n",
+		       ">= 1.8 x %s%s\n",
 		       r->x2_create, r->x2_lookup,
-		       verdict(true, r->x2_create >= 1.8 && r->x2_lookup >= 1.8));
+		       verdict(true, r->x2_create >= 1.8 && r->x2_lookup >= 1.8),
+		       r->x2_other > BENCH_BUSY_PCT / 2 ? "  (noisy)" : "");
+	if (r->ex.nscale) {
+		printf("  scale (est. TCP)  ");
+		for (int i = 0; i < r->ex.nscale; i++)
+			printf(" %zuK %.0f ns%s", r->ex.scale[i].conns / 1000, r->ex.scale[i].ns,
+			       i + 1 < r->ex.nscale ? "," : "");
+		printf("   (curve; no target)\n");
+	}
+	if (r->ex.expiry_have)
+		printf("  expiry 1M at once  while expiring: worst batch %.0f us, p99.9 %.0f us, "
+		       "p50 %.1f us (ct_gc_all: %.0f ms)\n",
+		       r->ex.exp_worst_ns / 1e3, r->ex.exp_p999_ns / 1e3, r->ex.exp_p50_ns / 1e3,
+		       r->ex.exp_gc_all_ms);
+	if (r->ex.m10_have)
+		printf("  10M connections    create %.2f M/s, lookup %.2f Mpps, expire %.2f M/s, "
+		       "%.0f bytes/conn\n",
+		       1e3 / r->ex.m10_create_ns, 1e3 / r->ex.m10_lookup_ns, 1e3 / r->ex.m10_expire_ns,
+		       r->ex.m10_bytes);
+	else
+		printf("  10M connections    not run (ctrack-bench 10m, or all)\n");
 	printf("  classification     %s\n",
 	       r->mismatch ? "*** MISMATCH (see above) ***" : "all counts as expected");
 }
 
+/*
+ * Workloads named on the command line run; with none, all but `10m` (it
+ * needs about 4 GiB and 30 s); `all` runs every one.
+ */
 static bool want(int argc, char **argv, int first, const char *name)
 {
+	bool opt_in = strcmp(name, "10m") == 0;
+
 	if (first >= argc)
-		return true;
+		return !opt_in;
 	for (int i = first; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
+		if (strcmp(argv[i], name) == 0 || strcmp(argv[i], "all") == 0)
 			return true;
 	return false;
 }
@@ -486,7 +560,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	for (int i = optind; i < argc; i++)
 		if (strcmp(argv[i], "udp-1flow") && strcmp(argv[i], "tcp-100k") &&
 		    strcmp(argv[i], "tcp-1m") && strcmp(argv[i], "udp-1m") &&
-		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads"))
+		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads") &&
+		    strcmp(argv[i], "scale") && strcmp(argv[i], "expiry") && strcmp(argv[i], "10m") &&
+		    strcmp(argv[i], "all"))
 			return -EINVAL;
 	return 0;
 }
@@ -501,7 +577,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o)) {
 		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] "
-				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads]...\n", argv[0]);
+				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads|scale|expiry|10m|all]...\n", argv[0]);
 		return 2;
 	}
 	/*
@@ -550,6 +626,16 @@ int main(int argc, char **argv)
 		err |= do_udp_1m(&o, &res);
 	if (want(argc, argv, optind, "2threads"))
 		err |= do_2threads(&o, &res);
+	if (want(argc, argv, optind, "scale")) {
+		static const size_t sizes[] = {1000, 10000, 100000, 1000000};
+
+		err |= bench_scale(sizes, 4, o.runs ? o.runs : 3, &res.ex);
+	}
+	if (want(argc, argv, optind, "expiry"))
+		err |= bench_expiry(&res.ex);
+	if (want(argc, argv, optind, "10m"))
+		err |= bench_10m(o.runs ? o.runs : 3, &res.ex);
+	res.mismatch |= res.ex.mismatch;
 
 	print_summary(&res);
 	bench_print_busy("end", bench_busy_pct());

@@ -144,6 +144,34 @@ void bench_print_busy(const char *when, double busy)
 		       "is idle\n");
 }
 
+void bench_cpu_mark(struct bench_cpu_mark *m)
+{
+	struct timespec ts;
+
+	m->busy = m->total = 0;
+	cpu_jiffies(&m->busy, &m->total);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	m->self_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Share of all CPUs' time between two marks that went to other processes:
+ * busy time minus our own.  A pinned single-threaded run on 2 CPUs uses 50 %
+ * itself; what else ran shows here.
+ */
+double bench_other_pct(const struct bench_cpu_mark *a, const struct bench_cpu_mark *b)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK), total_ns, busy_ns, self_ns, other;
+
+	if (b->total <= a->total || hz <= 0)
+		return -1;
+	total_ns = (double)(b->total - a->total) * 1e9 / hz;
+	busy_ns = (double)(b->busy - a->busy) * 1e9 / hz;
+	self_ns = (double)(b->self_ns - a->self_ns);
+	other = 100.0 * (busy_ns - self_ns) / total_ns;
+	return other < 0 ? 0 : other;
+}
+
 int bench_pin_cpu(int cpu)
 {
 	cpu_set_t set;

@@ -14,7 +14,17 @@ uint32_t ct_csum_partial(const void *buf, size_t len, uint32_t sum)
 	const uint8_t *b = buf;
 	uint64_t acc = sum;
 
-	while (len >= 2) {
+	/*
+	 * Sum big-endian 32-bit words into 64 bits (no carry is lost before
+	 * 2^32 words), then the 16-bit tail; the one's complement sum is the
+	 * same whatever the grouping (RFC 1071 §2).
+	 */
+	while (len >= 4) {
+		acc += (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
 		acc += (uint32_t)b[0] << 8 | b[1];
 		b += 2;
 		len -= 2;

@@ -125,6 +125,7 @@ enum ct_ext_bit {
 	CT_EXT_HELPER = 1u << 3,
 	CT_EXT_NAT = 1u << 4,
 	CT_EXT_SEQADJ = 1u << 5,
+	CT_EXT_MASTER = 1u << 6, /* ct_ext_data.master is valid (EXPECTED entries) */
 };
 
 /*
@@ -171,6 +172,17 @@ struct ct_ext_data {
 	uint8_t helper;        /* helper id, 0 if none */
 	uint8_t pad[3];
 	uint32_t helper_data[8]; /* per-helper private state (FTP seq memory, ...) */
+	/*
+	 * TCP sequence adjustment after a NAT helper changed a payload's
+	 * length (CT_EXT_SEQADJ, lib/seqadj.c), per direction: segments after
+	 * correction_pos are shifted by offset_after, earlier ones by
+	 * offset_before.
+	 */
+	struct ct_seqadj_dir {
+		uint32_t correction_pos;
+		int32_t offset_before;
+		int32_t offset_after;
+	} seqadj[2];
 };
 
 /* Settings: every nf_conntrack sysctl that changes tracking (spec §12). */
@@ -247,6 +259,12 @@ struct ct_table {
 	struct ct_stats stats;
 	/* The entry attached to the packet in flight: never freed under it. */
 	struct ct_conn *held;
+	/* Helpers and expectations (lib/expect.c, lib/helper.c). */
+	struct ct_exp_table *exp;
+	ct_exp_event_fn exp_event_fn;
+	void *exp_event_arg;
+	/* NAT's helper hooks (nf_nat_ftp, ...), set by lib/nat; NULL without NAT. */
+	const struct ct_nat_helper_ops *nat_helper;
 	/* lib/nat: by-source index, PRNG, per-entry NAT data (NULL until used). */
 	struct nat_state *nat;
 };
@@ -333,6 +351,12 @@ void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p);
 void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now);
 /* Remaining timeout in ns (relative for unconfirmed entries). */
 uint64_t ct_timeout_left_ns(const struct ct_conn *c, uint64_t now);
+
+/*
+ * Mark extension `bit` present and return the extension data (zeroed when
+ * the entry gains its first extension).
+ */
+struct ct_ext_data *ct_ext_add(struct ct_table *t, struct ct_conn *c, uint8_t bit);
 
 /* Delete a confirmed entry now (DESTROY event); no-op on unconfirmed. */
 void ct_kill(struct ct_table *t, struct ct_conn *c, uint64_t now);

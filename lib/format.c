@@ -181,31 +181,6 @@ static const char *l3_name(uint8_t l3)
 	return "unknown";
 }
 
-/* libnfct proto2str[]: everything else is "unknown". */
-static const char *l4_name(uint8_t p)
-{
-	switch (p) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 136:
-		return "udplite";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmpv6";
-	case 132:
-		return "sctp";
-	case 47:
-		return "gre";
-	case 33:
-		return "dccp";
-	default:
-		return "unknown";
-	}
-}
-
 /* Protocols whose tuple is printed as sport=/dport=. */
 static bool l4_has_ports(uint8_t p)
 {
@@ -511,7 +486,7 @@ static void fmt_default(struct fbuf *b, const struct fmt_view *v, const struct c
 	}
 	if (o->flags & CT_FMT_EXTENDED)
 		fb_printf(b, "%-8s %u ", l3_name(v->l3), v->l3);
-	fb_printf(b, "%-8s %u ", l4_name(v->proto), v->proto);
+	fb_printf(b, "%-8s %u ", ct_proto_name(v->proto), v->proto);
 	if (v->has_timeout)
 		fb_printf(b, "%u ", v->timeout);
 	if (v->has_state)
@@ -584,7 +559,7 @@ static void fb_tuple_xml(struct fbuf *b, const struct fmt_view *v, int dir)
 		fb_puts(b, "</dst>");
 	}
 	fb_puts(b, "</layer3>");
-	fb_printf(b, "<layer4 protonum=\"%d\" protoname=\"%s\">", v->proto, l4_name(v->proto));
+	fb_printf(b, "<layer4 protonum=\"%d\" protoname=\"%s\">", v->proto, ct_proto_name(v->proto));
 	if (l4_has_ports(v->proto))
 		fb_printf(b, "<sport>%u</sport><dport>%u</dport>", tu->src_l4, tu->dst_l4);
 	else if (v->proto == 47)
@@ -721,7 +696,7 @@ static void fb_proto_save(struct fbuf *b, const struct fmt_view *v)
 	case 17:
 	case 136:
 	case 132:
-		fb_printf(b, "-p %s ", l4_name(v->proto));
+		fb_printf(b, "-p %s ", ct_proto_name(v->proto));
 		fb_printf(b, "--sport %u --dport %u --reply-port-src %u --reply-port-dst %u ",
 			  o->src_l4, o->dst_l4, r->src_l4, r->dst_l4);
 		if (v->proto == 6 && v->has_state)

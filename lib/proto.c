@@ -40,6 +40,7 @@ void ct_tuple_invert_ports(const struct ct_tuple *orig, struct ct_tuple *reply)
 	*reply = r;
 }
 
+/* The names libnetfilter_conntrack prints (proto2str); others are "unknown". */
 const char *ct_proto_name(uint8_t proto)
 {
 	switch (proto) {

@@ -8,16 +8,17 @@
  * killing the old entry) is CT_V_REPEAT.  An IGNORE result is CT_V_ACCEPT
  * without refresh and without accounting (spec §5.5, §6.5).
  *
- * Not modelled: NAT sequence adjustment of ack/sack before the window check
- * (no seqadj offsets exist yet, so the correction is 0), per-entry timeout
- * policies (the sysctl timeouts are always used), and the SYN-proxy
- * keep-alive exception (no synproxy).
+ * NAT sequence adjustment of ack/sack before the window checks comes from
+ * lib/seqadj.c.  Not modelled: per-entry timeout policies (the sysctl
+ * timeouts are always used) and the SYN-proxy keep-alive exception (no
+ * synproxy).
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ct_priv.h"
+#include "seqadj.h"
 #include "proto_tcp.h"
 
 /* Short names so the tables below read as the spec's tables. */
@@ -352,14 +353,20 @@ static uint8_t tcp_new(const struct ct_table *t, struct ct_tcp *s, const struct 
 /*
  * First SYN(-ACK) of a direction, or its re-initialisation: window data from
  * this packet.  RFC 7323 §2.2: scaling is used only if both sides offer it.
+ * That is decided on the reply side only: an originator's re-initialising
+ * SYN in SYN_SENT arrives before the responder said anything, so "the peer
+ * offered no wscale" means nothing yet and the scale must stay (the kernel
+ * fixed this in 6.8, "correct window scaling with retransmitted SYN").
  */
-static void tcp_init_sender(struct ct_tcp_dir *snd, struct ct_tcp_dir *rcv, const struct tcp_seg *g)
+static void tcp_init_sender(struct ct_tcp_dir *snd, struct ct_tcp_dir *rcv, const struct tcp_seg *g,
+			    uint8_t dir)
 {
 	snd->td_end = g->end;
 	snd->td_maxend = g->end;
 	snd->td_maxwin = g->win ? g->win : 1;
 	tcp_parse_options(g, snd);
-	if (!((snd->flags & CT_TCPF_WINDOW_SCALE) && (rcv->flags & CT_TCPF_WINDOW_SCALE))) {
+	if (dir == CT_DIR_REPLY &&
+	    !((snd->flags & CT_TCPF_WINDOW_SCALE) && (rcv->flags & CT_TCPF_WINDOW_SCALE))) {
 		snd->td_scale = 0;
 		rcv->td_scale = 0;
 	}
@@ -435,11 +442,27 @@ static enum tcp_win_result tcp_window(const struct ct_table *t, struct ct_tcp *s
 	/* SACK blocks count as acknowledgement only if the receiver allowed them. */
 	if (rcv->flags & CT_TCPF_SACK_PERM)
 		sack = tcp_sack_edge(g, sack);
+	/*
+	 * A NAT helper changed the payload length in the other direction: the
+	 * peer acknowledges mangled sequence numbers, the tracker's window
+	 * data holds the original ones (kernel: nf_ct_seq_offset on ack - 1).
+	 */
+	{
+		const struct ct_conn *c =
+			(const struct ct_conn *)((const char *)s - offsetof(struct ct_conn, ps.tcp));
+
+		if (c->status & CT_S_SEQ_ADJUST) {
+			int32_t off = ct_seqadj_offset(t, c, (enum ct_dir)!dir, ack - 1);
+
+			ack -= (uint32_t)off;
+			sack -= (uint32_t)off;
+		}
+	}
 
 	if (snd->td_maxwin == 0) {
 		if (syn) {
 			/* SYN-ACK to the SYN, or the reply SYN of a simultaneous open. */
-			tcp_init_sender(snd, rcv, g);
+			tcp_init_sender(snd, rcv, g, dir);
 			if (!has_ack)
 				return TCP_WIN_ACCEPT;
 		} else {
@@ -450,7 +473,7 @@ static enum tcp_win_result tcp_window(const struct ct_table *t, struct ct_tcp *s
 		 * RFC 9293 §3.4.1: a restarted TCP may pick a higher ISN; it
 		 * may also change its options.  Rebuild this side.
 		 */
-		tcp_init_sender(snd, rcv, g);
+		tcp_init_sender(snd, rcv, g, dir);
 		if (dir == CT_DIR_REPLY && !has_ack)
 			return TCP_WIN_ACCEPT;
 	}
@@ -651,8 +674,18 @@ static enum tcp_rst_action tcp_rst_rules(const struct ct_table *t, const struct 
 	 * The answer to a SYN or ACK we ignored (that SYN was in window then,
 	 * or we hold a half-open entry): it may acknowledge data we never saw,
 	 * so skip the window check.
+	 *
+	 * For the SYN case 6.18 also wants the RST to come from the other
+	 * side: a SYN is answered by its peer.  Measured [kdiff]: after an
+	 * in-window (re-initialising or simultaneous-open) SYN, a RST from
+	 * the SYN's own side whose ack happens to equal the recorded end
+	 * (stale, from an earlier ignored packet; or 0 == 0 when nothing was
+	 * ever recorded) goes through the window check; the same RST from
+	 * the peer skips it.  The ACK case has no such condition: a RST from
+	 * the ignored ACK's own side with ack == its end still skips.
 	 */
-	if ((((c->status & CT_S_SEEN_REPLY) && s->last_index == CT_TCPC_SYN) ||
+	if ((((c->status & CT_S_SEEN_REPLY) && s->last_index == CT_TCPC_SYN &&
+	      s->last_dir != dir) ||
 	     (!(c->status & CT_S_ASSURED) && s->last_index == CT_TCPC_ACK)) &&
 	    g->ack == s->last_end)
 		return TCP_RST_SKIP_CHECK;

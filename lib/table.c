@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "ct_priv.h"
+#include "helper_priv.h"
 
 /* ---- hashing ---------------------------------------------------------- */
 
@@ -169,11 +171,22 @@ static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
 	}
 }
 
+/* Keys are fixed-size and padding-free: compare them as 64-bit words. */
+static inline bool key_equal(const void *a, const void *b, bool v6)
+{
+	const uint8_t *x = a, *y = b;
+	uint64_t d = (load64(x) ^ load64(y)) | (load64(x + 8) ^ load64(y + 8));
+
+	if (v6)
+		d |= (load64(x + 16) ^ load64(y + 16)) | (load64(x + 24) ^ load64(y + 24)) |
+		     (load64(x + 32) ^ load64(y + 32));
+	return d == 0;
+}
+
 /* Find the reference linked under key (with its direction bit). 0 if none. */
 static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, uint64_t h)
 {
 	uint32_t b = h_bucket(t, h), sig = h_sig(h);
-	size_t len = key_len(v6);
 
 	for (;;) {
 		const struct ct_bucket *bk = &t->buckets[b];
@@ -183,7 +196,7 @@ static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, u
 
 			if (bk->sig[i] != sig || ref == 0 || ((ref & CT_REF_V6) != 0) != v6)
 				continue;
-			if (memcmp(conn_key(ref_conn(t, ref), ref & 1), key, len) == 0)
+			if (key_equal(conn_key(ref_conn(t, ref), ref & 1), key, v6))
 				return ref;
 		}
 		if (bk->overflow == 0)
@@ -317,6 +330,11 @@ static struct ct_ext_data *ext_use(struct ct_table *t, struct ct_conn *c, uint8_
 	return e;
 }
 
+struct ct_ext_data *ct_ext_add(struct ct_table *t, struct ct_conn *c, uint8_t bit)
+{
+	return ext_use(t, c, bit);
+}
+
 void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
 {
 	struct ct_ext_data *e;
@@ -377,6 +395,8 @@ static void conn_destroy(struct ct_table *t, struct ct_conn *c, uint64_t now, bo
 		if (!(c->status & CT_S_NAT_CLASH))
 			event(t, CT_EVENT_DESTROY, c, now);
 	}
+	/* helpers: a master's expectations die with it, after its DESTROY (§9.1) */
+	ct_expect_master_gone(t, c, now);
 	if (!held)
 		pool_free(t, c);
 }
@@ -449,6 +469,44 @@ struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_
 
 /* ---- table lifetime --------------------------------------------------- */
 
+/*
+ * The index and the pools are large and touched at random: map them
+ * anonymously (zero pages on demand, 64-byte aligned) and ask for
+ * transparent huge pages, so that a lookup's two dependent reads do not
+ * also miss the TLB.  Sizes are rounded to the page size in big_free.
+ */
+#define BIG_PAGE 4096u
+
+static void *big_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (size >= (2u << 20))
+		madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+	return p;
+}
+
+static void big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
+static void table_arrays_free(struct ct_table *t)
+{
+	for (int f = 0; f < 2; f++) {
+		size_t n = t->pool[f].cap ? t->pool[f].cap : 1;
+
+		big_free(t->pool[f].mem, n * t->pool[f].size);
+		big_free(t->pool[f].ext, n * sizeof(struct ct_ext_data));
+	}
+	big_free(t->buckets, (size_t)t->nbuckets * sizeof(struct ct_bucket));
+}
+
 int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 {
 	struct ct_table *t;
@@ -479,30 +537,33 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	if (nb < 2)
 		nb = 2;
 	t->nbuckets = nb;
-	if (posix_memalign((void **)&t->buckets, 64, (size_t)nb * sizeof(struct ct_bucket)))
+	t->buckets = big_alloc((size_t)nb * sizeof(struct ct_bucket));
+	if (!t->buckets)
 		goto err_buckets;
-	memset(t->buckets, 0, (size_t)nb * sizeof(struct ct_bucket));
 	t->pool[0].size = sizeof(struct ct_conn4);
 	t->pool[1].size = sizeof(struct ct_conn6);
 	for (int f = 0; f < 2; f++) {
 		struct ct_pool *pl = &t->pool[f];
 
-		/* calloc of a large block maps zero pages: untouched slots cost nothing. */
+		/* Zero pages on demand: untouched slots cost nothing. */
 		pl->cap = max;
-		pl->mem = calloc(max ? max : 1, pl->size);
-		pl->ext = calloc(max ? max : 1, sizeof(struct ct_ext_data));
+		pl->mem = big_alloc((size_t)(max ? max : 1) * pl->size);
+		pl->ext = big_alloc((size_t)(max ? max : 1) * sizeof(struct ct_ext_data));
 		if (!pl->mem || !pl->ext)
 			goto err_pools;
 	}
+	/* helpers: the expectation pool, sized by nf_conntrack_expect_max */
+	if (cfg) {
+		t->exp_event_fn = cfg->exp_event_fn;
+		t->exp_event_arg = cfg->exp_event_arg;
+	}
+	if (ct_expect_table_new(t))
+		goto err_pools;
 	*out = t;
 	return 0;
 
 err_pools:
-	for (int f = 0; f < 2; f++) {
-		free(t->pool[f].mem);
-		free(t->pool[f].ext);
-	}
-	free(t->buckets);
+	table_arrays_free(t);
 err_buckets:
 	free(t);
 	return -ENOMEM;
@@ -515,12 +576,9 @@ void ct_table_free(struct ct_table *t)
 {
 	if (!t)
 		return;
+	ct_expect_table_free(t); /* helpers */
 	nat_state_free(t->nat); /* NAT hook (lib/nat) */
-	for (int f = 0; f < 2; f++) {
-		free(t->pool[f].mem);
-		free(t->pool[f].ext);
-	}
-	free(t->buckets);
+	table_arrays_free(t);
 	free(t);
 }
 
@@ -635,6 +693,8 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 		ext_use(t, c, CT_EXT_ACCT);
 	if (t->set.timestamp)
 		ext_use(t, c, CT_EXT_TSTAMP);
+	/* helpers: is this a connection an expectation waits for? (§2.2 step 5, §9.1) */
+	ct_expect_match_new(t, c, p->zone_dirs ? p->zone_id : 0, now);
 	*out = c;
 	return 0;
 }
@@ -828,6 +888,21 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	bool v6;
 	unsigned dir;
 
+	/*
+	 * helpers: the entry's helper sees every packet here, after NAT and
+	 * before confirm, except ICMP errors in the reply direction, then
+	 * SEQ_ADJUST entries get their TCP seq/ack shifted (kernel nf_confirm,
+	 * §9.2); this rewrites the packet, whose buffer must be writable.
+	 */
+	if (c && ((c->ext & CT_EXT_HELPER) || (c->status & CT_S_SEQ_ADJUST)) &&
+	    ct_helper_confirm(t, p, now) != 0) {
+		if (p->ct_new)
+			ct_expect_master_gone(t, c, now); /* a new entry dies with its drop */
+		release(t, p);
+		p->ct = NULL;
+		p->ctinfo = CT_INFO_INVALID;
+		return -EPERM;
+	}
 	if (!c || !p->ct_new) {
 		release(t, p);
 		return 0;
@@ -840,7 +915,11 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	v6 = c->l3num == 10;
 	if (find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir) ||
 	    find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
-		int r = clash(t, p, c, now);
+		int r;
+
+		/* helpers: a clashing new entry loses what its helper just expected */
+		ct_expect_master_gone(t, c, now);
+		r = clash(t, p, c, now);
 
 		if (c == t->held && p->ct != c)
 			t->held = NULL;
@@ -904,6 +983,8 @@ size_t ct_gc(struct ct_table *t, uint64_t now, size_t budget)
 			t->gc_pool ^= 1;
 			continue;
 		}
+		if (t->gc_pos == 0 && t->gc_pool == 0)
+			ct_expect_gc(t, now); /* helpers: once per pass */
 		c = (struct ct_conn *)(pl->mem + (size_t)t->gc_pos++ * pl->size);
 		if (!c->in_use || !ct_conn_confirmed(c) || (c->status & CT_S_DYING))
 			continue;
@@ -919,6 +1000,8 @@ size_t ct_gc(struct ct_table *t, uint64_t now, size_t budget)
 size_t ct_gc_all(struct ct_table *t, uint64_t now)
 {
 	size_t reaped = 0;
+
+	ct_expect_gc(t, now); /* helpers */
 
 	for (int f = 0; f < 2; f++) {
 		struct ct_pool *pl = &t->pool[f];
@@ -1131,9 +1214,9 @@ void ct_conn_set_labels(struct ct_table *t, struct ct_conn *c, const uint64_t la
 
 const char *ct_conn_helper_name(const struct ct_table *t, const struct ct_conn *c)
 {
-	(void)t;
-	(void)c;
-	return NULL; /* helpers arrive with the helpers issue */
+	const struct ct_helper *h = ct_conn_helper(t, c);
+
+	return h ? h->name : NULL;
 }
 
 void ct_conn_zone(const struct ct_conn *c, uint16_t *orig_id, uint16_t *reply_id, unsigned *dirs)

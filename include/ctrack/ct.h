@@ -136,6 +136,17 @@ enum ct_event_type {
 typedef void (*ct_event_fn)(void *arg, enum ct_event_type type, const struct ct_conn *c,
 			    uint64_t now);
 
+/*
+ * Expectation events (`conntrack -E expect`): NEW when an expectation is
+ * registered, DESTROY when it is removed (matched, replaced, evicted,
+ * expired, deleted, or its master died).  Same rules as ct_event_fn; the
+ * expectation and its master are readable during the call.  See
+ * ctrack/expect.h.
+ */
+struct ct_expect;
+typedef void (*ct_exp_event_fn)(void *arg, enum ct_event_type type, const struct ct_expect *e,
+				uint64_t now);
+
 struct ct_table_config {
 	uint32_t max;     /* nf_conntrack_max; 0 = kernel default 262144 */
 	uint32_t buckets; /* nf_conntrack_buckets; 0 = derived from max */
@@ -144,6 +155,8 @@ struct ct_table_config {
 	void *event_arg;
 	/* Wall-clock time of now == 0, in ns since the epoch (for timestamps). */
 	uint64_t wall_offset;
+	ct_exp_event_fn exp_event_fn; /* NULL: no expectation events */
+	void *exp_event_arg;
 };
 
 /* Lifetime */

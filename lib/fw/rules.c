@@ -2,6 +2,7 @@
 /* Binding of the router's hooks to the nft evaluator (lib/nft). */
 #include <string.h>
 
+#include "ctrack/expect.h"
 #include "ctrack/nft.h"
 #include "rules.h"
 
@@ -69,5 +70,8 @@ int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook
 	v->handle = r.handle;
 	v->rule_text = r.rule_text;
 	map_nat(&r, v);
+	/* `ct helper set`: attach to the new, unconfirmed entry only (spec §9.2). */
+	if (r.helper[0] && ct && p->ct && p->ct_new)
+		ct_conn_set_helper(ct, p->ct, r.helper, ct_conn_proto(p->ct));
 	return 0;
 }

@@ -937,6 +937,98 @@ static void test_rst_answers_challenge_ack_in_ss(void **st)
 	flow_free(f);
 }
 
+/*
+ * "RST answering a SYN we let through" (§5.5 3.) needs the RST to come from
+ * the side opposite the SYN; the ACK variant does not care.  Measured on
+ * 6.18 [kdiff: test_tcp_min_random35/39/67 and probes]: a RST from the SYN's
+ * own side whose ack equals the recorded end goes through the window check.
+ */
+static void test_rst_skip_needs_other_side(void **st)
+{
+	static const uint8_t ws14[] = {1, 3, 3, 14};
+	static const struct {
+		const char *what;
+		uint8_t setup;	  /* see the switch below */
+		int rst_dir;	  /* the RST's sender */
+		uint32_t rst_seq; /* 0: sender's next + 50000000 (out of window) */
+		uint32_t rst_ack; /* 0: RST without ACK, ack field 0 */
+		int want;	  /* 0 accepted (CLOSE), 1 IGNORE, 2 INVALID */
+		uint8_t want_state;
+	} cases[] = {
+	    /*
+	     * Setup 0 (random35): SYN, ignored reply ACK (last_end 7000000),
+	     * re-initialising SYN (in window, last SYN from C2S).
+	     */
+	    /* 1 */ {"reinit SYN, RST from the SYN side", 0, C2S, 0, 7000000, 2, CT_TCP_SYN_SENT},
+	    /* 2 */ {"reinit SYN, RST from the peer", 0, S2C, 7000000, 7000000, 0, CT_TCP_CLOSE},
+	    /*
+	     * Setup 1 (random67): SYN, reply SYN (S2, last SYN from S2C,
+	     * nothing recorded: last_end 0); a RST without ACK has ack 0.
+	     */
+	    /* 3 */ {"S2, RST from the SYN side, ack 0 (II fails)", 1, S2C, S0 - 200000, 0, 1,
+		     CT_TCP_SYN_SENT2},
+	    /* 4 */ {"S2, RST from the peer, ack 0 == end 0", 1, C2S, 0, 0, 0, CT_TCP_CLOSE},
+	    /* 5 */ {"S2, RST+ACK from the peer, ack != end", 1, C2S, 0, S0 + 1, 2,
+		     CT_TCP_SYN_SENT2},
+	    /*
+	     * Setup 2: ES, then a new client SYN ignored (last_end 77000001).
+	     */
+	    /* 6 */ {"ignored SYN, RST from the SYN side", 2, C2S, 0, 77000001, 2,
+		     CT_TCP_ESTABLISHED},
+	    /* 7 */ {"ignored SYN, RST from the peer", 2, S2C, 0, 77000001, 0, CT_TCP_CLOSE},
+	    /*
+	     * Setup 3: SYN, ignored reply ACK at seq 1050000: a RST from the
+	     * ACK's own side acking that end still skips the check.
+	     */
+	    /* 8 */ {"ignored ACK, RST from the ACK side", 3, S2C, 5000000, 1050000, 0, CT_TCP_CLOSE},
+	    /* 9 */ {"ignored ACK, RST acking past it", 3, S2C, 5000000, 1050001, 2,
+		     CT_TCP_SYN_SENT},
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow *f = flow_new();
+		struct ends e = {C0 + 1, S0 + 1};
+		uint64_t before;
+		uint32_t seq;
+		int got;
+
+		switch (cases[i].setup) {
+		case 0:
+			tx_opt(f, C2S, SYN, C0, 0, 0, 0, ws14, sizeof(ws14));
+			tx(f, S2C, ACK, 7000000, 9000000, 100, 0);
+			assert_int_equal(state(f), CT_TCP_SYN_SENT);
+			tx(f, C2S, SYN, 9000000, 0, 1000, 0);
+			assert_false(invalid(f));
+			e = (struct ends){9000001, 7000000};
+			break;
+		case 1:
+			e = reach(f, CT_TCP_SYN_SENT2);
+			break;
+		case 2:
+			e = handshake(f);
+			tx(f, C2S, SYN, 77000000, 0, WIN, 0);
+			assert_int_equal(state(f), CT_TCP_ESTABLISHED);
+			break;
+		default:
+			tx(f, C2S, SYN, C0, 0, WIN, 0);
+			tx(f, S2C, ACK, 1050000, 777, 100, 0);
+			assert_int_equal(state(f), CT_TCP_SYN_SENT);
+			break;
+		}
+		seq = cases[i].rst_seq ? cases[i].rst_seq
+				       : (cases[i].rst_dir == C2S ? e.c : e.s) + 50000000u;
+		before = pkts(f, cases[i].rst_dir);
+		tx(f, cases[i].rst_dir, cases[i].rst_ack ? RST | ACK : RST, seq, cases[i].rst_ack, 0,
+		   0);
+		got = invalid(f) ? 2 : pkts(f, cases[i].rst_dir) == before ? 1 : 0;
+		if (got != cases[i].want || state(f) != cases[i].want_state)
+			fail_msg("case %zu (%s): result %d state %d", i + 1, cases[i].what, got,
+				 state(f));
+		flow_free(f);
+	}
+}
+
 /* Out-of-window FIN answering an invalid FIN of the peer: expiry -> UNACK. */
 static void test_invalid_fin_lowers_timeout(void **st)
 {
@@ -1164,6 +1256,80 @@ static void test_window_scaling(void **st)
 	}
 }
 
+/*
+ * RFC 7323 "both or neither" is decided on the reply side only (kernel fix
+ * of 6.8, "correct window scaling with retransmitted SYN").  A SYN that
+ * re-initialises the originator in SYN_SENT keeps its own wscale although
+ * the responder has not offered one yet.
+ */
+static void test_reinit_syn_keeps_wscale(void **st)
+{
+	static const uint8_t ws7[] = {1, 3, 3, 7};
+	static const uint8_t ws3[] = {1, 3, 3, 3};
+	static const uint8_t sackperm[] = {4, 2, 1, 1};
+	struct flow *f;
+
+	(void)st;
+	/*
+	 * 1: SYN, higher-ISN SYN, SYN-ACK, ACK, all wscale 7, every window
+	 * field 1000.  The client's window means 128000: server data 100000
+	 * ahead fits (with scale 0 it would be INVALID).
+	 */
+	f = flow_new();
+	tx_opt(f, C2S, SYN, C0, 0, 1000, 0, ws7, sizeof(ws7));
+	tx_opt(f, C2S, SYN, C0 + 100000, 0, 1000, 0, ws7, sizeof(ws7));
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_end, C0 + 100001);
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_scale, 7);
+	tx_opt(f, S2C, SYN | ACK, S0, C0 + 100001, 1000, 0, ws7, sizeof(ws7));
+	assert_int_equal(state(f), CT_TCP_SYN_RECV);
+	tx(f, C2S, ACK, C0 + 100001, S0 + 1, 1000, 0);
+	assert_int_equal(state(f), CT_TCP_ESTABLISHED);
+	tx(f, S2C, ACK | PSH, S0 + 1 + 100000, C0 + 100001, 1000, 100);
+	assert_false(invalid(f));
+	assert_int_equal(pkts(f, S2C), 2);
+	flow_free(f);
+
+	/*
+	 * 2: test_tcp_min_random2 [kdiff]: the responder's SYN-ACK without
+	 * wscale fails the window check (acks nothing sent) but leaves its
+	 * window data; the originator's re-initialising SYN with wscale 3
+	 * then keeps scale 3.  A later ACK of the originator with window
+	 * 65535 means 524280, so the responder's segment far below its
+	 * td_end still passes check II and is counted.
+	 */
+	f = flow_new();
+	tx_opt(f, C2S, SYN, 1996704917u, 0, 1000, 0, ws3 + 1, 3);
+	tx(f, S2C, ACK | PSH, 1563430078u, 1996706018u, 29200, 0); /* IG */
+	tx_opt(f, S2C, SYN | ACK, 1563457733u, 1996706018u, 29200, 0, sackperm,
+	       sizeof(sackperm));
+	assert_true(invalid(f));
+	{
+		static const uint8_t o[] = {4, 2, 1, 3, 3, 3, 1, 1};
+
+		tx_opt(f, C2S, SYN, 1996706018u, 0, 29200, 0, o, sizeof(o));
+	}
+	assert_false(invalid(f));
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_scale, 3);
+	tx(f, S2C, RST, 1563430078u, 0, 65535, 0);
+	assert_int_equal(state(f), CT_TCP_CLOSE);
+	tx(f, C2S, ACK, 1996707022u, 1563430082u, 65535, 100);
+	assert_false(invalid(f));
+	assert_int_equal(pkts(f, S2C), 1);
+	tx(f, S2C, ACK | PSH, 1563364019u, 1996707122u, 0, 0);
+	assert_false(invalid(f));
+	assert_int_equal(pkts(f, S2C), 2);
+	assert_int_equal(pkts(f, C2S), 3);
+	flow_free(f);
+
+	/* 3: the reply side still enforces "both or neither". */
+	f = flow_new();
+	tx_opt(f, C2S, SYN, C0, 0, 1000, 0, ws7, sizeof(ws7));
+	tx(f, S2C, SYN | ACK, S0, C0 + 1, 1000, 0);
+	assert_int_equal(conn(f)->ps.tcp.seen[0].td_scale, 0);
+	assert_int_equal(conn(f)->ps.tcp.seen[1].td_scale, 0);
+	flow_free(f);
+}
+
 static void test_window_checks(void **st)
 {
 	static const struct {
@@ -1321,6 +1487,7 @@ int main(void)
 	    cmocka_unit_test(test_rst_variants),
 	    cmocka_unit_test(test_rst_answers_ignored_syn),
 	    cmocka_unit_test(test_rst_answers_challenge_ack_in_ss),
+	    cmocka_unit_test(test_rst_skip_needs_other_side),
 	    cmocka_unit_test(test_invalid_fin_lowers_timeout),
 	    cmocka_unit_test(test_reopen),
 	    cmocka_unit_test(test_resync_from_es),
@@ -1328,6 +1495,7 @@ int main(void)
 	    cmocka_unit_test(test_challenge_ack_last_ack),
 	    cmocka_unit_test(test_retrans_cap),
 	    cmocka_unit_test(test_window_scaling),
+	    cmocka_unit_test(test_reinit_syn_keeps_wscale),
 	    cmocka_unit_test(test_window_checks),
 	    cmocka_unit_test(test_sack),
 	    cmocka_unit_test(test_can_early_drop),
