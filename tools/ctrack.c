@@ -1509,6 +1509,19 @@ static void do_create(struct req *r)
 		ctl_put_u8(&b, CTL_A_PSTATE, r->state);
 	if (r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG)))
 		ctl_put_u32s(&b, CTL_A_VTAGS, r->vtag, 2);
+	/* --src-nat/--dst-nat with an address: NAT set up at creation. */
+	if ((r->options & bit(O_SNAT)) && r->snat_addr) {
+		struct ctl_nat n = {.port = r->snat_port, .port_set = r->snat_port_set};
+
+		memcpy(n.addr, r->snat.a, 16);
+		ctl_put_nat(&b, CTL_A_SNAT, &n);
+	}
+	if ((r->options & bit(O_DNAT)) && r->dnat_addr) {
+		struct ctl_nat n = {.port = r->dnat_port, .port_set = r->dnat_port_set};
+
+		memcpy(n.addr, r->dnat.a, 16);
+		ctl_put_nat(&b, CTL_A_DNAT, &n);
+	}
 	if (r->options & bit(O_LADD))
 		ctl_put_u64s(&b, CTL_A_LABELS, r->label_mod, 2);
 	ctl_put_u32(&b, CTL_A_FLAGS, CTL_F_EXCL);

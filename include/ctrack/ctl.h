@@ -99,6 +99,8 @@ enum ctl_attr {
 	CTL_A_SECMARK,  /* u32 */
 	CTL_A_PEER_ZONE, /* u32: CREATE, zone of the direction not given as a tuple */
 	CTL_A_VTAGS,    /* 2 x u32: SCTP verification tags, original then reply */
+	CTL_A_SNAT,     /* CREATE: source NAT, CTL_NAT_LEN bytes (layout below) */
+	CTL_A_DNAT,     /* CREATE: destination NAT */
 	CTL_A_MAX_,
 };
 
@@ -117,6 +119,14 @@ enum ctl_flag {
 
 /* Tuple attribute: u8 l3num, u8 proto, u16 zone, 16 src, 16 dst, u16 sport, u16 dport. */
 #define CTL_TUPLE_LEN 40u
+
+/* NAT attribute: 16 address (IPv4 in the first 4), u16 port, u8 port given (0/1), u8 0. */
+#define CTL_NAT_LEN 20u
+struct ctl_nat {
+	uint8_t addr[16];
+	uint16_t port;
+	bool port_set;
+};
 
 /* A decoded message.  Strings point into the decoded buffer (borrowed). */
 struct ctl_msg {
@@ -144,6 +154,7 @@ struct ctl_msg {
 	const char *progname;
 	uint32_t peer_zone;
 	uint32_t vtags[2];
+	struct ctl_nat snat, dnat;
 };
 
 static inline bool ctl_has(const struct ctl_msg *m, enum ctl_attr a)
@@ -180,6 +191,7 @@ void ctl_put_u64s(struct ctl_buf *b, enum ctl_attr a, const uint64_t *v, size_t 
 void ctl_put_u32s(struct ctl_buf *b, enum ctl_attr a, const uint32_t *v, size_t n);
 void ctl_put_str(struct ctl_buf *b, enum ctl_attr a, const char *s);
 void ctl_put_tuple(struct ctl_buf *b, enum ctl_attr a, const struct ct_tuple *tu);
+void ctl_put_nat(struct ctl_buf *b, enum ctl_attr a, const struct ctl_nat *n);
 /* Ends the message (writes its length).  0, or -ENOMEM / -EMSGSIZE (message dropped). */
 int ctl_msg_end(struct ctl_buf *b);
 

@@ -13,6 +13,12 @@
  * - an update always raises an UPDATE event, even when nothing changed;
  * - SCTP protocol info is all or nothing: a state without both
  *   verification tags, or tags without a state, is EINVAL (nlattr_to_sctp);
+ * - NAT given on create (conntrack -I --src-nat/--dst-nat ADDR[:PORT]) is
+ *   set up as nf_nat_setup_info does for a single-address range: the reply
+ *   tuple takes the new address (and port, for port protocols), the entry
+ *   gets SRC_NAT or DST_NAT with its _DONE bit, and the manipulation not
+ *   asked for gets a null binding (its _DONE bit alone).  Without either,
+ *   no NAT bit is set, as ctnetlink leaves it to the first packet;
  * - the expectation, dying and unconfirmed tables are empty here.
  * No I/O; time comes from struct ctl_server.
  */
@@ -203,6 +209,37 @@ static int apply_update(struct ctl_server *s, struct ct_conn *c, const struct ct
 	return 0;
 }
 
+static bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
+}
+
+/* The reply tuple and status bits of a created entry with NAT (see the top). */
+static int nat_setup(const struct ctl_msg *req, struct ct_conn_spec *spec)
+{
+	size_t alen = spec->orig.l3num == 10 ? 16 : 4;
+	bool sn = ctl_has(req, CTL_A_SNAT), dn = ctl_has(req, CTL_A_DNAT);
+
+	if (!ctl_has(req, CTL_A_ORIG) || ctl_has(req, CTL_A_REPLY))
+		return -EINVAL;
+	if (dn) {
+		memset(spec->reply.src, 0, 16);
+		memcpy(spec->reply.src, req->dnat.addr, alen);
+		if (req->dnat.port_set && has_ports(spec->orig.proto))
+			spec->reply.src_l4 = req->dnat.port;
+		spec->status |= CT_S_DST_NAT;
+	}
+	if (sn) {
+		memset(spec->reply.dst, 0, 16);
+		memcpy(spec->reply.dst, req->snat.addr, alen);
+		if (req->snat.port_set && has_ports(spec->orig.proto))
+			spec->reply.dst_l4 = req->snat.port;
+		spec->status |= CT_S_SRC_NAT;
+	}
+	spec->status |= CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE;
+	return 0;
+}
+
 static int do_create(struct ctl_server *s, const struct ctl_msg *req)
 {
 	struct ct_conn_spec spec;
@@ -254,6 +291,12 @@ static int do_create(struct ctl_server *s, const struct ctl_msg *req)
 	}
 	if (!sctp_info_ok(req, spec.orig.proto))
 		return -EINVAL;
+	if (ctl_has(req, CTL_A_SNAT) || ctl_has(req, CTL_A_DNAT)) {
+		int e = nat_setup(req, &spec);
+
+		if (e)
+			return e;
+	}
 	if (spec.orig.proto == 132 && ctl_has(req, CTL_A_VTAGS)) {
 		spec.sctp_vtag[CT_DIR_ORIGINAL] = req->vtags[0];
 		spec.sctp_vtag[CT_DIR_REPLY] = req->vtags[1];

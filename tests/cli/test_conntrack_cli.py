@@ -148,6 +148,17 @@ MUTATIONS = [
     ("-I -s 1.1.1.2 -d 2.2.2.2 -p gre --srckey 5 --dstkey 6 -t 100", "-L -p gre"),
     ("-I -s 1.1.1.2 -d 2.2.2.2 -p 200 -t 100", "-L -o save"),
     ("-A -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100", "-L"),
+    ("-I -s 1.1.1.7 -d 2.2.2.2 -p udp --sport 1 --dport 2 -t 50 -n 5.5.5.5", "-L -o save"),
+    ("-I -s 1.1.1.7 -d 2.2.2.2 -p udp --sport 1 --dport 2 -t 50 -n 5.5.5.5", "-L -j 5.5.5.5"),
+    ("-I -s 1.1.1.7 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state ESTABLISHED -t 50 "
+     "-g 5.5.5.5:80 -n 6.6.6.6:99", "-L -o save"),
+    ("-I -s 1.1.1.7 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state ESTABLISHED -t 50 "
+     "-g 5.5.5.5:80 -n 6.6.6.6:99", "-L -g 5.5.5.5:80"),
+    ("-I -s 1.1.1.7 -d 2.2.2.2 -p tcp --sport 1 --dport 2 --state ESTABLISHED -t 50 -g 5.5.5.5",
+     "-L -n"),
+    ("-I -s 1.1.1.7 -d 2.2.2.2 -p icmp --icmp-type 8 --icmp-code 0 --icmp-id 3 -t 50 "
+     "-g 5.5.5.5:80", "-L -g"),
+    ("-I -s ::7 -d ::8 -p udp --sport 1 --dport 2 -t 50 -n [::9]:77", "-L -o save -f ipv6"),
     ("-D -p udp", "-L"), ("-D -s 1.1.1.1", "-L"), ("-D -s 1.1.0.0/16 -p tcp", "-L"),
     ("-D -m 42", "-L"), ("-D -u !SEEN_REPLY -p udp", "-L"), ("-D -f ipv6", "-L"),
     ("-D -w 7", "-L"), ("-D -o save -p icmp", "-L"), ("-D -o xml -p icmp", "-L"),
