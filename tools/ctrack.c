@@ -391,9 +391,11 @@ static bool recv_msg(struct ctl_msg *m)
 	static size_t consumed;
 	uint32_t n;
 
-	memmove(rbuf, rbuf + consumed, rlen - consumed);
-	rlen -= consumed;
-	consumed = 0;
+	if (consumed) {
+		memmove(rbuf, rbuf + consumed, rlen - consumed);
+		rlen -= consumed;
+		consumed = 0;
+	}
 	for (;;) {
 		int err = rlen ? ctl_frame(rbuf, rlen, &n) : -EAGAIN;
 

@@ -393,14 +393,19 @@ static bool client_write(struct client *c)
  * Around the router model ctrackd does what the kernel's neighbour layer
  * does: it answers ARP requests and IPv6 neighbour solicitations for its
  * own addresses, learns neighbours from ARP and neighbour advertisements,
- * and resolves next hops.  A packet that finds no neighbour (fw reports
- * no-neighbour after the packet went through every hook and was confirmed)
- * is held, up to NEIGH_QLEN per next hop as the kernel's unres queue, while
- * ARP requests / solicitations go out every second, NEIGH_PROBES times;
- * when the answer comes, the held frames go through fw_input again (a
- * difference from the kernel, which sends the already processed packet:
- * here the rule counters see those packets twice), and when it does not
- * they are dropped.  ARP and neighbour discovery are answered before the
+ * and resolves next hops the way the kernel's neighbour layer does, after
+ * the packet went through every hook: the first packet towards a next hop
+ * ctrackd has never resolved installs a placeholder neighbour (MAC
+ * 00:00:00:00:00:00) before it enters fw_input, so fw processes it fully
+ * and emits it addressed to the placeholder; the emitted frame is held, up
+ * to NEIGH_QLEN per next hop as the kernel's unres queue (oldest dropped),
+ * while ARP requests / solicitations go out every second, NEIGH_PROBES
+ * times; the answer fills in the MAC and the held frames leave, otherwise
+ * they are dropped.  The next hop is guessed from the destination before
+ * NAT; when DNAT sends a packet elsewhere and fw reports no neighbour, that
+ * input frame is held instead and goes through fw_input again once
+ * resolved (its counters then see it twice).  ARP and neighbour discovery
+ * are answered before the
  * hooks (the kernel passes ND through the IPv6 input hook, so a ruleset that
  * drops ICMPv6 breaks the kernel's IPv6 but not ctrackd's).
  *
@@ -445,6 +450,7 @@ struct live_iface {
 };
 
 struct live_route {
+	bool connected;
 	uint8_t l3num;
 	uint8_t prefix[16];
 	uint8_t plen;
@@ -454,9 +460,18 @@ struct live_route {
 };
 
 struct held {
-	uint32_t fwidx;
+	uint32_t fwidx;  /* input interface, or output interface when processed */
+	bool processed;  /* emitted by fw, waiting for the MAC; else an input frame */
 	uint32_t len;
 	uint8_t *frame;
+};
+
+/* The next hops ctrackd has put in fw's neighbour table (placeholder or resolved). */
+#define NB_SLOTS 4096u
+struct nb {
+	uint32_t fwidx; /* 0: free */
+	uint8_t l3num;
+	uint8_t addr[16];
 };
 
 struct pending {
@@ -477,6 +492,8 @@ struct live {
 	struct live_route rt[MAX_ROUTES];
 	size_t nrt;
 	struct pending pend[MAX_PENDING];
+	struct nb nb[NB_SLOTS];
+	size_t nnb;
 	uint64_t last_neigh_tick;
 	uint64_t arp_in, arp_answered, nd_answered, neigh_learned, unresolved_drops;
 	struct fw_result res; /* large: kept out of the stack */
@@ -561,12 +578,15 @@ static void tx_frame(struct live_iface *i, const uint8_t *frame, uint32_t len)
 		tx_flush(i);
 }
 
-static void tx_emits(const struct fw_result *res)
+static bool neigh_hold_emitted(struct live_iface *o, const uint8_t *f, uint32_t len,
+			       uint64_t now);
+
+static void tx_emits(const struct fw_result *res, uint64_t now)
 {
 	for (size_t k = 0; k < res->n_emit; k++) {
 		struct live_iface *o = iface_by_fwidx(res->emit[k].ifindex);
 
-		if (o)
+		if (o && !neigh_hold_emitted(o, res->emit[k].frame, res->emit[k].len, now))
 			tx_frame(o, res->emit[k].frame, res->emit[k].len);
 	}
 }
@@ -766,6 +786,77 @@ static void neigh_probe(struct pending *p, uint64_t now)
 static void process_frame(struct live_iface *i, const uint8_t *frame, uint32_t len,
 			  uint64_t now, bool requeued);
 
+static struct nb *nb_find(uint32_t fwidx, uint8_t l3num, const uint8_t addr[16], bool add)
+{
+	uint32_t h = 2166136261u ^ fwidx ^ (uint32_t)l3num << 8;
+
+	for (size_t k = 0; k < 16; k++)
+		h = (h ^ addr[k]) * 16777619u;
+	for (uint32_t n = 0; n < NB_SLOTS; n++) {
+		struct nb *e = &L.nb[(h + n) & (NB_SLOTS - 1)];
+
+		if (e->fwidx == 0) {
+			if (!add || L.nnb >= NB_SLOTS * 3 / 4)
+				return NULL;
+			e->fwidx = fwidx;
+			e->l3num = l3num;
+			memcpy(e->addr, addr, 16);
+			L.nnb++;
+			return e;
+		}
+		if (e->fwidx == fwidx && e->l3num == l3num && memcmp(e->addr, addr, 16) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static struct pending *pending_get(uint32_t fwidx, uint8_t l3num, const uint8_t hop[16],
+				   uint64_t now)
+{
+	struct pending *free_slot = NULL;
+
+	for (size_t k = 0; k < MAX_PENDING; k++) {
+		struct pending *q = &L.pend[k];
+
+		if (q->used && q->fwidx == fwidx && q->l3num == l3num &&
+		    memcmp(q->addr, hop, 16) == 0)
+			return q;
+		if (!q->used && !free_slot)
+			free_slot = q;
+	}
+	if (!free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->used = true;
+	free_slot->fwidx = fwidx;
+	free_slot->l3num = l3num;
+	memcpy(free_slot->addr, hop, 16);
+	neigh_probe(free_slot, now);
+	return free_slot;
+}
+
+static void pending_hold(struct pending *p, uint32_t fwidx, bool processed,
+			 const uint8_t *frame, uint32_t len)
+{
+	uint8_t *copy;
+
+	if (p->nq == NEIGH_QLEN) {
+		/* The kernel's unres queue drops the oldest. */
+		free(p->q[0].frame);
+		memmove(p->q, p->q + 1, (NEIGH_QLEN - 1) * sizeof(p->q[0]));
+		p->nq--;
+		L.unresolved_drops++;
+	}
+	copy = malloc(len);
+	if (!copy) {
+		L.unresolved_drops++;
+		return;
+	}
+	memcpy(copy, frame, len);
+	p->q[p->nq++] = (struct held){.fwidx = fwidx, .processed = processed, .len = len,
+				      .frame = copy};
+}
+
 static void neigh_resolved(struct live_iface *i, uint8_t l3num, const uint8_t *addr,
 			   const uint8_t mac[6], uint64_t now)
 {
@@ -774,28 +865,133 @@ static void neigh_resolved(struct live_iface *i, uint8_t l3num, const uint8_t *a
 
 	memcpy(a, addr, n);
 	fw_add_neigh(L.fw, i->fwidx, l3num, a, mac);
+	nb_find(i->fwidx, l3num, a, true);
 	L.neigh_learned++;
 	for (size_t k = 0; k < MAX_PENDING; k++) {
 		struct pending *p = &L.pend[k];
+		struct held q[NEIGH_QLEN];
+		size_t nq;
 
 		if (!p->used || p->fwidx != i->fwidx || p->l3num != l3num || memcmp(p->addr, a, 16))
 			continue;
+		nq = p->nq;
+		memcpy(q, p->q, sizeof(q));
 		p->used = false;
-		for (size_t j = 0; j < p->nq; j++) {
-			struct live_iface *in = iface_by_fwidx(p->q[j].fwidx);
-
-			if (in)
-				process_frame(in, p->q[j].frame, p->q[j].len, now, true);
-			free(p->q[j].frame);
-		}
 		p->nq = 0;
+		for (size_t j = 0; j < nq; j++) {
+			struct live_iface *o = iface_by_fwidx(q[j].fwidx);
+
+			if (o && q[j].processed) {
+				memcpy(q[j].frame, mac, 6);
+				tx_frame(o, q[j].frame, q[j].len);
+			} else if (o) {
+				process_frame(o, q[j].frame, q[j].len, now, true);
+			}
+			free(q[j].frame);
+		}
 	}
 }
 
+/* The destination of an IP frame, and whether it has one we can route. */
+static bool frame_dst(const uint8_t *f, uint32_t len, uint8_t *l3num, uint8_t dst[16])
+{
+	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+
+	memset(dst, 0, 16);
+	if (type == 0x0800 && len >= 14 + 20) {
+		*l3num = 2;
+		memcpy(dst, f + 14 + 16, 4);
+		return dst[0] < 224 && !(dst[0] == 255);
+	}
+	if (type == 0x86dd && len >= 14 + 40) {
+		*l3num = 10;
+		memcpy(dst, f + 14 + 24, 16);
+		return dst[0] != 0xff;
+	}
+	return false;
+}
+
 /*
- * fw found no neighbour for a packet that came in on `in`: work out its
- * next hop (the destination after NAT, from its conntrack entry, then the
- * route), hold the frame and solicit.
+ * Before fw sees a frame: when its next hop (by the destination before NAT)
+ * has never been resolved, put a placeholder in fw's neighbour table and
+ * start resolving, so the packet is processed once and held after the
+ * hooks, as the kernel's neighbour layer holds it.
+ */
+static void neigh_prepare(struct live_iface *in, const uint8_t *f, uint32_t len, uint64_t now)
+{
+	static const uint8_t zero_mac[6];
+	const struct live_route *r;
+	uint8_t l3num, dst[16], hop[16];
+
+	if (!frame_dst(f, len, &l3num, dst))
+		return;
+	/*
+	 * fw learns the source of every IP frame from a host on a connected
+	 * prefix (fw_neigh_learn): so does this mirror.  A source that is
+	 * still a placeholder cannot be learned by fw (placeholders are
+	 * static): it is resolved here, from this frame.
+	 */
+	if (!(f[6] & 1)) {
+		uint8_t src[16] = {0};
+		const struct live_route *sr;
+
+		memcpy(src, f + 14 + (l3num == 2 ? 12 : 8), l3num == 2 ? 4 : 16);
+		sr = route_lookup(l3num, src);
+		if (sr && sr->connected && sr->fwidx == in->fwidx &&
+		    !iface_has_addr(in, l3num, src)) {
+			bool waiting = false;
+
+			for (size_t k = 0; k < MAX_PENDING && !waiting; k++)
+				waiting = L.pend[k].used && L.pend[k].fwidx == in->fwidx &&
+					  L.pend[k].l3num == l3num &&
+					  memcmp(L.pend[k].addr, src, 16) == 0;
+			if (waiting)
+				neigh_resolved(in, l3num, src, f + 6, now);
+			else
+				nb_find(in->fwidx, l3num, src, true);
+		}
+	}
+	if (!(r = route_lookup(l3num, dst)))
+		return;
+	memcpy(hop, r->has_gw ? r->gw : dst, 16);
+	if (iface_has_addr(iface_by_fwidx(r->fwidx), l3num, hop))
+		return;
+	if (nb_find(r->fwidx, l3num, hop, false))
+		return;
+	if (!nb_find(r->fwidx, l3num, hop, true))
+		return;
+	fw_add_neigh(L.fw, r->fwidx, l3num, hop, zero_mac);
+	pending_get(r->fwidx, l3num, hop, now);
+}
+
+/* fw emitted a frame for a placeholder neighbour: hold it until resolved. */
+static bool neigh_hold_emitted(struct live_iface *o, const uint8_t *f, uint32_t len,
+			       uint64_t now)
+{
+	static const uint8_t zero_mac[6];
+	const struct live_route *r;
+	struct pending *p;
+	uint8_t l3num, dst[16], hop[16];
+
+	if (memcmp(f, zero_mac, 6) != 0)
+		return false;
+	if (frame_dst(f, len, &l3num, dst) && (r = route_lookup(l3num, dst)) &&
+	    r->fwidx == o->fwidx) {
+		memcpy(hop, r->has_gw ? r->gw : dst, 16);
+		p = pending_get(o->fwidx, l3num, hop, now);
+		if (p) {
+			pending_hold(p, o->fwidx, true, f, len);
+			return true;
+		}
+	}
+	L.unresolved_drops++;
+	return true; /* never put a frame for MAC 0 on the wire */
+}
+
+/*
+ * fw found no neighbour for a packet that came in on `in` (its next hop was
+ * not the one guessed before NAT): work out the real one from its conntrack
+ * entry, hold the input frame and solicit.
  */
 static void neigh_miss(struct live_iface *in, const uint8_t *frame, uint32_t len, uint64_t now)
 {
@@ -803,9 +999,9 @@ static void neigh_miss(struct live_iface *in, const uint8_t *frame, uint32_t len
 	struct ct_tuple t, other;
 	const struct ct_conn *c;
 	const struct live_route *r;
+	struct pending *slot;
 	enum ct_dir dir;
 	uint8_t hop[16] = {0};
-	struct pending *slot = NULL, *free_slot = NULL;
 
 	if (ct_pkt_parse(&p, frame, len, CT_LINK_ETHERNET) != CT_PARSE_OK)
 		return;
@@ -821,42 +1017,12 @@ static void neigh_miss(struct live_iface *in, const uint8_t *frame, uint32_t len
 		return;
 	if (r->has_gw)
 		memcpy(hop, r->gw, 16);
-	for (size_t k = 0; k < MAX_PENDING; k++) {
-		struct pending *q = &L.pend[k];
-
-		if (q->used && q->fwidx == r->fwidx && q->l3num == p.l3num &&
-		    memcmp(q->addr, hop, 16) == 0)
-			slot = q;
-		else if (!q->used && !free_slot)
-			free_slot = q;
-	}
+	slot = pending_get(r->fwidx, p.l3num, hop, now);
 	if (!slot) {
-		if (!free_slot) {
-			L.unresolved_drops++;
-			return;
-		}
-		slot = free_slot;
-		memset(slot, 0, sizeof(*slot));
-		slot->used = true;
-		slot->fwidx = r->fwidx;
-		slot->l3num = p.l3num;
-		memcpy(slot->addr, hop, 16);
-		neigh_probe(slot, now);
-	}
-	if (slot->nq == NEIGH_QLEN) {
-		/* The kernel's unres queue drops the oldest. */
-		free(slot->q[0].frame);
-		memmove(slot->q, slot->q + 1, (NEIGH_QLEN - 1) * sizeof(slot->q[0]));
-		slot->nq--;
 		L.unresolved_drops++;
-	}
-	slot->q[slot->nq].frame = malloc(len);
-	if (!slot->q[slot->nq].frame)
 		return;
-	memcpy(slot->q[slot->nq].frame, frame, len);
-	slot->q[slot->nq].len = len;
-	slot->q[slot->nq].fwidx = in->fwidx;
-	slot->nq++;
+	}
+	pending_hold(slot, in->fwidx, false, frame, len);
 }
 
 static void neigh_tick(uint64_t now)
@@ -930,9 +1096,10 @@ static void process_frame(struct live_iface *i, const uint8_t *frame, uint32_t l
 	}
 	if (type == 0x86dd && len > 14 + 40 && frame[14 + 6] == 58 && nd_input(i, frame, len, now))
 		return;
+	neigh_prepare(i, frame, len, now);
 	if (fw_input(L.fw, i->fwidx, frame, len, now, res) < 0)
 		return;
-	tx_emits(res);
+	tx_emits(res, now);
 	if (res->outcome == FW_DROPPED && res->reason == FW_R_NO_NEIGH && !requeued)
 		neigh_miss(i, frame, len, now);
 }
@@ -1562,6 +1729,7 @@ static int setup_iface(const char *arg)
 		memcpy(r->prefix, a->addr, 16);
 		r->plen = a->plen;
 		r->fwidx = i->fwidx;
+		r->connected = true;
 		L.nrt++;
 	}
 	L.nifc++;
