@@ -1,26 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctrackd: the connection-tracking daemon, "table service" mode.
+ * ctrackd: the connection-tracking daemon.
  *
- * It owns one connection table and serves it over a root-only Unix stream
- * socket speaking the control protocol of include/ctrack/ctl.h: `ctrack`
- * (the conntrack drop-in) lists, creates, updates and deletes entries, reads
- * statistics, changes settings by sysctl name, applies rulesets and
- * subscribes to events.  Entries expire by the clock: table time is
- * CLOCK_MONOTONIC, wall-clock timestamps are CLOCK_REALTIME (the offset is
- * taken once at start, as the kernel's ktime_get_real offset).
+ * Without interfaces it is a connection-table service: it owns one table
+ * and serves it; with --iface it is also a live firewall forwarding between
+ * the interfaces it owns through lib/fw (the same hooks, ruleset, tracking
+ * and NAT as ctrack-replay), see "live interfaces" below.  Either way the
+ * table is served over a root-only Unix stream socket speaking the control
+ * protocol of include/ctrack/ctl.h: `ctrack` (the conntrack drop-in) lists,
+ * creates, updates and deletes entries, reads statistics, changes settings
+ * by sysctl name, applies rulesets and subscribes to events.  Entries
+ * expire by the clock: table time is CLOCK_MONOTONIC, wall-clock timestamps
+ * are CLOCK_REALTIME (the offset is taken once at start, as the kernel's
+ * ktime_get_real offset).
  *
  * One thread, one poll loop: the listening socket, a signalfd (SIGTERM /
- * SIGINT: clean shutdown; SIGHUP: logged, reload comes with interfaces) and
- * every client.  The table is only touched from this loop, so no locking.
- * Events go into per-client output queues bounded by EVQ_MAX_BYTES; a
- * client that falls behind loses events and is told how many (a LOST
- * message before the next event it does get), as conntrack -E reports a
- * netlink overrun.  A malformed message gets an ERROR reply; a framing error
- * (bad magic/version/length) also closes that connection, since the byte
- * stream cannot be resynchronised.  Neither touches the table.
+ * SIGINT: clean shutdown; SIGHUP: ruleset reload from -f; SIGUSR1:
+ * statistics to the log), the interfaces' packet sockets and every client.
+ * The table is only touched from this loop, so no locking.  Events go into
+ * per-client output queues bounded by EVQ_MAX_BYTES; a client that falls
+ * behind loses events and is told how many (a LOST message before the next
+ * event it does get), as conntrack -E reports a netlink overrun.  A
+ * malformed message gets an ERROR reply; a framing error (bad
+ * magic/version/length) also closes that connection, since the byte stream
+ * cannot be resynchronised.  Neither touches the table or the datapath.
  *
- *   usage: ctrackd [-s SOCKET] [-m MAX] [-o NAME=VALUE]... [-v] [-q]
+ *   usage: ctrackd [-s SOCKET] [-m MAX] [-o NAME=VALUE]... [-f RULESET] [-c CONFIG]
+ *                  [--iface NAME[,MAC][,ADDR/PLEN]...]... [--route ...] [--neigh ...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
