@@ -1053,6 +1053,8 @@ static void do_parse(struct req *r, int argc, char **argv)
 				exit_error(OTHER_PROBLEM, "out of memory");
 			memcpy(merged, base_opts, N_BASE * sizeof(*merged));
 			memcpy(merged + N_BASE, p->opts, n * sizeof(*merged));
+			if (opts != base_opts)
+				free(opts); /* a second -p replaces the first one's options */
 			opts = merged;
 			break;
 		}
@@ -1161,6 +1163,8 @@ static void do_parse(struct req *r, int argc, char **argv)
 			break;
 		}
 	}
+	if (opts != base_opts)
+		free(opts);
 	if (r->family == AF_UNSPEC) {
 		switch (r->cmd) {
 		case C_LIST: case C_UPDATE: case C_DELETE: case C_GET: case C_FLUSH: case C_EVENT:
@@ -2231,6 +2235,8 @@ static int load_file(const char *prog, const char *name)
 		if (!cmds)
 			exit_error(OTHER_PROBLEM, "OOM");
 		do_parse(&cmds[n], argc, argv);
+		for (int k = 1; k < argc; k++)
+			free(argv[k]); /* the parsed command keeps no pointer into them */
 		n++;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -2251,6 +2257,9 @@ static int load_file(const char *prog, const char *name)
 		counter = 0;
 		run(&cmds[i], prog);
 	}
+	free(cmds);
+	if (f != stdin)
+		fclose(f);
 	return 0;
 }
 
