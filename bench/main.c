@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "nat.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -562,7 +563,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		    strcmp(argv[i], "tcp-1m") && strcmp(argv[i], "udp-1m") &&
 		    strcmp(argv[i], "memory") && strcmp(argv[i], "2threads") &&
 		    strcmp(argv[i], "scale") && strcmp(argv[i], "expiry") && strcmp(argv[i], "10m") &&
-		    strcmp(argv[i], "all"))
+		    strcmp(argv[i], "all") && strcmp(argv[i], "nat"))
 			return -EINVAL;
 	return 0;
 }
@@ -570,6 +571,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct results res = {0};
+	struct bench_nat_results nat = {0};
 	struct bench_stream s;
 	struct opts o;
 	double busy;
@@ -577,7 +579,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o)) {
 		fprintf(stderr, "usage: %s [-d PCAPDIR] [-r RUNS(1-16)] [-c CPU] [-w WAIT_S] "
-				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads|scale|expiry|10m|all]...\n", argv[0]);
+				"[udp-1flow|tcp-100k|tcp-1m|udp-1m|memory|2threads|scale|expiry|10m|all|nat]...\n", argv[0]);
 		return 2;
 	}
 	/*
@@ -637,9 +639,12 @@ int main(int argc, char **argv)
 		err |= bench_10m(o.runs ? o.runs : 3, &res.ex);
 	res.mismatch |= res.ex.mismatch;
 
+	if (want(argc, argv, optind, "nat"))
+		err |= bench_nat_run(o.dir, o.runs, &nat);
 	print_summary(&res);
+	bench_nat_summary(&nat); /* bench/nat.c (issue 5) */
 	bench_print_busy("end", bench_busy_pct());
 	if (err)
 		return 2;
-	return res.mismatch ? 1 : 0;
+	return res.mismatch || nat.mismatch ? 1 : 0;
 }

@@ -70,6 +70,7 @@ def l4sum(src, dst, proto, seg):
 
 
 def tcp(src, dst, sp, dp, seq, ack, flags, payload=b'', win=502, opts=b''):
+    assert len(opts) % 4 == 0, 'TCP options must fill whole 32-bit words'
     doff = (20 + len(opts)) // 4
     seg = struct.pack('!HHIIBBHHH', sp, dp, seq, ack, doff << 4, flags, win, 0, 0) + opts + payload
     c = l4sum(src, dst, 6, seg)
@@ -92,7 +93,8 @@ def eth(dst, src, ip):
     return dst + src + b'\x08\x00' + ip
 
 
-SYN_OPTS = bytes.fromhex('020405b4') + bytes.fromhex('0402') + bytes.fromhex('01030307')
+# MSS 1460, SACK permitted, window scale 7, padded to a multiple of 4 with NOPs.
+SYN_OPTS = bytes.fromhex('020405b4') + bytes.fromhex('0402') + bytes.fromhex('010101') + bytes.fromhex('030307')
 F, S, R, P, A = 0x01, 0x02, 0x04, 0x08, 0x10
 
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctrack/ct.h"
+#include "ctrack/expect.h"
 #include "ctrack/format.h"
 #include "ctrack/fw.h"
 #include "ctrack/nft.h"
@@ -28,6 +29,7 @@
 
 struct input {
 	const char *path;
+	char *arg;        /* the option's copy that path points into (freed at exit) */
 	uint32_t ifindex; /* 0: --local */
 	pcap_t *pc;
 	int dlt;
@@ -42,6 +44,7 @@ struct input {
 struct output {
 	uint32_t ifindex;
 	const char *path;
+	char *arg;
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 };
@@ -253,6 +256,7 @@ static void opt_in(struct replay *r, const char *arg, bool local)
 		die("too many inputs (at most %d)", MAX_INPUTS);
 	in = &r->in[r->nin++];
 	memset(in, 0, sizeof(*in));
+	in->arg = s;
 	if (local) {
 		in->path = s;
 		return;
@@ -275,6 +279,7 @@ static void opt_out(struct replay *r, const char *arg)
 		die("too many outputs (at most %d)", MAX_OUTPUTS);
 	*eq = 0;
 	o = &r->out[r->nout++];
+	o->arg = s;
 	o->ifindex = (uint32_t)iface_or_die(r, s, "--out", arg);
 	o->path = eq + 1;
 }
@@ -656,6 +661,43 @@ static void write_table(struct replay *r)
 		fputs(ct_format_xml_footer(), r->conntrack_f);
 }
 
+/*
+ * The expectations left at the end, as `conntrack -L expect -f ipv4` then
+ * `-f ipv6` print them (conntrack-tools lists IPv4 only without -f; both
+ * families are written here so that nothing is hidden).  -o xml gives the
+ * XML listing.
+ */
+static void write_expect(struct replay *r)
+{
+	struct ct_table *t = fw_ct(r->fw);
+	struct ct_fmt_opts o = {
+	    .flags = r->fmt_flags & CT_FMT_XML, .now = r->now, .wall_now = r->now};
+	static const uint8_t fams[2] = {2, 10};
+	struct ct_expect_iter it;
+	const struct ct_expect *e;
+	struct ct_expect_info info;
+	char line[2048];
+
+	ct_expect_gc(t, r->now);
+	if (o.flags & CT_FMT_XML)
+		fputs(ct_format_expect_xml_header(), r->expect_f);
+	for (int f = 0; f < 2; f++) {
+		ct_expect_iter_init(&it);
+		while ((e = ct_expect_iter_next(t, &it, r->now)) != NULL) {
+			ct_expect_get(t, e, r->now, &info);
+			if (info.tuple.l3num != fams[f])
+				continue;
+			ct_format_expect(t, e, &o, line, sizeof(line));
+			if (o.flags & CT_FMT_XML)
+				fputs(line, r->expect_f);
+			else
+				fprintf(r->expect_f, "%s\n", line);
+		}
+	}
+	if (o.flags & CT_FMT_XML)
+		fputs(ct_format_expect_xml_footer(), r->expect_f);
+}
+
 static void progress(struct replay *r, uint64_t total_hint, struct timespec *t0, bool final)
 {
 	struct timespec t1;
@@ -825,6 +867,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	progress(&r, 0, &t0, true);
 	write_table(&r);
+	if (r.expect_f)
+		write_expect(&r);
 	if (r.ruleset_out) {
 		char *txt = NULL;
 		FILE *f = open_out(r.ruleset_out);
@@ -839,9 +883,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < r.nout; i++) {
 		pcap_dump_close(r.out[i].dump);
 		pcap_close(r.out[i].dead);
+		free(r.out[i].arg);
 	}
-	for (size_t i = 0; i < r.nin; i++)
+	for (size_t i = 0; i < r.nin; i++) {
 		pcap_close(r.in[i].pc);
+		free(r.in[i].arg);
+	}
 	if (r.conntrack_f != stdout)
 		fclose(r.conntrack_f);
 	if (r.events_f && r.events_f != stdout)

@@ -83,8 +83,7 @@ static int parse_mac(const char *s, uint8_t out[6])
 	unsigned b[6];
 	char tail;
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-	    6)
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		if (b[i] > 0xff)
@@ -262,9 +261,9 @@ static int print_table(const struct ct_table *t, uint64_t now)
 	ct_iter_init(&it);
 	while ((c = ct_iter_next(t, &it, now)) != NULL) {
 		struct ct_fmt_opts fo = {
-			.flags = CT_FMT_EXTENDED,
-			.now = now,
-			.wall_now = now,
+		    .flags = CT_FMT_EXTENDED,
+		    .now = now,
+		    .wall_now = now,
 		};
 		uint64_t pk, by;
 
@@ -277,100 +276,111 @@ static int print_table(const struct ct_table *t, uint64_t now)
 	return 0;
 }
 
+struct replay {
+	struct ct_table *t;
+	struct ct_defrag *d;
+	const struct opts *o;
+	struct held_list held;
+	int dlt;
+	enum ct_link link;
+};
+
+/*
+ * One input frame: the IP layer's checks, defrag, then the firewall path.
+ * Prints the frame's line.  Returns 0 or -ENOMEM.
+ */
+static int frame(struct replay *r, const struct pcap_pkthdr *h, const uint8_t *data, uint32_t n,
+		 uint64_t now)
+{
+	struct ct_pkt pkt, *pp = &pkt;
+	struct held key;
+	enum ct_parse_result pr;
+	bool is_frag = false, fwd;
+
+	if (!mac_ok(r->o, data, h->caplen, r->dlt)) {
+		printf("%u skip -\n", n);
+		return 0;
+	}
+	memset(&pkt, 0, sizeof(pkt));
+	pr = ct_pkt_parse(&pkt, data, h->caplen, r->link);
+	if (pkt.wire_len < h->len)
+		pkt.wire_len = h->len;
+	if (pr == CT_PARSE_NOT_IP) {
+		printf("%u skip -\n", n);
+		return 0;
+	}
+	if (pr != CT_PARSE_OK) {
+		/* The IP layer discards it before any hook (spec §2.2 step 0). */
+		printf("%u drop -\n", n);
+		return 0;
+	}
+	ct_defrag_expire(r->d, now);
+	if (pkt.is_frag) {
+		frag_key(&pkt, n, &key);
+		switch (ct_defrag_feed(r->d, &pkt, now, &pp)) {
+		case CT_DEFRAG_PASS:
+			pp = &pkt;
+			break;
+		case CT_DEFRAG_HELD:
+			if (held_add(&r->held, &key))
+				return -ENOMEM;
+			printf("%u held -\n", n);
+			return 0;
+		case CT_DEFRAG_DROP:
+			printf("%u drop -\n", n);
+			return 0;
+		case CT_DEFRAG_COMPLETE:
+			if (held_add(&r->held, &key))
+				return -ENOMEM;
+			is_frag = true;
+			break;
+		}
+	}
+	fwd = fw_packet(r->t, pp, r->o, now);
+	printf("%u %s %s", n, fwd ? "forward" : "drop", state_word(pp));
+	if (is_frag)
+		held_release(&r->held, &key);
+	printf("\n");
+	return 0;
+}
+
 static int replay(pcap_t *pc, struct ct_table *t, struct ct_defrag *d, const struct opts *o,
 		  uint64_t *last)
 {
-	struct held_list held = { 0 };
+	struct replay r = {.t = t, .d = d, .o = o, .dlt = pcap_datalink(pc)};
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int dlt = pcap_datalink(pc);
-	enum ct_link link;
 	uint32_t n = 0;
 	int rc, err = 0;
 
-	if (dlt == DLT_EN10MB) {
-		link = CT_LINK_ETHERNET;
-	} else if (dlt == DLT_RAW || dlt == 12 /* DLT_RAW on some BSDs */) {
-		link = CT_LINK_RAW;
+	if (r.dlt == DLT_EN10MB) {
+		r.link = CT_LINK_ETHERNET;
+	} else if (r.dlt == DLT_RAW || r.dlt == 12 /* DLT_RAW on some BSDs */) {
+		r.link = CT_LINK_RAW;
 	} else {
-		fprintf(stderr, "ctrack-track: unsupported link type %d\n", dlt);
+		fprintf(stderr, "ctrack-track: unsupported link type %d\n", r.dlt);
 		return -EINVAL;
 	}
-	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-		uint64_t now = (uint64_t)h->ts.tv_sec * CT_NSEC_PER_SEC + (uint64_t)h->ts.tv_usec;
-		struct ct_pkt pkt, *pp = &pkt;
-		struct held key;
-		bool is_frag = false, fwd;
-		enum ct_parse_result pr;
-
-		n++;
-		*last = now;
-		if (!mac_ok(o, data, h->caplen, dlt)) {
-			printf("%u skip -\n", n);
-			continue;
-		}
-		memset(&pkt, 0, sizeof(pkt));
-		pr = ct_pkt_parse(&pkt, data, h->caplen, link);
-		if (pkt.wire_len < h->len)
-			pkt.wire_len = h->len;
-		if (pr == CT_PARSE_NOT_IP) {
-			printf("%u skip -\n", n);
-			continue;
-		}
-		if (pr != CT_PARSE_OK) {
-			/* The IP layer discards it before any hook (spec §2.2 step 0). */
-			printf("%u drop -\n", n);
-			continue;
-		}
-		ct_defrag_expire(d, now);
-		if (pkt.is_frag) {
-			is_frag = true;
-			frag_key(&pkt, n, &key);
-			switch (ct_defrag_feed(d, &pkt, now, &pp)) {
-			case CT_DEFRAG_PASS:
-				pp = &pkt;
-				is_frag = false;
-				break;
-			case CT_DEFRAG_HELD:
-				if (held_add(&held, &key)) {
-					err = -ENOMEM;
-					goto out;
-				}
-				printf("%u held -\n", n);
-				continue;
-			case CT_DEFRAG_DROP:
-				printf("%u drop -\n", n);
-				continue;
-			case CT_DEFRAG_COMPLETE:
-				if (held_add(&held, &key)) {
-					err = -ENOMEM;
-					goto out;
-				}
-				break;
-			}
-		}
-		fwd = fw_packet(t, pp, o, now);
-		printf("%u %s %s", n, fwd ? "forward" : "drop", state_word(pp));
-		if (is_frag)
-			held_release(&held, &key);
-		printf("\n");
+	/* Nanosecond precision was requested, so tv_usec holds nanoseconds. */
+	while (!err && (rc = pcap_next_ex(pc, &h, &data)) == 1) {
+		*last = (uint64_t)h->ts.tv_sec * CT_NSEC_PER_SEC + (uint64_t)h->ts.tv_usec;
+		err = frame(&r, h, data, ++n, *last);
 	}
-	if (rc == -1) {
+	if (!err && rc == -1) {
 		fprintf(stderr, "ctrack-track: %s\n", pcap_geterr(pc));
 		err = -EIO;
 	}
-out:
-	free(held.v);
+	free(r.held.v);
 	return err;
 }
 
 int main(int argc, char **argv)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct opts o = { 0 };
-	struct ct_table_config cfg = { 0 };
+	struct opts o = {0};
+	struct ct_table_config cfg = {0};
 	struct ct_table *t = NULL;
-	struct ct_defrag_config dcfg = { 0 };
+	struct ct_defrag_config dcfg = {0};
 	struct ct_defrag *d = NULL;
 	pcap_t *pc;
 	uint64_t last = 0;

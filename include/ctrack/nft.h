@@ -158,6 +158,14 @@ struct nft_result {
  * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
  * set the packet's template.  Returns 0.
  */
+/*
+ * Does anything in the ruleset need connection tracking for this family
+ * (2 or 10)?  The kernel hooks conntrack (and its defrag) into a namespace
+ * only then (spec §7.7): ct expressions and statements, nat chains, ct
+ * helper objects.
+ */
+bool nft_uses_conntrack(const struct nft_ruleset *rs, uint8_t l3num);
+
 int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res);

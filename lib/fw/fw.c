@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ctrack/nat.h"
+#include "ctrack/nft.h"
 #include "fw_priv.h"
 #include "rules.h"
 
@@ -234,7 +235,7 @@ static void send_reject(struct fw *fw, struct flight *f, const struct fw_verdict
 	uint32_t n = 0;
 
 	if (v->reject == FW_REJECT_TCP_RST) {
-		n = fw_gen_tcp_reset(&f->p, buf, sizeof(buf));
+		n = fw_gen_tcp_reset(&f->p, false, buf, sizeof(buf));
 	} else {
 		uint8_t src[16] = {0}, type, code;
 
@@ -246,16 +247,54 @@ static void send_reject(struct fw *fw, struct flight *f, const struct fw_verdict
 		output_path(fw, buf, n, now, res, true, &f->p);
 }
 
-/* A Linux host with no listener answers (spec §11.3). */
-static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+/*
+ * A neighbour solicitation (RFC 4861 7.1.1 validity: hop limit 255, code
+ * 0, a unicast target, a specified source) for an address of the
+ * receiving interface gets an advertisement (ndisc_recv_ns).  Duplicate
+ * address detection probes (unspecified source) are not answered here.
+ */
+static uint32_t nd_answer(struct fw *fw, const struct flight *f, uint8_t *buf, uint32_t cap)
+{
+	const struct ct_pkt *p = &f->p;
+	const uint8_t *ip = f->work, *ns = f->work + (p->l4_off - p->l3_off);
+	struct fw_iface *ifc = fw_iface_get(fw, f->in_ifindex);
+	static const uint8_t zero[16];
+
+	if (!ifc || ip[7] != 255 || ns[1] != 0 || ns[8] == 0xff || memcmp(ip + 8, zero, 16) == 0)
+		return 0;
+	for (uint32_t i = 0; i < ifc->naddr; i++) {
+		if (ifc->addr[i].l3num == 10 && memcmp(ifc->addr[i].addr, ns + 8, 16) == 0)
+			return fw_gen_nd_advert(p, ifc->mac, true, buf, cap);
+	}
+	return 0;
+}
+
+/*
+ * A Linux host with no listener answers (spec §11.3).  `unicast`: the
+ * packet was for one of our unicast addresses.  For a broadcast or a
+ * multicast group nothing is answered (tcp_v4/v6_send_reset check the
+ * route type, UDP and ICMP send no errors about them, IPv4 echo requests
+ * to them are ignored: icmp_echo_ignore_broadcasts=1), except an IPv6 echo
+ * request, answered from our address towards the sender
+ * (icmpv6_echo_ignore_multicast=0).
+ */
+static void host_answer(struct fw *fw, struct flight *f, bool unicast, uint64_t now,
+			struct fw_result *res)
 {
 	static uint8_t buf[WORK_SIZE];
 	const struct ct_pkt *p = &f->p;
 	uint32_t n = 0;
 
+	if (!unicast && p->proto != 58)
+		return;
+	/* TCP, UDP, ICMP and ICMPv6 verify the checksum before anything else
+	 * (tcp_v4_rcv, __udp4_lib_rcv, icmp_rcv, icmpv6_rcv ...): a corrupt
+	 * segment is discarded unanswered even if the ruleset let it in. */
+	if (!ct_pkt_l4_csum_ok(p))
+		return;
 	switch (p->proto) {
 	case 6:
-		n = fw_gen_tcp_reset(p, buf, sizeof(buf));
+		n = fw_gen_tcp_reset(p, true, buf, sizeof(buf));
 		break;
 	case 17:
 	case 136: {
@@ -266,10 +305,21 @@ static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw
 				      sizeof(buf));
 		break;
 	}
-	case 1:
 	case 58:
-		n = fw_gen_echo_reply(p, buf, sizeof(buf));
+		if (p->l4_len >= 24 && f->work[p->l4_off - p->l3_off] == 135) {
+			n = nd_answer(fw, f, buf, sizeof(buf));
+			break;
+		}
+		/* fall through */
+	case 1: {
+		uint8_t src[16] = {0};
+
+		if (!unicast && !fw_select_src(fw, f->in_ifindex, p->l3num,
+					       f->work + (p->l3num == 2 ? 12 : 8), src))
+			return;
+		n = fw_gen_echo_reply(p, unicast ? NULL : src, buf, sizeof(buf));
 		break;
+	}
 	default:
 		break;
 	}
@@ -279,6 +329,12 @@ static void host_answer(struct fw *fw, struct flight *f, uint64_t now, struct fw
 
 /* ---- hooks ------------------------------------------------------------ */
 
+/*
+ * Evaluate the chains of one hook.  The verdict reported for a packet that
+ * passes is the last rule that accepted it; a chain's accept policy only
+ * stands when no rule has accepted it yet (the forward chain's `accept`
+ * rule, not the postrouting chain's policy, decided a forwarded packet).
+ */
 static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_t lo, int32_t hi,
 		      uint64_t now, struct fw_result *res, struct fw_verdict *v)
 {
@@ -287,7 +343,7 @@ static bool run_rules(struct fw *fw, struct flight *f, enum ct_hook hook, int32_
 		note_verdict(res, v, hook);
 		return false;
 	}
-	if (v->by_rule || v->by_policy)
+	if (v->by_rule || (v->by_policy && !res->by_rule))
 		note_verdict(res, v, hook);
 	return true;
 }
@@ -311,13 +367,27 @@ static void stop_packet(struct fw *fw, struct flight *f, const struct fw_verdict
 
 /* ---- NAT (lib/nat, issue 5; spec §10.2, §10.4) -------------------------- */
 
-/* Redirect's new destination: 127.0.0.1 / ::1 at output, else the first
- * address of the receiving interface (a global one first for IPv6). */
+static bool ip6_link_local(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/*
+ * Redirect's new destination: 127.0.0.1 / ::1 at output, else the first
+ * address of the receiving interface.  IPv4: the first primary address
+ * (the head of the interface's list; addresses are kept in the order
+ * added).  IPv6: the head of the kernel's address list, which holds
+ * global addresses before link-local ones and, within a scope, the newest
+ * first (kdiff test_redirect_several_addresses: with fd00:1::1 then
+ * fd00:8::1 on the interface, the kernel redirected to fd00:8::1); only an
+ * address of the destination's scope class is taken.
+ */
 static bool redirect_addr(struct fw *fw, const struct flight *f, enum ct_hook hook,
 			  uint8_t out[16])
 {
 	struct fw_iface *ifc = fw_iface_get(fw, f->in_ifindex);
 	const struct fw_addr *pick = NULL;
+	bool want_ll = f->p.l3num == 10 && ip6_link_local(f->p.tuple.dst);
 
 	memset(out, 0, 16);
 	if (hook == CT_HOOK_OUTPUT) {
@@ -334,13 +404,118 @@ static bool redirect_addr(struct fw *fw, const struct flight *f, enum ct_hook ho
 
 		if (a->l3num != f->p.l3num)
 			continue;
-		if (!pick || (pick->l3num == 10 && pick->addr[0] == 0xfe &&
-			      (pick->addr[1] & 0xc0) == 0x80))
+		if (a->l3num == 2) {
 			pick = a;
+			break;
+		}
+		if (ip6_link_local(a->addr) == want_ll)
+			pick = a; /* the newest of the scope wins */
 	}
 	if (!pick)
 		return false;
 	memcpy(out, pick->addr, pick->l3num == 2 ? 4 : 16);
+	return true;
+}
+
+/* RFC 6724 policy table labels (the kernel's default address labels). */
+static uint32_t ip6_label(const uint8_t *a)
+{
+	static const struct {
+		uint8_t prefix[16];
+		uint8_t plen;
+		uint8_t label;
+	} tab[] = {
+		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, 0},
+		{{0x20, 0x01, 0x00, 0x10}, 28, 7},
+		{{0x20, 0x01}, 32, 6},
+		{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, 4},
+		{{0}, 96, 3},
+		{{0x20, 0x02}, 16, 2},
+		{{0x3f, 0xfe}, 16, 12},
+		{{0xfe, 0xc0}, 10, 11},
+		{{0xfc}, 7, 5},
+	};
+	uint8_t best = 0;
+	uint32_t label = 1; /* ::/0 */
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		uint32_t full = tab[i].plen / 8, rest = tab[i].plen % 8;
+
+		if (tab[i].plen <= best || memcmp(a, tab[i].prefix, full) != 0)
+			continue;
+		if (rest && ((a[full] ^ tab[i].prefix[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		best = tab[i].plen;
+		label = tab[i].label;
+	}
+	return label;
+}
+
+/* Leading bits two addresses share (ipv6_addr_diff). */
+static uint32_t ip6_common_bits(const uint8_t *a, const uint8_t *b)
+{
+	for (uint32_t i = 0; i < 16; i++) {
+		uint8_t x = a[i] ^ b[i];
+
+		if (x) {
+			uint32_t n = i * 8;
+
+			while (!(x & 0x80)) {
+				x <<= 1;
+				n++;
+			}
+			return n;
+		}
+	}
+	return 128;
+}
+
+/*
+ * IPv6 masquerade's source: the kernel asks ipv6_dev_get_saddr() for the
+ * packet's destination (not the next hop, as IPv4 does) on the egress
+ * interface, i.e. RFC 6724 source selection.  The rules that can differ
+ * between a router's static addresses: 1 the destination itself; 2 the
+ * appropriate scope (link-local for link-local destinations); 6 matching
+ * label; 8 longest matching prefix, at most the address's prefix length.
+ * Ties go to the head of the kernel's list: the newest address (kdiff
+ * test_masquerade_source_selection: fd00:2::1/64 then fd00:9::1/64 on the
+ * interface, destination fd00:44::5 via fd00:2::2 -> fd00:9::1).
+ */
+static bool masq_src6(struct fw *fw, uint32_t oif, const uint8_t *dst, uint8_t out[16])
+{
+	struct fw_iface *ifc = fw_iface_get(fw, oif);
+	const struct fw_addr *best = NULL;
+	int32_t bscore[3] = {0, 0, 0};
+	int32_t dscope = ip6_link_local(dst) ? 2 : 14;
+	uint32_t dlabel = ip6_label(dst);
+
+	for (uint32_t i = 0; ifc && i < ifc->naddr; i++) {
+		const struct fw_addr *a = &ifc->addr[i];
+		int32_t scope, sc[3];
+		uint32_t m;
+
+		if (a->l3num != 10)
+			continue;
+		if (memcmp(a->addr, dst, 16) == 0) {
+			best = a;
+			break;
+		}
+		scope = ip6_link_local(a->addr) ? 2 : 14;
+		sc[0] = scope >= dscope ? -scope : scope - 128;
+		sc[1] = ip6_label(a->addr) == dlabel;
+		m = ip6_common_bits(a->addr, dst);
+		sc[2] = (int32_t)(m > a->plen ? a->plen : m);
+		/* Later (newer) addresses win ties: >= on the first differing rule. */
+		if (best && (sc[0] < bscore[0] ||
+			     (sc[0] == bscore[0] && (sc[1] < bscore[1] ||
+						     (sc[1] == bscore[1] && sc[2] < bscore[2])))))
+			continue;
+		best = a;
+		memcpy(bscore, sc, sizeof(sc));
+	}
+	if (!best)
+		return false;
+	memcpy(out, best->addr, 16);
 	return true;
 }
 
@@ -372,10 +547,18 @@ static bool nat_bind(struct fw *fw, struct flight *f, enum ct_hook hook,
 		ct_conn_tuple(c, CT_DIR_ORIGINAL, &o);
 		if (f->p.l3num == 2 && memcmp(o.src, zero, 4) == 0)
 			return true;
-		/* The address the egress interface would pick for the next hop. */
-		if (!rt || !fw_select_src(fw, f->meta.oif, f->p.l3num,
-					  rt->has_gw ? rt->gw : f->p.tuple.dst, a))
+		/*
+		 * IPv4: the address the egress interface would pick for the
+		 * next hop (inet_select_addr); IPv6: source selection for the
+		 * destination.
+		 */
+		if (f->p.l3num == 10) {
+			if (!masq_src6(fw, f->meta.oif, f->p.tuple.dst, a))
+				return false;
+		} else if (!rt || !fw_select_src(fw, f->meta.oif, f->p.l3num,
+						 rt->has_gw ? rt->gw : f->p.tuple.dst, a)) {
 			return false;
+		}
 		break;
 	}
 	case FW_NAT_REDIRECT:
@@ -446,17 +629,26 @@ drop:
 	return false;
 }
 
+/*
+ * Conntrack (and its defrag) run only while something needs them (spec
+ * §7.7): a ruleset using ct or NAT for the family.  Without a ruleset the
+ * router tracks everything (the library's default for tests and tools).
+ */
+static bool tracking(const struct fw *fw, uint8_t l3num)
+{
+	return !fw->rs || nft_uses_conntrack(fw->rs, l3num);
+}
+
 static bool conntrack(struct fw *fw, struct flight *f, enum ct_hook hook, uint64_t now,
 		      struct fw_result *res)
 {
-	uint32_t before = ct_table_count(fw->ct);
-
+	if (!tracking(fw, f->p.l3num))
+		return true;
 	if (ct_hook_conntrack(fw->ct, &f->p, hook, now) != 0) {
 		note_ct(res, &f->p);
 		drop(fw, res, FW_R_CT_DROP);
 		return false;
 	}
-	(void)before;
 	return true;
 }
 
@@ -481,8 +673,46 @@ static bool confirm(struct fw *fw, struct flight *f, uint64_t now, struct fw_res
  * captures).  `attach`: a reject's original packet; the answer then carries
  * the original's entry as RELATED (nf_ct_attach) and makes no entry.
  */
+static void output_path_run(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
+			    struct fw_result *res, bool generated, const struct ct_pkt *attach);
+
+/*
+ * The verdict fields of a result: a generated answer's trip through output
+ * and postrouting must not overwrite what is reported for the packet that
+ * caused it.
+ */
+struct verdict_note {
+	enum ct_hook hook;
+	bool by_rule, by_policy;
+	const char *table, *chain, *rule_text;
+	uint64_t handle;
+	uint8_t ctinfo;
+	uint32_t ct_status;
+};
+
 static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
 			struct fw_result *res, bool generated, const struct ct_pkt *attach)
+{
+	struct verdict_note k = {res->hook,	res->by_rule,	  res->by_policy,
+				 res->table,	res->chain,	  res->rule_text,
+				 res->handle,	res->ctinfo,	  res->ct_status};
+
+	output_path_run(fw, ip, len, now, res, generated, attach);
+	if (!generated)
+		return;
+	res->hook = k.hook;
+	res->by_rule = k.by_rule;
+	res->by_policy = k.by_policy;
+	res->table = k.table;
+	res->chain = k.chain;
+	res->rule_text = k.rule_text;
+	res->handle = k.handle;
+	res->ctinfo = k.ctinfo;
+	res->ct_status = k.ct_status;
+}
+
+static void output_path_run(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t now,
+			    struct fw_result *res, bool generated, const struct ct_pkt *attach)
 {
 	static uint8_t out_work[WORK_SIZE];
 	struct flight f;
@@ -515,7 +745,7 @@ static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t
 		ct_pkt_set_notrack(&f.p);
 	if (v.zone_set)
 		ct_pkt_set_zone(&f.p, v.zone, 3);
-	if (ct_hook_conntrack(fw->ct, &f.p, CT_HOOK_OUTPUT, now) != 0)
+	if (tracking(fw, f.p.l3num) && ct_hook_conntrack(fw->ct, &f.p, CT_HOOK_OUTPUT, now) != 0)
 		return;
 	if (!run_rules(fw, &f, CT_HOOK_OUTPUT, FW_PRIO_CONNTRACK, FW_PRIO_NAT_DST, now, res, &v))
 		goto dropped;
@@ -540,6 +770,8 @@ static void output_path(struct fw *fw, const uint8_t *ip, uint32_t len, uint64_t
 	} else if (ct_confirm(fw->ct, &f.p, now) != 0) {
 		return;
 	}
+	if (!generated)
+		note_ct(res, &f.p); /* a --local packet: its own ct state is reported */
 	mac = next_hop_mac(fw, r, f.p.l3num, f.p.tuple.dst);
 	if (!mac)
 		return;
@@ -577,14 +809,27 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 			n = fw_gen_icmp_error(&f->p, src, f->p.l3num == 2 ? 11 : 3, 0, err_buf,
 					      sizeof(err_buf));
 		note_ct(res, &f->p);
-		ct_pkt_release(fw->ct, &f->p);
+		/*
+		 * The error carries the dying packet's entry, as a reject's
+		 * answer does: it is RELATED to it and NAT translates it back
+		 * (kdiff test_router_errors_for_nat: the kernel's time
+		 * exceeded for a DNATed packet quotes the pre-DNAT
+		 * destination).  The entry is released after.
+		 */
 		if (n)
-			output_path(fw, err_buf, n, now, res, true, NULL);
+			output_path(fw, err_buf, n, now, res, true, &f->p);
+		ct_pkt_release(fw->ct, &f->p);
 		drop(fw, res, FW_R_TTL);
 		return;
 	}
 	fw_dec_ttl(f->work, f->p.l3num);
 	f->p.ttl--;
+	if (f->p.l3num == 2 && (f->work[0] & 15) > 5 && !f->reassembled) {
+		uint8_t me[16];
+
+		if (fw_select_src(fw, r->ifindex, 2, f->p.tuple.dst, me))
+			fw_ip4_record_route(f->work, me);
+	}
 	if (!run_rules(fw, f, CT_HOOK_FORWARD, FW_PRIO_MIN, FW_PRIO_MAX, now, res, &v) ||
 	    !run_rules(fw, f, CT_HOOK_POSTROUTING, FW_PRIO_MIN, FW_PRIO_NAT_SRC, now, res, &v)) {
 		stop_packet(fw, f, &v, now, res);
@@ -634,7 +879,8 @@ static void forward(struct fw *fw, struct flight *f, const struct fw_route *r, u
 		drop(fw, res, FW_R_ARENA);
 }
 
-static void deliver(struct fw *fw, struct flight *f, uint64_t now, struct fw_result *res)
+static void deliver(struct fw *fw, struct flight *f, bool unicast, uint64_t now,
+		    struct fw_result *res)
 {
 	struct fw_verdict v;
 
@@ -654,7 +900,129 @@ static void deliver(struct fw *fw, struct flight *f, uint64_t now, struct fw_res
 		return;
 	res->outcome = FW_DELIVERED;
 	fw->stats.delivered++;
-	host_answer(fw, f, now, res);
+	host_answer(fw, f, unicast, now, res);
+}
+
+/* ---- routing input (ip_route_input_slow, ip6_route_input) -------------- */
+
+enum route_in {
+	RI_LOCAL,       /* one of our unicast addresses */
+	RI_LOCAL_GROUP, /* a broadcast of ours or a joined multicast group */
+	RI_FORWARD,
+	RI_MARTIAN,     /* impossible source or destination */
+	RI_NOT_JOINED,  /* multicast we neither joined nor route (no mrouting) */
+	RI_UNREACHABLE, /* no route: ip_error / ip6_pkt_drop answer */
+};
+
+static bool v4_zero(const uint8_t *a)
+{
+	return !a[0] && !a[1] && !a[2] && !a[3];
+}
+
+/*
+ * What ip6_rcv_core drops before PREROUTING: multicast or loopback
+ * sources, loopback destinations and multicast of scope 0 or 1 from the
+ * wire.  (IPv4's checks all happen in routing, after PREROUTING.)
+ */
+static bool ip6_rcv_martian(const uint8_t *ip)
+{
+	static const uint8_t lo[16] = {[15] = 1};
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+
+	return src[0] == 0xff || memcmp(src, lo, 16) == 0 || memcmp(dst, lo, 16) == 0 ||
+	       (dst[0] == 0xff && (dst[1] & 0x0f) <= 1);
+}
+
+/*
+ * The IPv4 input route's checks, in the kernel's order: multicast first
+ * (joined groups only; sources validated as ip_route_input_mc does), then
+ * martian sources, broadcasts, zero / loopback addresses, local addresses
+ * and the FIB.  A source that is one of our addresses is a martian
+ * (fib_validate_source), as for IPv4 only: IPv6 forwards it.
+ */
+static enum route_in route_input4(struct fw *fw, const struct flight *f)
+{
+	static const uint8_t all[4] = {255, 255, 255, 255};
+	const uint8_t *ip = f->work, *src = ip + 12, *dst = ip + 16;
+	/* Multicast and limited-broadcast sources are always martians; with
+	 * rp_filter off the source is otherwise only checked against our own
+	 * addresses (fib_validate_source's fast path). */
+	bool src_bad = (src[0] & 0xf0) == 0xe0 || memcmp(src, all, 4) == 0;
+	uint8_t s16[16] = {0}, d16[16] = {0};
+
+	memcpy(s16, src, 4);
+	memcpy(d16, dst, 4);
+	if ((dst[0] & 0xf0) == 0xe0) {
+		if (src_bad || src[0] == 127)
+			return RI_MARTIAN;
+		if (v4_zero(src) && !(dst[0] == 224 && !dst[1] && !dst[2]) && ip[9] != 2)
+			return RI_MARTIAN;
+		if (!v4_zero(src) && fw_is_local_addr(fw, 2, s16))
+			return RI_MARTIAN;
+		return fw_mcast_joined(fw, f->in_ifindex, 2, d16) ? RI_LOCAL_GROUP : RI_NOT_JOINED;
+	}
+	if (src_bad)
+		return RI_MARTIAN;
+	if (memcmp(dst, all, 4) == 0 || (v4_zero(src) && v4_zero(dst)))
+		return v4_zero(src) || !fw_is_local_addr(fw, 2, s16) ? RI_LOCAL_GROUP : RI_MARTIAN;
+	if (v4_zero(src) || v4_zero(dst) || src[0] == 127 || dst[0] == 127)
+		return RI_MARTIAN;
+	if (fw_is_local_addr(fw, 2, s16))
+		return RI_MARTIAN;
+	if (fw_is_local_addr(fw, 2, d16))
+		return RI_LOCAL;
+	if (fw_is_bcast4(fw, dst))
+		return RI_LOCAL_GROUP;
+	return fw_route_lookup(fw, 2, d16) ? RI_FORWARD : RI_UNREACHABLE;
+}
+
+static enum route_in route_input(struct fw *fw, const struct flight *f,
+				 const struct fw_route **r)
+{
+	uint8_t dst[16];
+
+	*r = NULL;
+	if (f->p.l3num == 2) {
+		enum route_in k = route_input4(fw, f);
+
+		if (k == RI_FORWARD) {
+			memset(dst, 0, 16);
+			memcpy(dst, f->work + 16, 4);
+			*r = fw_route_lookup(fw, 2, dst);
+		}
+		return k;
+	}
+	memcpy(dst, f->work + 24, 16);
+	if (dst[0] == 0xff)
+		return fw_mcast_joined(fw, f->in_ifindex, 10, dst) ? RI_LOCAL_GROUP : RI_NOT_JOINED;
+	if (fw_is_local_addr(fw, 10, dst))
+		return RI_LOCAL;
+	*r = fw_route_lookup(fw, 10, dst);
+	return *r ? RI_FORWARD : RI_UNREACHABLE;
+}
+
+/*
+ * A packet routing did not take: its unconfirmed entry dies; for no route
+ * the kernel answers destination unreachable, "net unreachable" (ip_error,
+ * code 0) / "no route to destination" (ip6_pkt_drop, code 0), from our
+ * address on the interface back to the sender.
+ */
+static void unrouted(struct fw *fw, struct flight *f, enum fw_reason why, bool answer,
+		     uint64_t now, struct fw_result *res)
+{
+	static uint8_t err_buf[1400];
+	uint8_t src[16] = {0};
+	uint32_t n = 0;
+
+	if (answer && fw_select_src(fw, f->in_ifindex, f->p.l3num,
+				    f->work + (f->p.l3num == 2 ? 12 : 8), src))
+		n = fw_gen_icmp_error(&f->p, src, f->p.l3num == 2 ? 3 : 1, 0, err_buf,
+				      sizeof(err_buf));
+	note_ct(res, &f->p);
+	ct_pkt_release(fw->ct, &f->p);
+	if (n)
+		output_path(fw, err_buf, n, now, res, true, NULL);
+	drop(fw, res, why);
 }
 
 static bool mac_is_ours(const struct fw_iface *ifc, const uint8_t *dst)
@@ -695,14 +1063,14 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 		drop(fw, res, FW_R_MALFORMED);
 		return 0;
 	}
-	/* The IP layer drops packets claiming to come from us (martians). */
-	if (fw_is_local_addr(fw, raw.l3num, raw.tuple.src)) {
+	if (raw.l3num == 10 && ip6_rcv_martian(frame + raw.l3_off)) {
 		drop(fw, res, FW_R_MARTIAN);
 		return 0;
 	}
-	fw_neigh_learn(fw, ifindex, raw.l3num, raw.tuple.src, frame + 6);
+	if (!fw_is_local_addr(fw, raw.l3num, raw.tuple.src))
+		fw_neigh_learn(fw, ifindex, raw.l3num, raw.tuple.src, frame + 6);
 	memset(&f, 0, sizeof(f));
-	if (raw.is_frag) {
+	if (raw.is_frag && tracking(fw, raw.l3num)) {
 		switch (ct_defrag_feed(fw->defrag, &raw, now, &q)) {
 		case CT_DEFRAG_PASS:
 			q = &raw;
@@ -758,15 +1126,28 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 		return 0;
 	}
 	/* Routing decision. */
-	if (fw_is_local_addr(fw, f.p.l3num, f.p.tuple.dst)) {
-		deliver(fw, &f, now, res);
+	switch (route_input(fw, &f, &r)) {
+	case RI_LOCAL:
+		deliver(fw, &f, true, now, res);
+		return 0;
+	case RI_LOCAL_GROUP:
+		deliver(fw, &f, false, now, res);
+		return 0;
+	case RI_FORWARD:
+		break;
+	case RI_MARTIAN:
+		unrouted(fw, &f, FW_R_MARTIAN, false, now, res);
+		return 0;
+	case RI_NOT_JOINED:
+		unrouted(fw, &f, FW_R_NO_ROUTE, false, now, res);
+		return 0;
+	case RI_UNREACHABLE:
+		unrouted(fw, &f, FW_R_NO_ROUTE, true, now, res);
 		return 0;
 	}
-	r = fw_route_lookup(fw, f.p.l3num, f.p.tuple.dst);
-	if (!r) {
-		note_ct(res, &f.p);
-		ct_pkt_release(fw->ct, &f.p);
-		drop(fw, res, FW_R_NO_ROUTE);
+	/* ip_forward / ip6_forward: only frames addressed to our MAC. */
+	if (frame[0] & 1) {
+		unrouted(fw, &f, FW_R_OTHERHOST, false, now, res);
 		return 0;
 	}
 	forward(fw, &f, r, now, res);

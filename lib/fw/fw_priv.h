@@ -77,13 +77,27 @@ const uint8_t *fw_neigh_lookup(const struct fw *fw, uint32_t ifindex, uint8_t l3
 void fw_neigh_learn(struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint8_t addr[16],
 		    const uint8_t mac[6]);
 bool fw_on_link(const struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint8_t addr[16]);
+bool fw_is_bcast4(const struct fw *fw, const uint8_t a[4]);
+bool fw_mcast_joined(const struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint8_t a[16]);
 
 /* lib/fw/gen.c: packet builders.  Each writes an IP packet into buf
  * (capacity cap) and returns its length, or 0 if it must not be sent. */
-uint32_t fw_gen_tcp_reset(const struct ct_pkt *orig, uint8_t *buf, uint32_t cap);
+/* reflect_ds: copy the TOS / traffic class minus ECN (the host's own reset,
+ * not a reject rule's). */
+uint32_t fw_gen_tcp_reset(const struct ct_pkt *orig, bool reflect_ds, uint8_t *buf,
+			  uint32_t cap);
 uint32_t fw_gen_icmp_error(const struct ct_pkt *orig, const uint8_t src[16], uint8_t type,
 			   uint8_t code, uint8_t *buf, uint32_t cap);
-uint32_t fw_gen_echo_reply(const struct ct_pkt *orig, uint8_t *buf, uint32_t cap);
+/* src: the reply's source (NULL: the request's destination). */
+uint32_t fw_gen_echo_reply(const struct ct_pkt *orig, const uint8_t *src, uint8_t *buf,
+			   uint32_t cap);
+/* A neighbour advertisement answering the solicitation orig (for one of
+ * our addresses on the interface with this MAC). */
+uint32_t fw_gen_nd_advert(const struct ct_pkt *orig, const uint8_t mac[6], bool router,
+			  uint8_t *buf, uint32_t cap);
+/* IPv4 record route (RFC 791): a forwarded packet's option with room left
+ * gets addr in its next slot (header checksum updated). */
+void fw_ip4_record_route(uint8_t *ip, const uint8_t addr[4]);
 /* Decrement the TTL / hop limit of an IP packet in place (IPv4: checksum). */
 void fw_dec_ttl(uint8_t *ip, uint8_t l3num);
 

@@ -80,11 +80,17 @@ static uint16_t l4_csum(const uint8_t *ip, uint8_t l3num, const uint8_t *l4, uin
 	return ct_csum_fold(ct_csum_partial(l4, len, sum));
 }
 
-uint32_t fw_gen_tcp_reset(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
+/* The TOS / traffic class byte of the packet at ip. */
+static uint8_t ds_field(const uint8_t *ip, uint8_t l3num)
+{
+	return l3num == 2 ? ip[1] : (uint8_t)((get32(ip) >> 20) & 0xff);
+}
+
+uint32_t fw_gen_tcp_reset(const struct ct_pkt *o, bool reflect_ds, uint8_t *buf, uint32_t cap)
 {
 	const uint8_t *ip = o->data + o->l3_off, *th = o->data + o->l4_off;
 	uint32_t doff, payload, seq, ack, hl;
-	uint8_t flags, *t;
+	uint8_t flags, *t, ds = 0;
 
 	if (o->proto != 6 || o->l4_len < 20 || cap < 60)
 		return 0;
@@ -93,10 +99,17 @@ uint32_t fw_gen_tcp_reset(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
 		return 0; /* never answer a RST */
 	doff = (uint32_t)(th[12] >> 4) * 4;
 	payload = o->l4_len > doff ? o->l4_len - doff : 0;
+	/*
+	 * The TCP stack's reset (tcp_v4_send_reset / tcp_v6_send_reset) copies
+	 * the segment's TOS / traffic class without the ECN bits; the reset of
+	 * a `reject with tcp reset` rule (nf_send_reset) is built with 0.
+	 */
+	if (reflect_ds)
+		ds = ds_field(ip, o->l3num) & (uint8_t)~0x03;
 	if (o->l3num == 2)
-		hl = ip4_header(buf, ip + 16, ip + 12, 6, 20, 0, 0, true);
+		hl = ip4_header(buf, ip + 16, ip + 12, 6, 20, ds, 0, true);
 	else
-		hl = ip6_header(buf, o->tuple.dst, o->tuple.src, 6, 20, 0);
+		hl = ip6_header(buf, o->tuple.dst, o->tuple.src, 6, 20, ds);
 	t = buf + hl;
 	memset(t, 0, 20);
 	memcpy(t, th + 2, 2); /* ports swapped */
@@ -181,7 +194,10 @@ uint32_t fw_gen_icmp_error(const struct ct_pkt *o, const uint8_t src[16], uint8_
 	put32(ic + 4, 0);
 	memcpy(ic + 8, ip, quote);
 	if (o->l3num == 2) {
-		ip4_header(buf, src, ip + 12, 1, 8 + quote, 0xc0, next_ip_id(), false);
+		/* icmp_send: the offender's TOS bits (RT_TOS, mask 0x1e) with
+		 * precedence "internetwork control" (0xc0). */
+		ip4_header(buf, src, ip + 12, 1, 8 + quote, (uint8_t)((ip[1] & 0x1e) | 0xc0),
+			   next_ip_id(), false);
 		put16(ic + 2, ct_csum_fold(ct_csum_partial(ic, 8 + quote, 0)));
 	} else {
 		ip6_header(buf, src, ip + 8, 58, 8 + quote, 0);
@@ -190,7 +206,7 @@ uint32_t fw_gen_icmp_error(const struct ct_pkt *o, const uint8_t src[16], uint8_
 	return hl + 8 + quote;
 }
 
-uint32_t fw_gen_echo_reply(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
+uint32_t fw_gen_echo_reply(const struct ct_pkt *o, const uint8_t *src, uint8_t *buf, uint32_t cap)
 {
 	const uint8_t *ip = o->data + o->l3_off, *l4 = o->data + o->l4_off;
 	uint32_t len = o->l4_len, hl;
@@ -211,7 +227,7 @@ uint32_t fw_gen_echo_reply(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
 			return 0;
 		ic[0] = 0;
 		/* The request's TOS is kept (icmp_reply); no DF; TTL 64. */
-		ip4_header(buf, ip + 16, ip + 12, 1, len, ip[1], next_ip_id(), false);
+		ip4_header(buf, src ? src : ip + 16, ip + 12, 1, len, ip[1], next_ip_id(), false);
 		put16(ic + 2, ct_csum_fold(ct_csum_partial(ic, len, 0)));
 	} else {
 		uint8_t tclass = (uint8_t)((get32(ip) >> 20) & 0xff);
@@ -219,10 +235,70 @@ uint32_t fw_gen_echo_reply(const struct ct_pkt *o, uint8_t *buf, uint32_t cap)
 		if (l4[0] != 128)
 			return 0;
 		ic[0] = 129;
-		ip6_header(buf, ip + 24, ip + 8, 58, len, tclass);
+		ip6_header(buf, src ? src : ip + 24, ip + 8, 58, len, tclass);
 		put16(ic + 2, l4_csum(buf, 10, ic, len, 58));
 	}
 	return hl + len;
+}
+
+uint32_t fw_gen_nd_advert(const struct ct_pkt *o, const uint8_t mac[6], bool router,
+			  uint8_t *buf, uint32_t cap)
+{
+	const uint8_t *ip = o->data + o->l3_off, *ns = o->data + o->l4_off;
+	bool mcast = ip[24] == 0xff;
+	uint32_t len = mcast ? 32 : 24;
+	uint8_t *na = buf + 40;
+
+	if (cap < 40 + 32 || o->l4_len < 24)
+		return 0;
+	/*
+	 * ndisc_send_na for a solicitation of one of our addresses: from the
+	 * target to the soliciter, hop limit 255; Solicited, Router when
+	 * forwarding, and for a multicast solicitation Override and our
+	 * link-layer address (a unicast probe gets neither).
+	 */
+	memset(na, 0, len);
+	na[0] = 136;
+	na[4] = (uint8_t)((router ? 0x80 : 0) | 0x40 | (mcast ? 0x20 : 0));
+	memcpy(na + 8, ns + 8, 16);
+	if (mcast) {
+		na[24] = 2; /* target link-layer address */
+		na[25] = 1;
+		memcpy(na + 26, mac, 6);
+	}
+	ip6_header(buf, ns + 8, ip + 8, 58, len, 0);
+	buf[7] = 255;
+	put16(na + 2, l4_csum(buf, 10, na, len, 58));
+	return 40 + len;
+}
+
+void fw_ip4_record_route(uint8_t *ip, const uint8_t addr[4])
+{
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, i = 20;
+
+	while (i < hl) {
+		uint8_t *o = ip + i, len;
+
+		if (o[0] == 0) /* end of options */
+			return;
+		if (o[0] == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		len = i + 1 < hl ? o[1] : 0;
+		if (len < 2 || i + len > hl)
+			return;
+		if (o[0] == 7 && len >= 3 && o[2] >= 4 && (uint32_t)o[2] + 3 <= len) {
+			/* ip_options_compile + ip_forward_options: the next slot
+			 * takes the address we send from, the pointer moves on. */
+			memcpy(o + o[2] - 1, addr, 4);
+			o[2] = (uint8_t)(o[2] + 4);
+			put16(ip + 10, 0);
+			put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, hl, 0)));
+			return;
+		}
+		i += len;
+	}
 }
 
 void fw_dec_ttl(uint8_t *ip, uint8_t l3num)

@@ -308,3 +308,77 @@ void fw_neigh_learn(struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint8_
 		return;
 	neigh_set(fw, ifindex, l3num, addr, mac, false);
 }
+
+/* ---- address classes (routing input decisions) ------------------------- */
+
+/*
+ * An IPv4 broadcast address of ours: the limited broadcast, or the
+ * directed broadcast of one of our prefixes shorter than /31 (the kernel
+ * adds a local broadcast route for it, fib_add_ifaddr).
+ */
+bool fw_is_bcast4(const struct fw *fw, const uint8_t a[4])
+{
+	static const uint8_t all[4] = {255, 255, 255, 255};
+
+	if (memcmp(a, all, 4) == 0)
+		return true;
+	for (uint32_t i = 0; i < fw->niface; i++) {
+		const struct fw_iface *ifc = &fw->iface[i];
+
+		for (uint32_t j = 0; j < ifc->naddr; j++) {
+			const struct fw_addr *x = &ifc->addr[j];
+			uint32_t m, p, d;
+
+			if (x->l3num != 2 || x->plen >= 31)
+				continue;
+			m = x->plen ? ~0u << (32 - x->plen) : 0;
+			p = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
+			    (uint32_t)x->addr[2] << 8 | x->addr[3];
+			d = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+			if (d == ((p & m) | ~m))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Multicast groups a Linux router's interface has joined without any
+ * listener: all-hosts 224.0.0.1; all-nodes ff02::1, all-routers ff02::2 and
+ * ff05::2 (forwarding on), and the solicited-node group of each IPv6
+ * address of the interface and of its subnet-router anycast address.
+ */
+bool fw_mcast_joined(const struct fw *fw, uint32_t ifindex, uint8_t l3num, const uint8_t a[16])
+{
+	static const uint8_t allhosts[4] = {224, 0, 0, 1};
+	static const uint8_t sol[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+	const struct fw_iface *ifc;
+
+	if (l3num == 2)
+		return memcmp(a, allhosts, 4) == 0;
+	static const uint8_t zero[13];
+
+	if (a[0] != 0xff)
+		return false;
+	if ((a[1] == 0x02 || a[1] == 0x05) && memcmp(a + 2, zero, 13) == 0 && a[15] == 2)
+		return true; /* ff02::2, ff05::2 */
+	if (a[1] == 0x02 && memcmp(a + 2, zero, 13) == 0 && a[15] == 1)
+		return true; /* ff02::1 */
+	if (memcmp(a, sol, 13) != 0 || ifindex < 2 || ifindex - 2 >= fw->niface)
+		return false;
+	ifc = &fw->iface[ifindex - 2];
+	for (uint32_t j = 0; j < ifc->naddr; j++) {
+		const struct fw_addr *x = &ifc->addr[j];
+		uint8_t any[16];
+
+		if (x->l3num != 10)
+			continue;
+		if (memcmp(a + 13, x->addr + 13, 3) == 0)
+			return true;
+		memcpy(any, x->addr, 16);
+		mask_prefix(any, x->plen, 16);
+		if (x->plen < 127 && memcmp(a + 13, any + 13, 3) == 0)
+			return true;
+	}
+	return false;
+}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper_priv.h"
 #include "nat_priv.h"
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -40,6 +41,8 @@ int nat_table_init(struct ct_table *t)
 		return -ENOMEM;
 	}
 	t->nat = n;
+	/* FTP/TFTP on NATed masters rewrite and expect through NAT (§9.3, §10.6). */
+	ct_nat_helper_set(t, &nat_helper_ops);
 	return 0;
 }
 

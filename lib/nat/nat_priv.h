@@ -41,6 +41,10 @@ struct ct_conn *nat_ref_conn(const struct ct_table *t, uint32_t ref);
 uint32_t nat_bysrc_hash(const struct ct_table *t, const struct ct_tuple *orig);
 void nat_bysrc_add(struct ct_table *t, struct ct_conn *c);
 
+/* lib/nat/nat_helper.c: the helpers' NAT hooks, set on the table by nat_table_init(). */
+struct ct_nat_helper_ops;
+extern const struct ct_nat_helper_ops nat_helper_ops;
+
 /* lib/nat/nat_csum.c: checksums as the kernel updates them. */
 /*
  * RFC 1624 eqn. 3 incremental update of the 16-bit checksum at `field`

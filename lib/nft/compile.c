@@ -30,6 +30,14 @@ void nft_prefix_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo, 
 	}
 }
 
+static void mark_uses_ct(struct nft_compiled *c, uint8_t family)
+{
+	if (family == NFT_FAM_INET || family == NFT_FAM_IP)
+		c->uses_ct[0] = true;
+	if (family == NFT_FAM_INET || family == NFT_FAM_IP6)
+		c->uses_ct[1] = true;
+}
+
 static struct vm_insn *emit(struct cc *x, uint8_t op)
 {
 	struct nft_compiled *c = x->c;
@@ -47,6 +55,9 @@ static struct vm_insn *emit(struct cc *x, uint8_t op)
 
 	memset(i, 0, sizeof(*i));
 	i->op = op;
+	/* The kernel takes a conntrack reference (nf_ct_netns_get) for these. */
+	if (x->t && (op == VM_LD_CT || op == VM_CT_SET || op == VM_NAT || op == VM_CT_COUNT))
+		mark_uses_ct(c, x->t->family);
 	return i;
 }
 
@@ -499,8 +510,27 @@ static int compile_stmt(struct cc *x, struct nft_stmt *s)
 		return 0;
 	case SK_META_SET:
 	case SK_CT_SET:
-		if (compile_value(x, s->r, 0))
+		if (s->kind == SK_CT_SET && s->key == CK_HELPER && s->r->kind == EK_VALUE) {
+			/*
+			 * `ct helper set "obj"` names a ct helper object; what gets
+			 * attached is the object's helper type ("ftp"), which is what
+			 * nft_result.helper carries (the object was checked to exist).
+			 */
+			struct nft_expr v = *s->r;
+			char name[17] = {0};
+			const struct nft_obj *o;
+
+			memcpy(name, s->r->v, 16);
+			o = nft_obj_find((struct nft_table *)x->t, name);
+			if (o) {
+				memset(v.v, 0, sizeof(v.v));
+				memcpy(v.v, o->helper, strnlen(o->helper, 16));
+			}
+			if (compile_value(x, &v, 0))
+				return -ENOMEM;
+		} else if (compile_value(x, s->r, 0)) {
 			return -ENOMEM;
+		}
 		i = emit(x, s->kind == SK_META_SET ? VM_META_SET : VM_CT_SET);
 		if (!i)
 			return -ENOMEM;
@@ -585,7 +615,7 @@ static int build_hooks(struct nft_compiled *c)
 				if (ch->base && fam && ch->hook == h)
 					c->hooks[f][h][n++] = i;
 				if (ch->base && fam && ch->type == CHT_NAT)
-					c->nat_hooked[f] = true;
+					c->nat_hooked[f] = c->uses_ct[f] = true;
 			}
 			cmp_sort_ctx = c;
 			qsort(c->hooks[f][h], n, sizeof(uint32_t), chain_cmp);
@@ -610,6 +640,13 @@ void nft_compiled_free(struct nft_compiled *c)
 	free(c);
 }
 
+bool nft_uses_conntrack(const struct nft_ruleset *rs, uint8_t l3num)
+{
+	if (!rs || !rs->compiled)
+		return false;
+	return rs->compiled->uses_ct[l3num == 10 ? 1 : 0];
+}
+
 int nft_compile(struct nft_ruleset *rs)
 {
 	struct nft_compiled *c = calloc(1, sizeof(*c));
@@ -626,6 +663,9 @@ int nft_compile(struct nft_ruleset *rs)
 		goto err;
 	for (struct nft_table *t = rs->tables; t; t = t->next) {
 		x.t = t;
+		for (struct nft_obj *o = t->objs; o; o = o->next)
+			if (o->helper[0])
+				mark_uses_ct(c, t->family); /* ct helper objects */
 		for (struct nft_chain *ch = t->chains; ch; ch = ch->next) {
 			struct vm_chain *vc = &c->chains[ch->vm_idx];
 

@@ -120,6 +120,9 @@ struct nft_compiled {
 	uint32_t nhooks[VM_NFAM][5];
 	/* the family has a nat-type base chain: the kernel's NAT hooks are on */
 	bool nat_hooked[VM_NFAM];
+	/* something needs conntrack in the family (spec §7.7: ct expressions
+	 * and statements, nat chains, ct helper objects) */
+	bool uses_ct[VM_NFAM];
 	char *texts;           /* rule texts, NUL separated */
 };
 

@@ -457,6 +457,12 @@ def normalise_l3(l3):
         b[7] = 0
         if b[6] == 44 and len(b) >= 48:
             b[44:48] = b"\0\0\0\0"
+            if struct.unpack("!H", b[42:44])[0] & 0xFFF9 == 0:
+                # An atomic fragment (offset 0, no M): the kernel reassembles
+                # it and forwards the datagram without the Fragment header.
+                b[6] = b[40]
+                del b[40:48]
+                struct.pack_into("!H", b, 4, pl - 8)
     return bytes(b)
 
 
@@ -493,11 +499,24 @@ def parse_ct_line(line):
         if seen_use and t.startswith("id="):
             continue
         out.append(t)
+    # delta-time= (timestamps on) is compared with the timeout's tolerance.
+    delta = None
+    for i, t in enumerate(out):
+        if t.startswith("delta-time="):
+            delta = int(t[11:])
+            out[i] = "delta-time=D"
     line = " ".join(out)
     m = _TIMEOUT_RE.match(line)
     if not m:
-        return line, None
-    return m.group(1) + "T" + m.group(3), int(m.group(2))
+        return line, None if delta is None else (None, delta)
+    to = int(m.group(2))
+    return m.group(1) + "T" + m.group(3), to if delta is None else (to, delta)
+
+
+def _num_key(x):
+    if isinstance(x, tuple):
+        return tuple(v or 0 for v in x)
+    return (x or 0,)
 
 
 def compare_tables(kernel_lines, ctrack_lines, tol):
@@ -512,13 +531,19 @@ def compare_tables(kernel_lines, ctrack_lines, tol):
     for key, to in c:
         cc.setdefault(key, []).append(to)
     for key in sorted(set(kk) | set(cc)):
-        a, b = sorted(kk.get(key, []), key=lambda x: x or 0), sorted(cc.get(key, []), key=lambda x: x or 0)
+        a = sorted(kk.get(key, []), key=_num_key)
+        b = sorted(cc.get(key, []), key=_num_key)
         if len(a) != len(b):
             diffs.append("entry count %d (kernel) != %d (ctrack): %s" % (len(a), len(b), key))
             continue
         for x, y in zip(a, b):
-            if (x is None) != (y is None) or (x is not None and abs(x - y) > tol):
-                diffs.append("timeout %s (kernel) vs %s (ctrack): %s" % (x, y, key))
+            xs = x if isinstance(x, tuple) else (x,)
+            ys = y if isinstance(y, tuple) else (y,)
+            for u, v in zip(xs, ys):
+                if (u is None) != (v is None) or (u is not None and abs(u - v) > tol):
+                    diffs.append("timeout/delta-time %s (kernel) vs %s (ctrack): %s"
+                                 % (x, y, key))
+                    break
     return diffs
 
 
@@ -543,6 +568,65 @@ def _packet_socket(ns, dev, proto):
     return s
 
 
+def frag_info(l3):
+    """None for a packet that is not a fragment; else (datagram key, byte
+    offset, more-fragments flag, data, header template)."""
+    if not l3:
+        return None
+    if l3[0] >> 4 == 4 and len(l3) >= 20:
+        ihl = (l3[0] & 15) * 4
+        tl, ident, fo = struct.unpack("!HHH", l3[2:8])
+        if not fo & 0x3FFF:
+            return None
+        key = (4, l3[12:16], l3[16:20], ident, l3[9])
+        return key, (fo & 0x1FFF) * 8, bool(fo & 0x2000), l3[ihl:tl], l3[:ihl]
+    if l3[0] >> 4 == 6 and len(l3) >= 48 and l3[6] == 44:
+        pl = struct.unpack("!H", l3[4:6])[0]
+        fo, ident = struct.unpack("!HI", l3[42:48])
+        key = (6, l3[8:24], l3[24:40], ident)
+        return key, fo & 0xFFF8, bool(fo & 1), l3[48:40 + pl], l3[:40] + bytes([l3[40]])
+    return None
+
+
+def reassemble(frags):
+    """The datagram made of `frags` (fragments of one datagram, any order,
+    duplicates allowed), or None if a piece is missing."""
+    pieces = {}
+    total = None
+    hdr = None
+    for f in frags:
+        fi = frag_info(f)
+        if fi is None:
+            return None
+        _, off, more, data, h = fi
+        pieces.setdefault(off, data)
+        if off == 0:
+            hdr = h
+        if not more:
+            total = off + len(data)
+    if total is None or hdr is None:
+        return None
+    buf = bytearray(total)
+    have = 0
+    for off in sorted(pieces):
+        if off > have:
+            return None
+        data = pieces[off][:total - off]
+        buf[off:off + len(data)] = data
+        have = max(have, off + len(data))
+    if have < total:
+        return None
+    if hdr[0] >> 4 == 4:
+        h = bytearray(hdr)
+        struct.pack_into("!H", h, 2, len(h) + total)
+        struct.pack_into("!H", h, 6, struct.unpack("!H", h[6:8])[0] & 0x4000)
+        return bytes(h) + bytes(buf)
+    h = bytearray(hdr[:40])
+    h[6] = hdr[40]
+    struct.pack_into("!H", h, 4, total)
+    return bytes(h) + bytes(buf)
+
+
 FW_ADDRS = {a2b(a) for a in (F04, F14, F06, F16)}
 
 
@@ -564,7 +648,7 @@ class Scenario:
         self.name = name
         self.sysctls = dict(sysctls or {})
         self.sent = []            # (ts_ns, side 'c' | 's', l3 bytes)
-        self.captured = []        # (side where captured 'c' | 's', l3 bytes, rx time ns)
+        self.captured = []        # (side where captured 'c' | 's', raw l3 bytes, rx time ns)
         self.kernel_table = None
         self.list_time = None
         self.ctrack_out = None
@@ -641,7 +725,7 @@ class Scenario:
         et = struct.unpack("!H", fr[12:14])[0]
         if et not in (ETH_P_IP, ETH_P_IPV6):
             return
-        self.captured.append((side, normalise_l3(fr[14:]), ts))
+        self.captured.append((side, bytes(fr[14:]), ts))
 
     def finish(self):
         """Collect forwarded packets and the kernel table."""
@@ -659,8 +743,8 @@ class Scenario:
         latest identical packet injected before it (forwarding takes
         microseconds)."""
         caps = {}
-        for side, n, ts in self.captured:
-            caps.setdefault((side, n), []).append(ts)
+        for side, raw, ts in self.captured:
+            caps.setdefault((side, normalise_l3(raw)), []).append(ts)
         sent_by_key = {}
         for i, (ts, side, l3, fr) in enumerate(self.sent):
             key = ("s" if side == "c" else "c", normalise_l3(l3))
@@ -731,22 +815,91 @@ class Scenario:
         return fwd, table, verdicts
 
     def compare(self):
-        """Returns a list of difference texts; empty = kernel and ctrack agree."""
-        kfwd, extra = self.kernel_forwarded()
+        """Returns a list of difference texts; empty = kernel and ctrack agree.
+
+        Forwarded traffic is compared as a multiset, per output side, of
+        normalised datagrams: fragments are reassembled on both sides first.
+        ctrack-track only says which input frames conntrack let through; how
+        the kernel re-fragments a reassembled datagram on output (it keeps the
+        original boundaries, but sends the datagram whole when it fits the
+        largest fragment received, e.g. an IPv6 atomic fragment) is the
+        forwarding path's business.  Identical packets (retransmissions,
+        duplicate fragments) only have to agree in number."""
         cfwd, ctable, verdicts = self.run_ctrack()
+        dst_side = {"c": "s", "s": "c"}
+        # Kernel: what was captured, fragments reassembled per datagram.
+        kcount = {}
+        groups = {}
+        for side, raw, ts in self.captured:
+            fi = frag_info(raw)
+            if fi is None:
+                key = (side, normalise_l3(raw))
+                kcount[key] = kcount.get(key, 0) + 1
+            else:
+                groups.setdefault((side,) + fi[0], []).append(raw)
+        for gk, frs in groups.items():
+            d = reassemble(frs)
+            for n in ([d] if d is not None else frs):
+                key = (gk[0], normalise_l3(n))
+                kcount[key] = kcount.get(key, 0) + 1
+        # ctrack: forwarded frames; a datagram is the frags= group of its line.
+        ccount, idx = {}, {}
+        grouped = set()
+        for n, f in sorted(verdicts.items()):
+            if f[0] != "forward":
+                continue
+            members = [n]
+            for extra in f[2:]:
+                if extra.startswith("frags="):
+                    members = [int(x) for x in extra[6:].split(",")]
+            members = [m for m in members if 1 <= m <= len(self.sent)]
+            if not members:
+                continue
+            side = self.sent[members[0] - 1][1]
+            pk = [self.sent[m - 1][2] for m in members]
+            d = reassemble(pk) if frag_info(pk[0]) is not None else None
+            units = [(d, members)] if d is not None else [(p, [m]) for p, m in zip(pk, members)]
+            for p, ms in units:
+                key = (dst_side[side], normalise_l3(p))
+                ccount[key] = ccount.get(key, 0) + 1
+                idx.setdefault(key, []).extend(m - 1 for m in ms)
+            grouped.update(members)
+        # Everything else that was injected, keyed the same way (for reports).
+        pending = {}
+        for i, (ts, side, l3, fr) in enumerate(self.sent):
+            if i + 1 in grouped:
+                continue
+            fi = frag_info(l3)
+            if fi is None:
+                idx.setdefault((dst_side[side], normalise_l3(l3)), []).append(i)
+            else:
+                pending.setdefault((side,) + fi[0], []).append(i)
+        for gk, ii in pending.items():
+            d = reassemble([self.sent[i][2] for i in ii])
+            if d is not None:
+                idx.setdefault((dst_side[gk[0]], normalise_l3(d)), []).extend(ii)
+            else:
+                for i in ii:
+                    idx.setdefault((dst_side[gk[0]], normalise_l3(self.sent[i][2])),
+                                   []).append(i)
         diffs = []
-        for i, (a, b) in enumerate(zip(kfwd, cfwd)):
-            if a != b:
-                ts, side, l3, fr = self.sent[i]
-                v = " ".join(verdicts.get(i + 1, ["?"]))
-                diffs.append("packet %d (%s %s): kernel %s, ctrack %s [%s]" % (
-                    i + 1, "client->" if side == "c" else "server->", describe(l3),
-                    "forwarded" if a else "dropped", "forwarded" if b else "dropped", v))
-        for (side, n), cnt in extra:
-            if _from_fw(n):
-                continue        # the fw's own answers (ICMP errors): not forwarded
-            diffs.append("kernel sent %d x packet to %s side that was never injected: %s" % (
-                cnt, "client" if side == "c" else "server", describe(n)))
+        for key in sorted(set(kcount) | set(ccount), key=lambda k: min(idx.get(k, [1 << 30]))):
+            a, b = kcount.get(key, 0), ccount.get(key, 0)
+            if a == b:
+                continue
+            if key not in idx:
+                if _from_fw(key[1]):
+                    continue        # the fw's own answers (ICMP errors): not forwarded
+                diffs.append("kernel sent %d x packet to %s side that was never injected: %s"
+                             % (a, "client" if key[0] == "c" else "server", describe(key[1])))
+                continue
+            ii = sorted(set(idx[key]))
+            ts, side, l3, fr = self.sent[ii[0]]
+            v = "; ".join("%d: %s" % (i + 1, " ".join(verdicts.get(i + 1, ["?"]))) for i in ii)
+            what = "packet %d" % (ii[0] + 1) if len(ii) == 1 else \
+                "packets %s" % ",".join(str(i + 1) for i in ii)
+            diffs.append("%s (%s %s): kernel forwarded %d, ctrack %d [%s]" % (
+                what, "client->" if side == "c" else "server->", describe(key[1]), a, b, v))
         diffs += compare_tables(self.kernel_table, ctable, TIMEOUT_TOLERANCE_S)
         return diffs
 
@@ -854,8 +1007,9 @@ def stepwise(sysctls, packets, workdir, match=None):
     fresh topology, list the kernel table after each and replay the prefix
     through ctrack-track; return (index, report) at the first difference in
     the forwarded verdict or in the table lines containing `match`, or None."""
-    topo = Topology(sysctls).up()
+    topo = Topology(sysctls)
     try:
+        topo.up()
         sc = Scenario(topo, workdir, sysctls, name="stepwise")
         for i, (side, l3) in enumerate(packets):
             sc._send(side, l3)
@@ -874,8 +1028,9 @@ def stepwise(sysctls, packets, workdir, match=None):
 
 def differs(sysctls, packets, workdir):
     """Run `packets` ([(side, l3)]) through both; the difference list."""
-    topo = Topology(sysctls).up()
+    topo = Topology(sysctls)
     try:
+        topo.up()
         sc = Scenario(topo, workdir, sysctls, name="differs")
         for side, l3 in packets:
             sc._send(side, l3)

@@ -62,6 +62,18 @@ def test_fragments_ipv6(kd):
     kd.check(sc)
 
 
+def test_fragments_ipv6_large(kd):
+    """IPv6 fragments of at least the minimum MTU (1280) except the last."""
+    sc = kd.scenario()
+    sc.c(*fragment6(ip(C6, S6, 17, udp(C6, S6, 11100, 53, b"L" * 3000)), 1400, ident=0xDEF001))
+    fr = fragment6(ip(C6, S6, 17, udp(C6, S6, 11101, 53, b"M" * 3000)), 1400, ident=0xDEF002)
+    sc.c(fr[2], fr[1], fr[0])
+    sc.s(*fragment6(ip(S6, C6, 17, udp(S6, C6, 53, 11100, b"N" * 2000)), 1400, ident=0xDEF003))
+    sc.finish()
+    assert sc.kernel_has("sport=11100", "packets=1 bytes=3048"), sc.kernel_table
+    kd.check(sc)
+
+
 def _tcp_steps(f, rng):
     opts = tcp_opts(mss=1460, sackperm=True, wscale=rng.choice([0, 7]))
     yield lambda: f.c(SYN, opts=opts)

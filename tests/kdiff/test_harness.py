@@ -82,3 +82,30 @@ def test_pcap_header(tmp_path):
     assert (magic, vmaj, vmin, link) == (0xA1B23C4D, 2, 4, 1)
     sec, nsec, incl, orig = struct.unpack("<IIII", data[24:40])
     assert (sec, nsec, incl, orig) == (1_500_000_000, 123_456_789, 60, 60)
+
+
+def test_delta_time_tolerance():
+    k = ["ipv4     2 udp      17 29 src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2 [UNREPLIED] "
+         "src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 mark=0 delta-time=5 use=1"]
+    assert kdiff.compare_tables(k, [k[0].replace("delta-time=5", "delta-time=4")], 3) == []
+    assert len(kdiff.compare_tables(k, [k[0].replace("delta-time=5", "delta-time=40")], 3)) == 1
+
+
+def test_normalise_atomic_fragment():
+    d = kdiff.ipv6("fd00:1::2", "fd00:2::2", 17, kdiff.udp("fd00:1::2", "fd00:2::2", 1, 2, b"x"))
+    (atomic,) = kdiff.fragment6(d, 1000, ident=3)
+    assert kdiff.normalise_l3(atomic) == kdiff.normalise_l3(d)
+    a, b = kdiff.fragment6(d + b"", 8, ident=3)[:2]
+    assert kdiff.normalise_l3(a) != kdiff.normalise_l3(d)
+
+
+def test_reassemble():
+    p = kdiff.ipv4("10.1.0.2", "10.2.0.2", 17, bytes(range(200)) * 5, ident=7, df=False)
+    fr = kdiff.fragment4(p, 400)
+    n = kdiff.normalise_l3
+    assert n(kdiff.reassemble([fr[2], fr[0], fr[1], fr[1]])) == n(p)
+    assert kdiff.reassemble([fr[0], fr[2]]) is None
+    d = kdiff.ipv6("fd00:1::2", "fd00:2::2", 17, bytes(range(100)) * 10)
+    fr6 = kdiff.fragment6(d, 400, ident=9)
+    assert kdiff.reassemble(fr6[::-1]) == d
+    assert kdiff.frag_info(d) is None and kdiff.frag_info(p) is None

@@ -68,3 +68,17 @@ def test_accounting_off_then_default(kd):
     sc.finish()
     assert not sc.kernel_has("packets="), sc.kernel_table
     kd.check(sc)
+
+
+def test_timestamps(kd):
+    """nf_conntrack_timestamp=1: listings carry delta-time= (seconds since
+    the entry was created)."""
+    sc = kd.scenario({"net.netfilter.nf_conntrack_timestamp": "1"})
+    sc.c(udp_pkt(C4, S4, 63000, 53))
+    f = TcpFlow(sc, C4, S4, 63001, 80)
+    f.handshake(copts=OPTS, sopts=OPTS)
+    sc.sleep(1.5)
+    sc.c(udp_pkt(C4, S4, 63002, 53))
+    sc.finish()
+    assert sc.kernel_has("delta-time="), sc.kernel_table
+    kd.check(sc)
