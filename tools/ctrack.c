@@ -34,6 +34,7 @@
 
 #include "ctrack/ct.h"
 #include "ctrack/ctl.h"
+#include "ctrack/expect.h"
 #include "ctrack/format.h"
 
 #define PROG "conntrack"
@@ -94,6 +95,7 @@ static const char *const exit_msg[N_CMD] = {
 	[C_GET] = "%d flow entries have been shown.\n",
 	[C_EVENT] = "%d flow events have been shown.\n",
 	[X_LIST] = "%d expectations have been shown.\n",
+	[X_EVENT] = "%d expectation events have been shown.\n",
 	[X_DELETE] = "%d expectations have been shown.\n",
 	[C_ADD] = "%d flow entries have been added.\n",
 };
@@ -271,6 +273,9 @@ struct req {
 	uint16_t zone, ozone, rzone;
 	unsigned event_mask, output;
 	uint16_t sport, dport, rsport, rdport;
+	/* expectations: --tuple-src/dst, --mask-src/dst and their ports */
+	struct addr tsrc, tdst, msrc, mdst;
+	uint16_t tsport, tdport, msport, mdport;
 	uint8_t state;
 	uint8_t itype, icode;
 	uint16_t iid;
@@ -805,6 +810,18 @@ static void proto_opt(struct req *r, int id, const char *arg)
 	case P_RDPORT:
 		r->rdport = (uint16_t)atoi(arg);
 		break;
+	case P_TSPORT:
+		r->tsport = (uint16_t)atoi(arg);
+		break;
+	case P_TDPORT:
+		r->tdport = (uint16_t)atoi(arg);
+		break;
+	case P_MSPORT:
+		r->msport = (uint16_t)atoi(arg);
+		break;
+	case P_MDPORT:
+		r->mdport = (uint16_t)atoi(arg);
+		break;
 	case P_STATE:
 		if (r->l4->num == 6) {
 			size_t i;
@@ -1030,10 +1047,11 @@ static void do_parse(struct req *r, int argc, char **argv)
 			parse_addr_opt(r, O_RDST, optarg, &r->rdst, false, NULL, NULL);
 			break;
 		case '[': case ']': case '{': case '}': {
-			struct addr junk;
 			int o = c == '[' ? O_TSRC : c == ']' ? O_TDST : c == '{' ? O_MSRC : O_MDST;
+			struct addr *a = c == '[' ? &r->tsrc : c == ']' ? &r->tdst
+					 : c == '{' ? &r->msrc : &r->mdst;
 
-			parse_addr_opt(r, o, optarg, &junk, c == '[' || c == ']', NULL, NULL);
+			parse_addr_opt(r, o, optarg, a, c == '[' || c == ']', NULL, NULL);
 			break;
 		}
 		case 'p': {
@@ -1974,6 +1992,101 @@ static void simple_request(enum ctl_type t, int table, struct ctl_msg *done)
 	exit_error(OTHER_PROBLEM, "Operation failed: %s", strerror(ECONNRESET));
 }
 
+/* ---- expectations ---- */
+
+/* -L expect: one line each; with -o xml inside <expect>...</expect>. */
+static void do_list_expect(struct req *r)
+{
+	struct ctl_buf b;
+	struct ctl_msg m;
+	bool xml = false;
+
+	ctl_buf_init(&b);
+	begin(&b, CTL_REQ_LIST);
+	ctl_put_u8(&b, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_u32(&b, CTL_A_FMT, (r->output & OUT_XML) ? CT_FMT_XML : 0);
+	ctl_put_u32(&b, CTL_A_TZ, (uint32_t)tz_offset());
+	send_buf(&b);
+	ctl_buf_free(&b);
+	while (recv_msg(&m)) {
+		if (m.type == CTL_REP_ENTRY) {
+			/* The dump is asked for the family of -f (0: all). */
+			if (r->family && m.exp_tuple.l3num != (r->family == AF_INET6 ? 10 : 2))
+				continue;
+			if ((r->output & OUT_XML) && !xml) {
+				fputs(ct_format_expect_xml_header(), stdout);
+				xml = true;
+			}
+			printf("%s\n", m.text ? m.text : "");
+			counter++;
+		} else if (m.type == CTL_REP_DONE) {
+			break;
+		} else if (m.type == CTL_REP_ERROR) {
+			fail((int)m.err, r->cmd);
+		}
+	}
+	if (xml)
+		fputs(ct_format_expect_xml_footer(), stdout);
+}
+
+static void put_exp_tuple(struct req *r, struct ctl_buf *b, enum ctl_attr a, const struct addr *s,
+			  const struct addr *d, uint16_t sp, uint16_t dp)
+{
+	struct ct_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	t.l3num = r->family == AF_INET6 ? 10 : 2;
+	t.proto = r->proto;
+	memcpy(t.src, s->a, 16);
+	memcpy(t.dst, d->a, 16);
+	t.src_l4 = sp;
+	t.dst_l4 = dp;
+	ctl_put_tuple(b, a, &t);
+}
+
+/*
+ * -I/-G/-D expect.  conntrack sends the -s/-d tuple as the master for -I
+ * and -G and as the expected tuple for -D; the kernel looks -G and -D up
+ * among the expected tuples either way.  -G prints the expectation with no
+ * summary; -D prints nothing and its summary counts nothing ("0
+ * expectations have been shown.", exit 1), as 1.4.7 does.
+ */
+static void do_expect_request(struct req *r)
+{
+	struct ctl_buf b;
+	struct ctl_msg m;
+
+	ctl_buf_init(&b);
+	begin(&b, r->cmd == X_CREATE ? CTL_REQ_CREATE : r->cmd == X_GET ? CTL_REQ_GET
+									 : CTL_REQ_DELETE);
+	ctl_put_u8(&b, CTL_A_TABLE, CTL_T_EXPECT);
+	if (r->cmd == X_DELETE)
+		put_exp_tuple(r, &b, CTL_A_EXP_TUPLE, &r->src, &r->dst, r->sport, r->dport);
+	else
+		put_tuple_from(r, &b, CTL_A_ORIG, false);
+	if (r->cmd == X_CREATE) {
+		struct addr ones;
+
+		memset(&ones, 0xff, sizeof(ones));
+		put_exp_tuple(r, &b, CTL_A_EXP_TUPLE, &r->tsrc, &r->tdst, r->tsport, r->tdport);
+		put_exp_tuple(r, &b, CTL_A_EXP_MASK, &r->msrc, &ones, r->msport, 0xffff);
+		if (r->options & bit(O_TIMEOUT))
+			ctl_put_u32(&b, CTL_A_TIMEOUT, r->timeout);
+	}
+	ctl_put_u32(&b, CTL_A_FMT, (r->output & OUT_XML) ? CT_FMT_XML : 0);
+	send_buf(&b);
+	ctl_buf_free(&b);
+	while (recv_msg(&m)) {
+		if (m.type == CTL_REP_ENTRY) {
+			printf("%s\n", m.text ? m.text : "");
+		} else if (m.type == CTL_REP_DONE) {
+			return;
+		} else if (m.type == CTL_REP_ERROR) {
+			fail((int)m.err, r->cmd);
+		}
+	}
+}
+
 /*
  * The CPUs the kernel reports statistics for: every possible CPU
  * (/sys/devices/system/cpu/possible, e.g. "0-3" or "0,2-5").  Falls back
@@ -2029,7 +2142,9 @@ static void do_stats(bool expect)
 			s = &zero;
 		printf("cpu=%-4u\t", cpus[i]);
 		if (expect) {
-			printf("expect_new=0 expect_create=0 expect_delete=0 \n");
+			/* The expect counters travel in the first three STATS fields. */
+			printf("expect_new=%u expect_create=%u expect_delete=%u \n",
+			       (unsigned)s->found, (unsigned)s->invalid, (unsigned)s->insert);
 			continue;
 		}
 		printf("found=%u invalid=%u insert=%u insert_failed=%u drop=%u early_drop=%u "
@@ -2083,7 +2198,8 @@ static void do_events(struct req *r)
 		}
 		if (m.type == CTL_REP_ERROR)
 			fail((int)m.err, r->cmd);
-		if (m.type != CTL_REP_EVENT || !filter_ok(r, &m, F_LIST))
+		if (m.type != CTL_REP_EVENT ||
+		    (r->cmd == C_EVENT && !filter_ok(r, &m, F_LIST)))
 			continue;
 		if ((r->output & OUT_XML) && !xml_open) {
 			fputs(ct_format_xml_header(), stdout);
@@ -2110,7 +2226,7 @@ static void do_events(struct req *r)
 		fputs(ct_format_xml_footer(), stdout);
 	fflush(stdout);
 	fprintf(stderr, "%s v%s (conntrack-tools): ", PROG, VERSION);
-	fprintf(stderr, "%d flow events have been shown.\n", counter);
+	fprintf(stderr, exit_msg[r->cmd], counter);
 	exit(0);
 }
 
@@ -2141,7 +2257,8 @@ static int run(struct req *r, const char *progname)
 		do_list(r);
 		break;
 	case X_LIST:
-		break; /* no expectations */
+		do_list_expect(r);
+		break;
 	case C_CREATE:
 	case C_ADD:
 		do_create(r);
@@ -2157,10 +2274,8 @@ static int run(struct req *r, const char *progname)
 		break;
 	case X_GET:
 	case X_DELETE:
-		fail(ENOENT, r->cmd);
-		break;
 	case X_CREATE:
-		fail(ENOENT, X_CREATE);
+		do_expect_request(r);
 		break;
 	case C_FLUSH:
 	case X_FLUSH:

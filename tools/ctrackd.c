@@ -56,6 +56,7 @@
 
 #include "ctrack/ct.h"
 #include "ctrack/ctl.h"
+#include "ctrack/expect.h"
 #include "ctrack/format.h"
 #include "ctrack/fw.h"
 #include "ctrack/nft.h"
@@ -112,6 +113,7 @@ struct client {
 	size_t out_off;
 	bool closing;       /* flush, then close */
 	bool subscribed;
+	uint8_t table;      /* CTL_T_CONNTRACK or CTL_T_EXPECT events */
 	uint32_t evmask, fmt;
 	int32_t tz;
 	uint64_t lost;
@@ -155,7 +157,7 @@ static void queue_event(struct client *c, enum ct_event_type type, const struct 
 	uint32_t portid = D.actor ? D.actor->pid : 0;
 	const char *prog = D.actor ? D.actor->comm : NULL;
 
-	if (!c->subscribed || !(c->evmask & type) || c->closing)
+	if (!c->subscribed || c->table != CTL_T_CONNTRACK || !(c->evmask & type) || c->closing)
 		return;
 	if (pending(c) >= EVQ_MAX_BYTES) {
 		c->lost++;
@@ -182,6 +184,33 @@ static void queue_event(struct client *c, enum ct_event_type type, const struct 
 	o.tz_offset_s = c->tz;
 	if (ctl_put_conn(&c->out, CTL_REP_EVENT, 0, D.t, conn, &o, portid, prog))
 		c->lost++;
+}
+
+/* Expectation events (conntrack -E expect): no sender attribution, as the real tool prints none. */
+static void on_exp_event(void *arg, enum ct_event_type type, const struct ct_expect *e,
+			 uint64_t now)
+{
+	(void)arg;
+	for (size_t i = 0; i < D.ncl; i++) {
+		struct client *c = D.cl[i];
+		struct ct_fmt_opts o;
+
+		if (!c->subscribed || c->table != CTL_T_EXPECT || !(c->evmask & type) || c->closing)
+			continue;
+		if (pending(c) >= EVQ_MAX_BYTES) {
+			c->lost++;
+			D.events_lost++;
+			continue;
+		}
+		memset(&o, 0, sizeof(o));
+		o.flags = c->fmt & CT_FMT_XML;
+		o.now = now;
+		o.wall_now = clock_ns(CLOCK_REALTIME);
+		o.event = type;
+		o.tz_offset_s = c->tz;
+		if (ctl_put_expect(&c->out, CTL_REP_EVENT, 0, D.t, e, &o))
+			c->lost++;
+	}
 }
 
 static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *conn, uint64_t now)
@@ -254,10 +283,8 @@ static void handle_subscribe(struct client *c, const struct ctl_msg *m)
 		return;
 	}
 	c->subscribed = true;
+	c->table = m->table;
 	c->evmask = ctl_has(m, CTL_A_EVMASK) ? m->evmask : 7u;
-	/* No expectation events exist yet: an expect subscriber hears nothing. */
-	if (m->table == CTL_T_EXPECT)
-		c->evmask = 0;
 	c->fmt = m->fmt & (CT_FMT_EXTENDED | CT_FMT_ID | CT_FMT_KTIMESTAMP | CT_FMT_TIMESTAMP |
 			   CT_FMT_SAVE | CT_FMT_XML);
 	c->tz = m->tz;
@@ -1869,6 +1896,7 @@ int main(int argc, char **argv)
 	}
 	cfg.max = cf.max;
 	cfg.event_fn = on_event;
+	cfg.exp_event_fn = on_exp_event;
 	cfg.wall_offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	if (cf.nifaces) {
 		struct fw_config fc = {.ct = cfg};

@@ -54,7 +54,8 @@ enum ctl_type {
 	CTL_REQ_DELETE = 5,    /* ORIG or REPLY (+ID) -> DONE */
 	CTL_REQ_FLUSH = 6,     /* TABLE -> DONE */
 	CTL_REQ_COUNT = 7,     /* TABLE -> DONE(VALUE) */
-	CTL_REQ_STATS = 8,     /* TABLE -> STATS, DONE */
+	CTL_REQ_STATS = 8,     /* TABLE -> STATS, DONE (expect table: expect_new,
+				  expect_create, expect_delete in the first three) */
 	CTL_REQ_SETTING_GET = 9,  /* NAME -> DONE(VALUE) */
 	CTL_REQ_SETTING_SET = 10, /* NAME, TEXT -> DONE */
 	CTL_REQ_RULESET_APPLY = 11, /* TEXT, NAME?, FLAGS(CHECK) -> DONE or ERROR(TEXT) */
@@ -101,6 +102,8 @@ enum ctl_attr {
 	CTL_A_VTAGS,    /* 2 x u32: SCTP verification tags, original then reply */
 	CTL_A_SNAT,     /* CREATE: source NAT, CTL_NAT_LEN bytes (layout below) */
 	CTL_A_DNAT,     /* CREATE: destination NAT */
+	CTL_A_EXP_TUPLE, /* tuple: the expected tuple (expect table) */
+	CTL_A_EXP_MASK,  /* tuple: its mask (src, src_l4 significant) */
 	CTL_A_MAX_,
 };
 
@@ -155,6 +158,7 @@ struct ctl_msg {
 	uint32_t peer_zone;
 	uint32_t vtags[2];
 	struct ctl_nat snat, dnat;
+	struct ct_tuple exp_tuple, exp_mask;
 };
 
 static inline bool ctl_has(const struct ctl_msg *m, enum ctl_attr a)
@@ -194,6 +198,11 @@ void ctl_put_tuple(struct ctl_buf *b, enum ctl_attr a, const struct ct_tuple *tu
 void ctl_put_nat(struct ctl_buf *b, enum ctl_attr a, const struct ctl_nat *n);
 /* Ends the message (writes its length).  0, or -ENOMEM / -EMSGSIZE (message dropped). */
 int ctl_msg_end(struct ctl_buf *b);
+
+/* An expectation as an ENTRY or EVENT: master, expected tuple, mask, timeout, id, TEXT. */
+struct ct_expect;
+int ctl_put_expect(struct ctl_buf *b, enum ctl_type type, uint32_t seq, const struct ct_table *t,
+		   const struct ct_expect *e, const struct ct_fmt_opts *o);
 
 /* Convenience: a whole ERROR / DONE reply. */
 int ctl_put_error(struct ctl_buf *b, uint32_t seq, int err /* positive */, const char *text);

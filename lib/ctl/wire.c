@@ -108,6 +108,9 @@ static int get_str(const uint8_t *v, uint32_t n, const char **out, size_t *len)
 	return 0;
 }
 
+/* struct ctl_msg.have holds one bit per attribute. */
+_Static_assert(CTL_A_MAX_ <= 32, "too many attributes for ctl_msg.have");
+
 static int expect_len(enum ctl_attr a, uint32_t n)
 {
 	static const uint16_t want[CTL_A_MAX_] = {
@@ -120,6 +123,7 @@ static int expect_len(enum ctl_attr a, uint32_t n)
 		[CTL_A_EVENT] = 4,    [CTL_A_EVMASK] = 4,   [CTL_A_STATS] = 80,
 		[CTL_A_PORTID] = 4,   [CTL_A_SECMARK] = 4,  [CTL_A_PEER_ZONE] = 4,
 		[CTL_A_VTAGS] = 8,    [CTL_A_SNAT] = CTL_NAT_LEN, [CTL_A_DNAT] = CTL_NAT_LEN,
+		[CTL_A_EXP_TUPLE] = CTL_TUPLE_LEN, [CTL_A_EXP_MASK] = CTL_TUPLE_LEN,
 	};
 
 	/* Strings (want 0) are checked by get_str. */
@@ -225,6 +229,10 @@ static int decode_attr(struct ctl_msg *m, enum ctl_attr a, const uint8_t *v, uin
 		n->port_set = v[18] == 1;
 		return v[18] <= 1 && v[19] == 0 ? 0 : -EINVAL;
 	}
+	case CTL_A_EXP_TUPLE:
+		return get_tuple(v, &m->exp_tuple);
+	case CTL_A_EXP_MASK:
+		return get_tuple(v, &m->exp_mask);
 	case CTL_A_VTAGS:
 		m->vtags[0] = get32(v);
 		m->vtags[1] = get32(v + 4);

@@ -129,6 +129,18 @@ ERRORS = [
     "-A -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --state ESTABLISHED -t 5 -m 9",
     "-A -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100 -u EXPECTED",
     "-I -s 1.1.1.2 -d 2.2.2.2 -p udp --sport 10 --dport 20 -t 100 -u ASSURED -f ipv4",
+    # expectations: a master without a helper cannot have one; none to get or delete
+    "-I expect -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --tuple-src 1.1.1.1 "
+    "--tuple-dst 2.2.2.2 --mask-src 255.255.255.255 --mask-dst 255.255.255.255 "
+    "--tuple-port-src 0 --tuple-port-dst 3000 --mask-port-src 0 --mask-port-dst 65535 -t 60",
+    "-I expect -s 1.1.1.9 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --tuple-src 1.1.1.1 "
+    "--tuple-dst 2.2.2.2 --mask-src 255.255.255.255 --mask-dst 255.255.255.255 "
+    "--tuple-port-src 0 --tuple-port-dst 3000 --mask-port-src 0 --mask-port-dst 65535 -t 60",
+    "-G expect -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --reply-port-src 20 "
+    "--reply-port-dst 10",
+    "-D expect -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20 --reply-port-src 20 "
+    "--reply-port-dst 10",
+    "-L expect -f ipv6", "-L expect -o xml", "-C expect", "-F expect",
 ]
 
 
@@ -206,6 +218,19 @@ def test_load_file(pair, tmp_path):
     bad.write_text("-I -s 1.1.1.8 -d 2.2.2.2 -p udp --sport 1 --dport 2 -t 10\n-L\n")
     assert_same(*both(pair, ["-R", str(bad)]))
     assert_same(*both(pair, ["-R", "-"], stdin="-F\n"))
+
+
+def test_expect_events_summary(pair):
+    """-E expect with nothing happening: the expectation summary line."""
+    reset(pair)
+    procs = (pair.popen_real(["-E", "expect"]), pair.popen_ours(["-E", "expect"]))
+    time.sleep(0.4)
+    res = []
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=5)
+        res.append((p.returncode, out, err))
+    assert_same(*res)
 
 
 @pytest.mark.parametrize("opts", [[], ["-o", "xml"], ["-o", "save"], ["-e", "NEW"],
