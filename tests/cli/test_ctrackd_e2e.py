@@ -32,13 +32,18 @@ from conftest import BUILD
 
 RULESET = """
 table inet filter {
+	ct helper tftp-standard { type "tftp" protocol udp; }
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		udp dport 69 ct helper set "tftp-standard"
+	}
 	chain forward {
 		type filter hook forward priority 0; policy drop;
 		ct state established,related accept
 		ct state invalid drop
 		tcp dport 2222 reject with tcp reset
 		ip daddr 10.0.2.2 tcp dport { 8080, 9000 } accept
-		udp dport 5353 accept
+		udp dport { 69, 5353 } accept
 		icmp type echo-request accept
 		icmpv6 type echo-request accept
 	}
@@ -70,6 +75,21 @@ s.bind((sys.argv[1], int(sys.argv[2])))
 while True:
     d, a = s.recvfrom(4096)
     s.sendto(d.upper(), a)
+"""
+
+# A TFTP server that answers a read request with one DATA block from a new
+# port, as TFTP does (the reply is RELATED to the request's expectation).
+TFTP = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 69))
+while True:
+    d, a = s.recvfrom(512)
+    if d[:2] == b"\\x00\\x01":
+        t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        t.bind((sys.argv[1], 0))
+        t.sendto(b"\\x00\\x03\\x00\\x01hello", a)
+        t.close()
 """
 
 PING = """
@@ -191,6 +211,7 @@ class Net:
         self.bg(self.s, "/usr/bin/python3", "-c", HTTP_SERVER, "10.0.2.2", "8080", self.www)
         self.bg(self.s, "/usr/bin/python3", "-c", UDP_ECHO, "10.0.2.2", "5353")
         self.bg(self.s, "/usr/bin/python3", "-c", UDP_ECHO, "fd00:2::2", "5353")
+        self.bg(self.s, "/usr/bin/python3", "-c", TFTP, "10.0.2.2")
         for _ in range(100):
             if "10.0.2.2:8080" in self.ns(self.s, "ss", "-ltn").stdout:
                 break
@@ -389,3 +410,40 @@ def test_malformed_control_flood(net):
     assert rc == 0, err
     r = net.curl("http://10.0.2.2:8080/index.html")
     assert r.stdout == "200 6", r
+
+
+def test_tftp_expectation(net):
+    """The tftp helper (ct helper set in the ruleset) expects the server's
+    reply from any port: -L expect lists it, -E expect sees it created and
+    consumed, and the reply passes as RELATED through a drop policy."""
+    env = dict(os.environ, CTRACK_SOCKET=net.sock)
+    ev = subprocess.Popen([os.path.join(BUILD, "ctrack"), "-E", "expect"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code = ("import socket\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('10.0.1.2',40069))\n"
+            "s.settimeout(3);s.sendto(b'\\x00\\x01f\\x00octet\\x00',('10.0.2.2',69))\n"
+            "d,a=s.recvfrom(100);print(d[4:].decode(),a[0],a[1]!=69)")
+    try:
+        time.sleep(0.3)
+        r = net.py(net.c, code, timeout=10)
+        assert r.stdout.split() == ["hello", "10.0.2.2", "True"], r
+        time.sleep(0.2)
+    finally:
+        ev.send_signal(signal.SIGINT)
+        out, err = ev.communicate(timeout=5)
+    lines = out.splitlines()
+    # Event tags are right-aligned in 9 columns, as for connections.
+    assert len(lines) == 2 and lines[0].startswith("    [NEW] ") and \
+        lines[1].startswith("[DESTROY] "), out
+    assert "proto=17 src=10.0.2.2 dst=10.0.1.2 sport=0 dport=40069" in lines[0], out
+    assert "master-src=10.0.1.2 master-dst=10.0.2.2 sport=40069 dport=69" in lines[0], out
+    assert "helper=tftp" in lines[0], out
+    assert err.endswith("2 expectation events have been shown.\n"), err
+    # The data flow was created from the expectation, which is gone now.
+    rc, out, err = net.ctrack("-L", "expect")
+    assert out == "" and err.endswith("0 expectations have been shown.\n")
+    rc, out, _ = net.ctrack("-S", "expect")
+    first = out.splitlines()[0]
+    assert "expect_new=1 expect_create=1 expect_delete=1" in first, out
+    data = entries(net, "-p", "udp", "--dport", "40069")
+    assert len(data) == 1 and "sport=69" not in data[0], data
