@@ -525,6 +525,7 @@ struct live {
 	struct live_route rt[MAX_ROUTES];
 	size_t nrt;
 	struct pending pend[MAX_PENDING];
+	size_t npending; /* used entries of pend: the per-packet checks skip an empty table */
 	struct nb nb[NB_SLOTS];
 	size_t nnb;
 	uint64_t last_neigh_tick;
@@ -861,6 +862,7 @@ static struct pending *pending_get(uint32_t fwidx, uint8_t l3num, const uint8_t 
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
 	free_slot->used = true;
+	L.npending++;
 	free_slot->fwidx = fwidx;
 	free_slot->l3num = l3num;
 	memcpy(free_slot->addr, hop, 16);
@@ -910,6 +912,7 @@ static void neigh_resolved(struct live_iface *i, uint8_t l3num, const uint8_t *a
 		nq = p->nq;
 		memcpy(q, p->q, sizeof(q));
 		p->used = false;
+		L.npending--;
 		p->nq = 0;
 		for (size_t j = 0; j < nq; j++) {
 			struct live_iface *o = iface_by_fwidx(q[j].fwidx);
@@ -974,7 +977,7 @@ static void neigh_prepare(struct live_iface *in, const uint8_t *f, uint32_t len,
 		    !iface_has_addr(in, l3num, src)) {
 			bool waiting = false;
 
-			for (size_t k = 0; k < MAX_PENDING && !waiting; k++)
+			for (size_t k = 0; L.npending && k < MAX_PENDING && !waiting; k++)
 				waiting = L.pend[k].used && L.pend[k].fwidx == in->fwidx &&
 					  L.pend[k].l3num == l3num &&
 					  memcmp(L.pend[k].addr, src, 16) == 0;
@@ -1074,6 +1077,7 @@ static void neigh_tick(uint64_t now)
 			L.unresolved_drops += p->nq;
 			p->nq = 0;
 			p->used = false;
+			L.npending--;
 			continue;
 		}
 		neigh_probe(p, now);
