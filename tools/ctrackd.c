@@ -460,6 +460,7 @@ static bool client_write(struct client *c)
 #define MAX_PENDING 256
 #define MAX_ROUTES 256
 #define MAX_ADDRS 8
+#define ETH_MAX_HDR 22u /* Ethernet header with two VLAN tags (QinQ) */
 
 struct live_addr {
 	uint8_t l3num;
@@ -589,7 +590,7 @@ static void tx_frame(struct live_iface *i, const uint8_t *frame, uint32_t len)
 	const size_t off = TPACKET_ALIGN(sizeof(struct tpacket3_hdr));
 	struct tpacket3_hdr *h;
 
-	if (len > TX_FRAME_SIZE - off || len > i->mtu + 18u) {
+	if (len > TX_FRAME_SIZE - off || len > i->mtu + ETH_MAX_HDR) {
 		i->oversize++;
 		return;
 	}
@@ -1163,7 +1164,7 @@ static void rx_ring(struct live_iface *i)
 			uint32_t len = h->tp_snaplen;
 
 			i->rx_frames++;
-			if (h->tp_len > i->mtu + 18u || h->tp_len != h->tp_snaplen) {
+			if (h->tp_len > i->mtu + ETH_MAX_HDR || h->tp_len != h->tp_snaplen) {
 				i->oversize++; /* a GSO super-frame or a truncated one */
 			} else if (h->tp_status & TP_STATUS_CSUMNOTREADY) {
 				memcpy(buf, data, len);
