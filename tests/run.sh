@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Run the test suites against a build directory.
 #
-#   tests/run.sh BUILD          unit tests, then the kernel-differential suite
+#   tests/run.sh BUILD          unit tests, then the kernel-differential and CLI suites
 #   tests/run.sh BUILD unit     unit tests only
 #   tests/run.sh BUILD kdiff    kernel-differential suite only
+#   tests/run.sh BUILD cli      CLI conformance suite only (ctrack vs conntrack)
 #
 # Unit tests are the cmocka binaries BUILD/tests/test_*; every test inside a
-# binary counts.  The kdiff suite (tests/kdiff, pytest) needs root and
-# network namespaces; without them it is skipped with a message.  The last
+# binary counts.  The kdiff suite (tests/kdiff) and the CLI conformance
+# suite (tests/cli: the real conntrack against a kernel namespace beside
+# ctrack against ctrackd) are pytest suites that need root and network
+# namespaces; without them they are skipped with a message.  The last
 # line is always "N passed, N failed"; the exit status is non-zero if
 # anything failed (a binary that crashes, or a pytest run that collects no
 # test, counts as a failure).
@@ -17,8 +20,8 @@ set -u
 BUILD=${1:-build}
 MODE=${2:-all}
 case "$MODE" in
-all|unit|kdiff) ;;
-*) echo "usage: $0 BUILD [unit|kdiff]" >&2; exit 2 ;;
+all|unit|kdiff|cli|nft) ;;
+*) echo "usage: $0 BUILD [unit|kdiff|cli|nft]" >&2; exit 2 ;;
 esac
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,19 +84,22 @@ pytest_count() {
 		head -n 1
 }
 
-run_kdiff() {
+# run_pytest NAME DIR: one pytest suite; its counts join the totals.
+run_pytest() {
+	name=$1
+	dir=$2
 	if ! kdiff_possible; then
-		echo "SKIP kdiff: needs root and network namespaces"
+		echo "SKIP $name: needs root and network namespaces"
 		return
 	fi
 	PY=/usr/bin/python3
 	[ -x "$PY" ] || PY=python3
-	CTRACK_BUILD="$BUILD" "$PY" -m pytest -q -rfEX -p no:cacheprovider "$ROOT/tests/kdiff" \
+	CTRACK_BUILD="$BUILD" "$PY" -m pytest -q -rfEX -p no:cacheprovider "$dir" \
 		>"$LOG" 2>&1
 	rc=$?
 	cat "$LOG"
 	if [ "$rc" -eq 5 ]; then
-		echo "FAIL kdiff: pytest collected no tests"
+		echo "FAIL $name: pytest collected no tests"
 		FAILED=$((FAILED + 1))
 		return
 	fi
@@ -109,10 +115,10 @@ run_kdiff() {
 	PASSED=$((PASSED + p + xf))
 	FAILED=$((FAILED + f + e))
 	if [ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ]; then
-		echo "FAIL kdiff: pytest exited $rc"
+		echo "FAIL $name: pytest exited $rc"
 		FAILED=$((FAILED + 1))
 	fi
-	echo "kdiff: $p passed, $xf xfailed (expected), $s skipped, $f failed, $e errors"
+	echo "$name: $p passed, $xf xfailed (expected), $s skipped, $f failed, $e errors"
 }
 
 # nftables: tier-A conformance (no root), golden listings and error
@@ -153,9 +159,18 @@ run_nft() {
 	fi
 }
 
-[ "$MODE" = kdiff ] || run_unit
-[ "$MODE" = unit ] || run_kdiff
-[ "$MODE" = unit ] || [ "$MODE" = kdiff ] || run_nft
+case "$MODE" in
+all)
+	run_unit
+	run_pytest kdiff "$ROOT/tests/kdiff"
+	run_pytest cli "$ROOT/tests/cli"
+	run_nft
+	;;
+unit) run_unit ;;
+kdiff) run_pytest kdiff "$ROOT/tests/kdiff" ;;
+cli) run_pytest cli "$ROOT/tests/cli" ;;
+nft) run_nft ;;
+esac
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
