@@ -417,6 +417,8 @@ int sync_chan_send(int fd, const struct sync_chan_cfg *c, const uint8_t *buf, si
 ssize_t sync_chan_recv(int fd, uint8_t *buf, size_t cap, uint8_t from_addr[4]);
 /* Is the channel's interface up and running (no interface: true)? */
 bool sync_chan_link_up(const struct sync_chan_cfg *c);
+/* The interface's MTU, or 0 when unknown (no interface). */
+int sync_chan_mtu(const struct sync_chan_cfg *c);
 
 /* ---- the daemon's sync service (lib/sync/service.c) ---- */
 

@@ -175,11 +175,21 @@ static void on_xmit(void *arg, const uint8_t *buf, size_t len)
 	}
 	for (size_t tries = 0; tries < s->nchans; tries++) {
 		size_t c = s->cur;
+		int err = sync_chan_send(s->fds[c], &s->chans[c], buf, len);
 
-		if (sync_chan_send(s->fds[c], &s->chans[c], buf, len) == 0)
+		/* A full socket buffer (a bulk send) is waited out briefly, not a dead link. */
+		for (int spin = 0; (err == -EAGAIN || err == -ENOBUFS) && spin < 50; spin++) {
+			struct pollfd p = {.fd = s->fds[c], .events = POLLOUT};
+
+			poll(&p, 1, 2);
+			err = sync_chan_send(s->fds[c], &s->chans[c], buf, len);
+		}
+		if (!err)
 			return;
 		s->send_errors++;
-		/* Fail over to the next channel (conntrackd: when a link goes down). */
+		if (err == -EAGAIN || err == -ENOBUFS || err == -EMSGSIZE)
+			return; /* FT-FW recovers it by NACK; NOTRACK/ALARM by the next refresh */
+		/* The link is gone (ENETDOWN, ENETUNREACH, ...): fail over, conntrackd-style. */
 		s->cur = (s->cur + 1) % s->nchans;
 		s->failovers++;
 	}
@@ -562,6 +572,13 @@ int sync_service_start(struct sync_service *s, uint64_t now, char *err_text, siz
 		snprintf(err_text, err_len, "no channel (udp= or mcast=)");
 		return -EINVAL;
 	}
+	/* Messages are packed up to the default link's MTU - 28 (IPv4 + UDP), as conntrackd. */
+	int mtu = sync_chan_mtu(&s->chans[s->cur]);
+
+	if (mtu > 28 + TAG_LEN + 256)
+		s->ncfg.batch_bytes = (uint32_t)mtu - 28 - (s->keyed ? TAG_LEN : 0);
+	else if (s->keyed)
+		s->ncfg.batch_bytes = 1500 - 28 - TAG_LEN;
 	/* conntrackd starts its sequence at time(NULL); any start is valid, ours varies too. */
 	s->ncfg.seq_start = (uint32_t)(now / 1000000ull);
 	s->ncfg.seed = now | 1;

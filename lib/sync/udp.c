@@ -114,3 +114,21 @@ bool sync_chan_link_up(const struct sync_chan_cfg *c)
 	close(fd);
 	return up;
 }
+
+int sync_chan_mtu(const struct sync_chan_cfg *c)
+{
+	struct ifreq ifr;
+	int fd, mtu = 0;
+
+	if (!c->iface[0])
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, c->iface, strnlen(c->iface, IFNAMSIZ - 1));
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
