@@ -167,3 +167,18 @@ def test_08_malformed_and_strangers_dropped(rig):
     rig.sync("-c")
     assert len(rig.ctrack("-L").splitlines()) >= count
     assert "10.1.1.1" in rig.ctrack("-L")
+
+
+def test_09_two_thousand_entries_and_a_full_resync(rig):
+    lines = "".join(f"-I -p udp -s 10.50.{i // 250}.{i % 250 + 1} -d 10.60.0.1 "
+                    f"--sport {1000 + i} --dport 53 -t 300\n" for i in range(2000))
+    path = f"{rig.tmp}/load.txt"
+    with open(path, "w") as f:
+        f.write(lines)
+    rig.conntrack("-R", path)
+    count = lambda: sum("src=10.50." in l for l in ext_lines(rig))
+    assert wait_for(lambda: count() == 2000, 10), (count(), rig.stats())
+    rig.sync("-f", "external")
+    assert count() == 0
+    rig.sync("-n")
+    assert wait_for(lambda: count() == 2000, 10), (count(), rig.stats())
