@@ -60,16 +60,22 @@ def test_02_nat_entry_rebuilds_reply_tuple(rig):
     sh("nft", "-f", "-", ns=rig.a, input="""
 table ip ctsync {
   chain post { type nat hook postrouting priority 100; udp dport 9999 snat to 192.168.209.12:7777; }
+  chain out { type nat hook output priority -100; udp dport 9998 dnat to 192.168.209.3:9997; }
 }""")
     s = "import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); " \
-        f"s.bind(('{A_ADDR}',5555)); s.sendto(b'x',('{B_ADDR}',9999))"
+        f"s.bind(('{A_ADDR}',5555)); s.sendto(b'x',('{B_ADDR}',9999)); " \
+        f"s.sendto(b'y',('{B_ADDR}',9998))"
     sh("python3", "-c", s, ns=rig.a)
     assert wait_for(lambda: has(ext_lines(rig), "udp", "sport=5555", "dport=9999"))
+    assert wait_for(lambda: has(ext_lines(rig), "udp", "sport=5555", "dport=9998"))
     rig.sync("-c")
     line = ctrack_line(rig, "udp", "sport=5555", "dport=9999")
     assert line, rig.ctrack("-L")
     assert f"src={B_ADDR} dst=192.168.209.12 sport=9999 dport=7777" in line, line
     assert rig.ctrack("-L", "--src-nat").count("sport=5555") == 1
+    line = ctrack_line(rig, "udp", "sport=5555", "dport=9998")
+    assert f"src={B_ADDR} dst={A_ADDR} sport=9997 dport=5555" in line, line
+    assert rig.ctrack("-L", "--dst-nat").count("dport=9998") == 1
 
 
 def test_03_ctrack_entries_reach_conntrackd_and_kernel(rig):
