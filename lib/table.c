@@ -1468,8 +1468,11 @@ int ct_conn_insert(struct ct_table *t, const struct ct_conn_spec *s, uint64_t no
 	c->mark = s->mark;
 	if (c->proto == 6)
 		c->ps.tcp.state = s->proto_state;
-	else if (c->proto == 132)
+	else if (c->proto == 132) {
 		c->ps.sctp.state = s->proto_state;
+		c->ps.sctp.vtag[CT_DIR_ORIGINAL] = s->sctp_vtag[CT_DIR_ORIGINAL];
+		c->ps.sctp.vtag[CT_DIR_REPLY] = s->sctp_vtag[CT_DIR_REPLY];
+	}
 	c->expires = now + (uint64_t)s->timeout_s * CT_SEC;
 	if (s->acct || t->set.acct) {
 		struct ct_ext_data *e = ext_use(t, c, CT_EXT_ACCT);

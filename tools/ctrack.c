@@ -34,6 +34,7 @@
 
 #include "ctrack/ct.h"
 #include "ctrack/ctl.h"
+#include "ctrack/expect.h"
 #include "ctrack/format.h"
 
 #define PROG "conntrack"
@@ -94,6 +95,7 @@ static const char *const exit_msg[N_CMD] = {
 	[C_GET] = "%d flow entries have been shown.\n",
 	[C_EVENT] = "%d flow events have been shown.\n",
 	[X_LIST] = "%d expectations have been shown.\n",
+	[X_EVENT] = "%d expectation events have been shown.\n",
 	[X_DELETE] = "%d expectations have been shown.\n",
 	[C_ADD] = "%d flow entries have been added.\n",
 };
@@ -271,9 +273,13 @@ struct req {
 	uint16_t zone, ozone, rzone;
 	unsigned event_mask, output;
 	uint16_t sport, dport, rsport, rdport;
+	/* expectations: --tuple-src/dst, --mask-src/dst and their ports */
+	struct addr tsrc, tdst, msrc, mdst;
+	uint16_t tsport, tdport, msport, mdport;
 	uint8_t state;
 	uint8_t itype, icode;
 	uint16_t iid;
+	uint32_t vtag[2];
 	uint64_t label_filter[2], label_mod[2];
 	bool label_del_all;
 };
@@ -390,9 +396,11 @@ static bool recv_msg(struct ctl_msg *m)
 	static size_t consumed;
 	uint32_t n;
 
-	memmove(rbuf, rbuf + consumed, rlen - consumed);
-	rlen -= consumed;
-	consumed = 0;
+	if (consumed) {
+		memmove(rbuf, rbuf + consumed, rlen - consumed);
+		rlen -= consumed;
+		consumed = 0;
+	}
 	for (;;) {
 		int err = rlen ? ctl_frame(rbuf, rlen, &n) : -EAGAIN;
 
@@ -802,6 +810,18 @@ static void proto_opt(struct req *r, int id, const char *arg)
 	case P_RDPORT:
 		r->rdport = (uint16_t)atoi(arg);
 		break;
+	case P_TSPORT:
+		r->tsport = (uint16_t)atoi(arg);
+		break;
+	case P_TDPORT:
+		r->tdport = (uint16_t)atoi(arg);
+		break;
+	case P_MSPORT:
+		r->msport = (uint16_t)atoi(arg);
+		break;
+	case P_MDPORT:
+		r->mdport = (uint16_t)atoi(arg);
+		break;
 	case P_STATE:
 		if (r->l4->num == 6) {
 			size_t i;
@@ -831,6 +851,10 @@ static void proto_opt(struct req *r, int id, const char *arg)
 		break;
 	case P_IID:
 		r->iid = (uint16_t)atoi(arg);
+		break;
+	case P_OVTAG:
+	case P_RVTAG:
+		r->vtag[id == P_RVTAG] = (uint32_t)strtoul(arg, NULL, 0);
 		break;
 	default:
 		break;
@@ -947,34 +971,22 @@ static void usage(const char *prog)
 	       "  --mask-dst ip\t\t\tDestination mask address\n\n");
 }
 
-static uint32_t parse_u32_or_die(const char *arg, int c, uint64_t max, bool strict)
+/*
+ * conntrack 1.4.7 reads -c, -i and -m with a bare strtoul: trailing junk is
+ * ignored and a word reads as 0 ("-m foo" is mark 0, "-c 5x" secmark 5).
+ */
+static uint32_t parse_u32_lenient(const char *arg)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (strict && (end == arg || *end || errno || v > max))
-		exit_error(OTHER_PROBLEM, "unexpected value '%s' with -%c option", arg, c);
-	return (uint32_t)v;
+	return (uint32_t)strtoul(arg, NULL, 0);
 }
 
+/* -m VALUE[/MASK]: the mask is ~0 unless a '/' follows the number. */
 static void parse_mark(struct req *r, const char *arg)
 {
 	char *end;
-	unsigned long long v, m = 0xffffffffull;
 
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (end == arg || (*end && *end != '/') || v > 0xffffffffull)
-		exit_error(OTHER_PROBLEM, "unexpected value '%s' with -m option", arg);
-	if (*end == '/') {
-		m = strtoull(end + 1, &end, 0);
-		if (*end)
-			exit_error(OTHER_PROBLEM, "unexpected value '%s' with -m option", arg);
-	}
-	r->mark = (uint32_t)v;
-	r->mark_mask = (uint32_t)m;
+	r->mark = (uint32_t)strtoul(arg, &end, 0);
+	r->mark_mask = *end == '/' ? (uint32_t)strtoul(end + 1, NULL, 0) : 0xffffffffu;
 }
 
 static void do_parse(struct req *r, int argc, char **argv)
@@ -1035,10 +1047,11 @@ static void do_parse(struct req *r, int argc, char **argv)
 			parse_addr_opt(r, O_RDST, optarg, &r->rdst, false, NULL, NULL);
 			break;
 		case '[': case ']': case '{': case '}': {
-			struct addr junk;
 			int o = c == '[' ? O_TSRC : c == ']' ? O_TDST : c == '{' ? O_MSRC : O_MDST;
+			struct addr *a = c == '[' ? &r->tsrc : c == ']' ? &r->tdst
+					 : c == '{' ? &r->msrc : &r->mdst;
 
-			parse_addr_opt(r, o, optarg, &junk, c == '[' || c == ']', NULL, NULL);
+			parse_addr_opt(r, o, optarg, a, c == '[' || c == ']', NULL, NULL);
 			break;
 		}
 		case 'p': {
@@ -1058,6 +1071,8 @@ static void do_parse(struct req *r, int argc, char **argv)
 				exit_error(OTHER_PROBLEM, "out of memory");
 			memcpy(merged, base_opts, N_BASE * sizeof(*merged));
 			memcpy(merged + N_BASE, p->opts, n * sizeof(*merged));
+			if (opts != base_opts)
+				free(opts); /* a second -p replaces the first one's options */
 			opts = merged;
 			break;
 		}
@@ -1110,12 +1125,12 @@ static void do_parse(struct req *r, int argc, char **argv)
 
 			r->options |= bit(O_ID);
 			if (a)
-				r->id = parse_u32_or_die(a, 'i', 0xffffffffull, true);
+				r->id = parse_u32_lenient(a);
 			break;
 		}
 		case 'c':
 			r->options |= bit(O_SECMARK);
-			r->secmark = parse_u32_or_die(optarg, 'c', 0xffffffffull, true);
+			r->secmark = parse_u32_lenient(optarg);
 			break;
 		case 'm':
 			r->options |= bit(O_MARK);
@@ -1166,6 +1181,8 @@ static void do_parse(struct req *r, int argc, char **argv)
 			break;
 		}
 	}
+	if (opts != base_opts)
+		free(opts);
 	if (r->family == AF_UNSPEC) {
 		switch (r->cmd) {
 		case C_LIST: case C_UPDATE: case C_DELETE: case C_GET: case C_FLUSH: case C_EVENT:
@@ -1270,8 +1287,12 @@ static bool nat_filter_ok(const struct req *r, const struct ctl_msg *m)
 	return true;
 }
 
-/* The attributes the command names must all match (nfct_cmp with NFCT_CMP_MASK). */
-static bool cmp_ok(const struct req *r, const struct ctl_msg *m)
+/*
+ * The attributes the command names must all match (nfct_cmp with
+ * NFCT_CMP_MASK).  For -U only the tuples select (NFCT_CMP_ORIG/REPL):
+ * status and protocol state given there are new values, not filters.
+ */
+static bool cmp_ok(const struct req *r, const struct ctl_msg *m, bool update)
 {
 	const struct ct_tuple *o = &m->orig, *rp = &m->reply;
 	int fam = o->l3num == 10 ? AF_INET6 : AF_INET;
@@ -1301,7 +1322,7 @@ static bool cmp_ok(const struct req *r, const struct ctl_msg *m)
 			return false;
 		if ((r->l4flags & bit(P_RDPORT)) && rp->dst_l4 != r->rdport)
 			return false;
-		if ((r->l4flags & bit(P_STATE)) && m->pstate != r->state)
+		if (!update && (r->l4flags & bit(P_STATE)) && m->pstate != r->state)
 			return false;
 	}
 	if (icmp) {
@@ -1312,12 +1333,15 @@ static bool cmp_ok(const struct req *r, const struct ctl_msg *m)
 		if ((r->l4flags & bit(P_IID)) && o->src_l4 != r->iid)
 			return false;
 	}
-	if ((r->options & bit(O_STATUS)) && (m->status & r->status) != r->status)
+	if (!update && (r->options & bit(O_STATUS)) && (m->status & r->status) != r->status)
 		return false;
 	if ((r->options & bit(O_ID)) && r->id && m->id != r->id)
 		return false;
-	if ((r->options & bit(O_SECMARK)) && m->secmark != r->secmark)
-		return false;
+	/*
+	 * -c never excludes anything: the kernel no longer puts CTA_SECMARK in
+	 * its messages, and libnetfilter_conntrack's masked compare passes an
+	 * attribute the entry lacks (checked: `-L -c 5` lists every entry).
+	 */
 	if ((r->options & bit(O_ZONE)) && !(o->zone == rp->zone && o->zone == r->zone))
 		return false;
 	if ((r->options & bit(O_OZONE)) && o->zone != r->ozone)
@@ -1327,16 +1351,22 @@ static bool cmp_ok(const struct req *r, const struct ctl_msg *m)
 	return true;
 }
 
-static bool filter_ok(const struct req *r, const struct ctl_msg *m, bool kernel_status)
+enum fmode {
+	F_LIST,   /* -L, -E: mark and status filters as the kernel dump applies them */
+	F_DELETE, /* -D: mark filter in the kernel, status compared by nfct_cmp */
+	F_UPDATE, /* -U: -m and -u are new values; only tuples, NAT, labels, masks select */
+};
+
+static bool filter_ok(const struct req *r, const struct ctl_msg *m, enum fmode mode)
 {
 	int fam = m->orig.l3num == 10 ? AF_INET6 : AF_INET;
 
 	if (r->family && fam != r->family)
 		return false;
-	if ((r->options & bit(O_MARK)) && (m->mark & r->mark_mask) != r->mark)
+	if (mode != F_UPDATE && (r->options & bit(O_MARK)) && (m->mark & r->mark_mask) != r->mark)
 		return false;
 	/* -L sends the -u filter to the kernel as (status & mask) == value. */
-	if (kernel_status && (r->options & bit(O_STATUS)) &&
+	if (mode == F_LIST && (r->options & bit(O_STATUS)) &&
 	    (m->status & r->status_fmask) != r->status_fval)
 		return false;
 	if (!nat_filter_ok(r, m))
@@ -1352,7 +1382,7 @@ static bool filter_ok(const struct req *r, const struct ctl_msg *m, bool kernel_
 		return false;
 	if (r->dmasked && !(fam == r->family && net_match(m->orig.dst, r->dst.a, r->dmask)))
 		return false;
-	return cmp_ok(r, m);
+	return cmp_ok(r, m, mode == F_UPDATE);
 }
 
 /* ---- printing ---- */
@@ -1501,6 +1531,21 @@ static void do_create(struct req *r)
 		ctl_put_u32(&b, CTL_A_MARK, r->mark);
 	if (r->l4flags & bit(P_STATE))
 		ctl_put_u8(&b, CTL_A_PSTATE, r->state);
+	if (r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG)))
+		ctl_put_u32s(&b, CTL_A_VTAGS, r->vtag, 2);
+	/* --src-nat/--dst-nat with an address: NAT set up at creation. */
+	if ((r->options & bit(O_SNAT)) && r->snat_addr) {
+		struct ctl_nat n = {.port = r->snat_port, .port_set = r->snat_port_set};
+
+		memcpy(n.addr, r->snat.a, 16);
+		ctl_put_nat(&b, CTL_A_SNAT, &n);
+	}
+	if ((r->options & bit(O_DNAT)) && r->dnat_addr) {
+		struct ctl_nat n = {.port = r->dnat_port, .port_set = r->dnat_port_set};
+
+		memcpy(n.addr, r->dnat.a, 16);
+		ctl_put_nat(&b, CTL_A_DNAT, &n);
+	}
 	if (r->options & bit(O_LADD))
 		ctl_put_u64s(&b, CTL_A_LABELS, r->label_mod, 2);
 	ctl_put_u32(&b, CTL_A_FLAGS, CTL_F_EXCL);
@@ -1519,6 +1564,13 @@ static void do_get(struct req *r)
 	struct ctl_msg m;
 	bool orig = (r->options & (bit(O_SRC) | bit(O_DST))) == (bit(O_SRC) | bit(O_DST));
 
+	/*
+	 * libnetfilter_conntrack refuses to build a GET whose original tuple has
+	 * no layer 3 protocol, which is the case when only the reply tuple was
+	 * given (-r/-q): conntrack 1.4.7 fails with EINVAL before asking.
+	 */
+	if (!(r->options & (bit(O_SRC) | bit(O_DST))))
+		fail(EINVAL, C_GET);
 	ctl_buf_init(&b);
 	begin(&b, CTL_REQ_GET);
 	put_tuple_from(r, &b, orig ? CTL_A_ORIG : CTL_A_REPLY, !orig);
@@ -1611,9 +1663,16 @@ static void do_list(struct req *r)
 
 	if (table == CTL_T_CONNTRACK && (r->options & cmpmask) && zero)
 		exit_error(PARAMETER_PROBLEM, "Can't use -z with filtering parameters");
+	/*
+	 * -u goes to the kernel as a dump filter (status & mask) == value, and
+	 * ctnetlink refuses a zero mask ("-L -u UNSET") with EINVAL before
+	 * dumping anything: such a filter would be all or nothing.
+	 */
+	if (table == CTL_T_CONNTRACK && (r->options & bit(O_STATUS)) && r->status_fmask == 0)
+		fail(EINVAL, C_LIST);
 	n = dump_table(r, table, fmt_flags(r, true), zero, &v);
 	for (size_t i = 0; i < n; i++) {
-		if (table == CTL_T_CONNTRACK && !filter_ok(r, &v[i].m, true))
+		if (table == CTL_T_CONNTRACK && !filter_ok(r, &v[i].m, F_LIST))
 			continue;
 		if ((r->output & OUT_XML) && !xml) {
 			fputs(ct_format_xml_header(), stdout);
@@ -1636,7 +1695,7 @@ static void do_delete(struct req *r)
 		struct ctl_buf b;
 		int err;
 
-		if (!filter_ok(r, &v[i].m, false))
+		if (!filter_ok(r, &v[i].m, F_DELETE))
 			continue;
 		ctl_buf_init(&b);
 		begin(&b, CTL_REQ_DELETE);
@@ -1649,31 +1708,218 @@ static void do_delete(struct req *r)
 			continue; /* vanished meanwhile */
 		if (err)
 			fail(-err, C_DELETE);
+		/* The save line of a deleted entry is a -D command (NFCT_T_DESTROY). */
+		if ((r->output & OUT_SAVE) && strncmp(v[i].text, "-A ", 3) == 0)
+			v[i].text[1] = 'D';
 		print_line(r, &v[i].m, v[i].text, false);
 		counter++;
 	}
 	free_dump(v, n);
 }
 
+/*
+ * -U, as conntrack 1.4.7 does it.  It dumps the table and, for each entry
+ * the filter selects and the change would alter, sends an UPDATE and then
+ * a GET (to print the result) on a second netlink socket, reading exactly
+ * one message after each.  Both requests ask for an acknowledgement, so a
+ * successful GET is answered by two messages (the entry, then the ACK) and
+ * the single read leaves the ACK behind: from the second entry on, every
+ * read returns the answer to an earlier request.  What users see, and what
+ * this reproduces message for message:
+ * - not every updated entry is printed (an entry is printed by whichever
+ *   read happens to get it, possibly one request later);
+ * - an error is reported against the request whose read picks it up:
+ *   read after an UPDATE it is the line "Operation failed: <strerror>" and
+ *   the run goes on; read after a GET, ENOENT means "vanished" (not
+ *   counted) and anything else ends the run;
+ * - every GET whose read is not an error counts as updated.
+ * The entries are real: each UPDATE and GET is performed here on ctrackd in
+ * the same order, and only the delivery of the answers is replayed.
+ *
+ * The UPDATE and GET carry the original tuple as libnetfilter_conntrack
+ * copies it (NFCT_CP_ORIG): without its zone, so an entry in a zone other
+ * than 0 in the original direction is not found (ENOENT); and with the
+ * family of the command line, so with no address and no -f (family 0, a
+ * 1.4.7 bug fixed in 1.4.8) the kernel answers EOPNOTSUPP.
+ */
+enum nl_kind { NL_ACK, NL_ERR, NL_ENTRY };
+
+struct nl_msg {
+	enum nl_kind kind;
+	int err;
+	struct ctl_msg m;
+	char *text;
+};
+
+struct nl_queue {
+	struct nl_msg *v;
+	size_t head, len, cap;
+};
+
+static void nlq_push(struct nl_queue *q, enum nl_kind kind, int err, const struct ctl_msg *m)
+{
+	struct nl_msg *e;
+
+	if (q->head + q->len == q->cap) {
+		if (q->head) {
+			memmove(q->v, q->v + q->head, q->len * sizeof(*q->v));
+			q->head = 0;
+		} else {
+			q->cap = q->cap ? q->cap * 2 : 16;
+			q->v = realloc(q->v, q->cap * sizeof(*q->v));
+			if (!q->v)
+				exit_error(OTHER_PROBLEM, "out of memory");
+		}
+	}
+	e = &q->v[q->head + q->len++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->err = err;
+	if (m) {
+		e->m = *m;
+		e->text = strdup(m->text ? m->text : "");
+		if (!e->text)
+			exit_error(OTHER_PROBLEM, "out of memory");
+		e->m.text = e->text;
+		e->m.name = NULL;
+		e->m.progname = NULL;
+	}
+}
+
+/* The one read after a request (the queue is never empty then). */
+static struct nl_msg nlq_pop(struct nl_queue *q)
+{
+	struct nl_msg e = q->v[q->head++];
+
+	q->len--;
+	return e;
+}
+
+static void nlq_free(struct nl_queue *q)
+{
+	while (q->len) {
+		struct nl_msg e = nlq_pop(q);
+
+		free(e.text);
+	}
+	free(q->v);
+}
+
+/* The tuple libnetfilter_conntrack sends for an entry of the dump. */
+static struct ct_tuple update_tuple(const struct req *r, const struct ctl_msg *e)
+{
+	struct ct_tuple t = e->orig;
+
+	(void)r;
+	t.zone = 0;
+	return t;
+}
+
+/*
+ * One request to ctrackd; its answer as the kernel would queue it.  SCTP
+ * tags only go with the state, both of them (nlattr_to_sctp): the update of
+ * conntrack given one tag alone carries a partial SCTP protoinfo, which the
+ * kernel refuses with EINVAL, and so is it here (the control protocol has no
+ * way to say "one tag").  A tag alone is no change by itself: nfct_cmp does
+ * not compare tags.
+ */
+static void update_request(struct req *r, struct nl_queue *q, enum ctl_type type,
+			   const struct ctl_msg *e, const struct ctl_msg *want)
+{
+	struct ctl_buf b;
+	struct ctl_msg m;
+	struct ct_tuple t = update_tuple(r, e);
+	bool got_entry = false;
+	int err = 0;
+
+	if (r->family == AF_UNSPEC) {
+		nlq_push(q, NL_ERR, EOPNOTSUPP, NULL);
+		return;
+	}
+	if (type == CTL_REQ_UPDATE && e->orig.proto == 132 &&
+	    (r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG))) &&
+	    (r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG))) != (bit(P_OVTAG) | bit(P_RVTAG))) {
+		nlq_push(q, NL_ERR, EINVAL, NULL);
+		return;
+	}
+	ctl_buf_init(&b);
+	begin(&b, type);
+	ctl_put_tuple(&b, CTL_A_ORIG, &t);
+	ctl_put_u32(&b, CTL_A_FMT, fmt_flags(r, false));
+	ctl_put_u32(&b, CTL_A_TZ, (uint32_t)tz_offset());
+	if (type == CTL_REQ_UPDATE) {
+		if (ctl_has(want, CTL_A_MARK))
+			ctl_put_u32(&b, CTL_A_MARK, want->mark);
+		if (ctl_has(want, CTL_A_STATUS))
+			ctl_put_u32(&b, CTL_A_STATUS, want->status);
+		if (ctl_has(want, CTL_A_TIMEOUT))
+			ctl_put_u32(&b, CTL_A_TIMEOUT, want->timeout);
+		if (ctl_has(want, CTL_A_PSTATE))
+			ctl_put_u8(&b, CTL_A_PSTATE, want->pstate);
+		if (ctl_has(want, CTL_A_VTAGS))
+			ctl_put_u32s(&b, CTL_A_VTAGS, want->vtags, 2);
+		if (ctl_has(want, CTL_A_LABELS))
+			ctl_put_u64s(&b, CTL_A_LABELS, want->labels, 2);
+	}
+	send_buf(&b);
+	ctl_buf_free(&b);
+	while (recv_msg(&m)) {
+		if (m.type == CTL_REP_ENTRY && type == CTL_REQ_GET && !got_entry) {
+			nlq_push(q, NL_ENTRY, 0, &m);
+			got_entry = true;
+		} else if (m.type == CTL_REP_DONE) {
+			break;
+		} else if (m.type == CTL_REP_ERROR) {
+			err = (int)m.err;
+			break;
+		}
+	}
+	if (err)
+		nlq_push(q, NL_ERR, err, NULL);
+	else
+		nlq_push(q, NL_ACK, 0, NULL);
+}
+
 static void do_update(struct req *r)
 {
 	struct dumped *v;
-	size_t n = dump_table(r, CTL_T_CONNTRACK, fmt_flags(r, true), false, &v);
+	struct nl_queue q = {0};
+	size_t n = dump_table(r, CTL_T_CONNTRACK, fmt_flags(r, false), false, &v);
 
 	for (size_t i = 0; i < n; i++) {
-		struct ctl_msg *e = &v[i].m, m;
-		uint32_t mark = e->mark, status = e->status;
+		struct ctl_msg *e = &v[i].m, want;
 		uint64_t lab[2] = {e->labels[0], e->labels[1]};
-		bool changed = false;
-		struct ctl_buf b;
-		int err;
+		struct nl_msg got;
 
-		if (!nat_filter_ok(r, e) || !filter_ok(r, e, false))
+		if (!filter_ok(r, e, F_UPDATE))
 			continue;
-		if (r->options & bit(O_MARK))
-			mark = (mark & ~r->mark_mask) ^ r->mark;
-		if (r->options & bit(O_STATUS))
-			status |= r->status;
+		if ((r->options & bit(O_ID)) && r->id && e->id != r->id)
+			continue;
+		memset(&want, 0, sizeof(want));
+		want.mark = e->mark;
+		want.status = e->status;
+		if (r->options & bit(O_MARK)) {
+			want.mark = (e->mark & ~r->mark_mask) ^ r->mark;
+			want.have |= 1u << CTL_A_MARK;
+		}
+		if (r->options & bit(O_STATUS)) {
+			/* Existing bits are kept: -U can only set flags. */
+			want.status = e->status | r->status;
+			want.have |= 1u << CTL_A_STATUS;
+		}
+		if (r->options & bit(O_TIMEOUT)) {
+			want.timeout = r->timeout;
+			want.have |= 1u << CTL_A_TIMEOUT;
+		}
+		if (r->l4flags & bit(P_STATE)) {
+			want.pstate = r->state;
+			want.have |= 1u << CTL_A_PSTATE;
+		}
+		if ((r->l4flags & (bit(P_OVTAG) | bit(P_RVTAG))) == (bit(P_OVTAG) | bit(P_RVTAG))) {
+			want.vtags[0] = r->vtag[0];
+			want.vtags[1] = r->vtag[1];
+			want.have |= 1u << CTL_A_VTAGS;
+		}
 		if (r->options & bit(O_LADD)) {
 			lab[0] |= r->label_mod[0];
 			lab[1] |= r->label_mod[1];
@@ -1686,51 +1932,39 @@ static void do_update(struct req *r)
 				lab[1] &= ~r->label_mod[1];
 			}
 		}
-		changed = mark != e->mark || status != e->status || lab[0] != e->labels[0] ||
-			  lab[1] != e->labels[1] ||
-			  ((r->options & bit(O_TIMEOUT)) && r->timeout != e->timeout) ||
-			  ((r->l4flags & bit(P_STATE)) && r->state != e->pstate);
-		if (!changed)
-			continue;
-		/* conntrack 1.4.7 sends family 0 when no address was given (fixed in 1.4.8). */
-		if (r->family == AF_UNSPEC) {
-			fprintf(stderr, "Operation failed: %s\n", strerror(EOPNOTSUPP));
-			fail(EOPNOTSUPP, C_UPDATE);
+		if (r->options & (bit(O_LADD) | bit(O_LDEL))) {
+			want.labels[0] = lab[0];
+			want.labels[1] = lab[1];
+			want.have |= 1u << CTL_A_LABELS;
 		}
-		ctl_buf_init(&b);
-		begin(&b, CTL_REQ_UPDATE);
-		ctl_put_tuple(&b, CTL_A_ORIG, &e->orig);
-		ctl_put_u32(&b, CTL_A_FMT, fmt_flags(r, true));
-		ctl_put_u32(&b, CTL_A_TZ, (uint32_t)tz_offset());
-		if (mark != e->mark || (r->options & bit(O_MARK)))
-			ctl_put_u32(&b, CTL_A_MARK, mark);
-		if (r->options & bit(O_STATUS))
-			ctl_put_u32(&b, CTL_A_STATUS, status);
-		if (r->options & bit(O_TIMEOUT))
-			ctl_put_u32(&b, CTL_A_TIMEOUT, r->timeout);
-		if (r->l4flags & bit(P_STATE))
-			ctl_put_u8(&b, CTL_A_PSTATE, r->state);
-		if (r->options & (bit(O_LADD) | bit(O_LDEL)))
-			ctl_put_u64s(&b, CTL_A_LABELS, lab, 2);
-		send_buf(&b);
-		ctl_buf_free(&b);
-		err = 0;
-		while (recv_msg(&m)) {
-			if (m.type == CTL_REP_ENTRY) {
-				print_line(r, &m, m.text, true);
-			} else if (m.type == CTL_REP_DONE) {
-				break;
-			} else if (m.type == CTL_REP_ERROR) {
-				err = (int)m.err;
-				break;
-			}
-		}
-		if (err == ENOENT)
+		/* Nothing would change: conntrack sends nothing (nfct_cmp of old and new). */
+		if (want.mark == e->mark && want.status == e->status && lab[0] == e->labels[0] &&
+		    lab[1] == e->labels[1] &&
+		    (!ctl_has(&want, CTL_A_TIMEOUT) || want.timeout == e->timeout) &&
+		    (!ctl_has(&want, CTL_A_PSTATE) || want.pstate == e->pstate))
 			continue;
-		if (err)
-			fail(err, C_UPDATE);
+
+		update_request(r, &q, CTL_REQ_UPDATE, e, &want);
+		got = nlq_pop(&q);
+		if (got.kind == NL_ERR)
+			fprintf(stderr, "Operation failed: %s\n", err2str(got.err, C_UPDATE));
+		free(got.text);
+
+		update_request(r, &q, CTL_REQ_GET, e, NULL);
+		got = nlq_pop(&q);
+		if (got.kind == NL_ERR) {
+			if (got.err == ENOENT)
+				continue; /* "the entry has vanished" */
+			fflush(stdout);
+			fail(got.err, C_UPDATE);
+		}
+		if (got.kind == NL_ENTRY) {
+			print_line(r, &got.m, got.text, true);
+			free(got.text);
+		}
 		counter++;
 	}
+	nlq_free(&q);
 	free_dump(v, n);
 }
 
@@ -1758,23 +1992,168 @@ static void simple_request(enum ctl_type t, int table, struct ctl_msg *done)
 	exit_error(OTHER_PROBLEM, "Operation failed: %s", strerror(ECONNRESET));
 }
 
+/* ---- expectations ---- */
+
+/* -L expect: one line each; with -o xml inside <expect>...</expect>. */
+static void do_list_expect(struct req *r)
+{
+	struct ctl_buf b;
+	struct ctl_msg m;
+	bool xml = false;
+
+	ctl_buf_init(&b);
+	begin(&b, CTL_REQ_LIST);
+	ctl_put_u8(&b, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_u32(&b, CTL_A_FMT, (r->output & OUT_XML) ? CT_FMT_XML : 0);
+	ctl_put_u32(&b, CTL_A_TZ, (uint32_t)tz_offset());
+	send_buf(&b);
+	ctl_buf_free(&b);
+	while (recv_msg(&m)) {
+		if (m.type == CTL_REP_ENTRY) {
+			/* The dump is asked for the family of -f (0: all). */
+			if (r->family && m.exp_tuple.l3num != (r->family == AF_INET6 ? 10 : 2))
+				continue;
+			if ((r->output & OUT_XML) && !xml) {
+				fputs(ct_format_expect_xml_header(), stdout);
+				xml = true;
+			}
+			printf("%s\n", m.text ? m.text : "");
+			counter++;
+		} else if (m.type == CTL_REP_DONE) {
+			break;
+		} else if (m.type == CTL_REP_ERROR) {
+			fail((int)m.err, r->cmd);
+		}
+	}
+	if (xml)
+		fputs(ct_format_expect_xml_footer(), stdout);
+}
+
+static void put_exp_tuple(struct req *r, struct ctl_buf *b, enum ctl_attr a, const struct addr *s,
+			  const struct addr *d, uint16_t sp, uint16_t dp)
+{
+	struct ct_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	t.l3num = r->family == AF_INET6 ? 10 : 2;
+	t.proto = r->proto;
+	memcpy(t.src, s->a, 16);
+	memcpy(t.dst, d->a, 16);
+	t.src_l4 = sp;
+	t.dst_l4 = dp;
+	ctl_put_tuple(b, a, &t);
+}
+
+/*
+ * -I/-G/-D expect.  conntrack sends the -s/-d tuple as the master for -I
+ * and -G and as the expected tuple for -D; the kernel looks -G and -D up
+ * among the expected tuples either way.  -G prints the expectation with no
+ * summary; -D prints nothing and its summary counts nothing ("0
+ * expectations have been shown.", exit 1), as 1.4.7 does.
+ */
+static void do_expect_request(struct req *r)
+{
+	struct ctl_buf b;
+	struct ctl_msg m;
+
+	ctl_buf_init(&b);
+	begin(&b, r->cmd == X_CREATE ? CTL_REQ_CREATE : r->cmd == X_GET ? CTL_REQ_GET
+									 : CTL_REQ_DELETE);
+	ctl_put_u8(&b, CTL_A_TABLE, CTL_T_EXPECT);
+	if (r->cmd == X_DELETE)
+		put_exp_tuple(r, &b, CTL_A_EXP_TUPLE, &r->src, &r->dst, r->sport, r->dport);
+	else
+		put_tuple_from(r, &b, CTL_A_ORIG, false);
+	if (r->cmd == X_CREATE) {
+		struct addr ones;
+
+		memset(&ones, 0xff, sizeof(ones));
+		put_exp_tuple(r, &b, CTL_A_EXP_TUPLE, &r->tsrc, &r->tdst, r->tsport, r->tdport);
+		put_exp_tuple(r, &b, CTL_A_EXP_MASK, &r->msrc, &ones, r->msport, 0xffff);
+		if (r->options & bit(O_TIMEOUT))
+			ctl_put_u32(&b, CTL_A_TIMEOUT, r->timeout);
+	}
+	ctl_put_u32(&b, CTL_A_FMT, (r->output & OUT_XML) ? CT_FMT_XML : 0);
+	send_buf(&b);
+	ctl_buf_free(&b);
+	while (recv_msg(&m)) {
+		if (m.type == CTL_REP_ENTRY) {
+			printf("%s\n", m.text ? m.text : "");
+		} else if (m.type == CTL_REP_DONE) {
+			return;
+		} else if (m.type == CTL_REP_ERROR) {
+			fail((int)m.err, r->cmd);
+		}
+	}
+}
+
+/*
+ * The CPUs the kernel reports statistics for: every possible CPU
+ * (/sys/devices/system/cpu/possible, e.g. "0-3" or "0,2-5").  Falls back
+ * to CPU 0 alone.
+ */
+static size_t possible_cpus(unsigned *cpus, size_t max)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	char line[4096], *p, *end;
+	size_t n = 0;
+
+	if (f && fgets(line, sizeof(line), f)) {
+		for (p = line; *p && n < max;) {
+			unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+			if (end == p)
+				break;
+			if (*end == '-')
+				hi = strtoul(end + 1, &end, 10);
+			for (unsigned long c = lo; c <= hi && n < max; c++)
+				cpus[n++] = (unsigned)c;
+			p = end + (*end == ',');
+			if (*end != ',')
+				break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (n == 0)
+		cpus[n++] = 0;
+	return n;
+}
+
+/*
+ * conntrack -S prints one line per possible CPU, from the kernel's per-CPU
+ * counters.  ctrackd counts in one datapath thread, so its counters are
+ * reported as the first CPU's and the other CPUs' lines are zero: the sums
+ * over the lines, which is what the counters mean, are right.
+ */
 static void do_stats(bool expect)
 {
+	static unsigned cpus[4096];
+	size_t ncpu = possible_cpus(cpus, sizeof(cpus) / sizeof(cpus[0]));
 	struct ctl_msg m;
 
 	memset(&m, 0, sizeof(m));
 	simple_request(CTL_REQ_STATS, expect ? CTL_T_EXPECT : CTL_T_CONNTRACK, &m);
-	if (expect) {
-		printf("cpu=%-4u\texpect_new=0 expect_create=0 expect_delete=0 \n", 0u);
-		return;
+	for (size_t i = 0; i < ncpu; i++) {
+		const struct ct_stats *s = &m.stats;
+		static const struct ct_stats zero;
+
+		if (i > 0)
+			s = &zero;
+		printf("cpu=%-4u\t", cpus[i]);
+		if (expect) {
+			/* The expect counters travel in the first three STATS fields. */
+			printf("expect_new=%u expect_create=%u expect_delete=%u \n",
+			       (unsigned)s->found, (unsigned)s->invalid, (unsigned)s->insert);
+			continue;
+		}
+		printf("found=%u invalid=%u insert=%u insert_failed=%u drop=%u early_drop=%u "
+		       "error=%u search_restart=%u clash_resolve=%u chaintoolong=%u \n",
+		       (unsigned)s->found, (unsigned)s->invalid, (unsigned)s->insert,
+		       (unsigned)s->insert_failed, (unsigned)s->drop, (unsigned)s->early_drop,
+		       (unsigned)s->error, (unsigned)s->search_restart,
+		       (unsigned)s->clash_resolve, (unsigned)s->chaintoolong);
 	}
-	printf("cpu=%-4u\tfound=%u invalid=%u insert=%u insert_failed=%u drop=%u early_drop=%u "
-	       "error=%u search_restart=%u clash_resolve=%u chaintoolong=%u \n",
-	       0u, (unsigned)m.stats.found, (unsigned)m.stats.invalid, (unsigned)m.stats.insert,
-	       (unsigned)m.stats.insert_failed, (unsigned)m.stats.drop,
-	       (unsigned)m.stats.early_drop, (unsigned)m.stats.error,
-	       (unsigned)m.stats.search_restart, (unsigned)m.stats.clash_resolve,
-	       (unsigned)m.stats.chaintoolong);
 }
 
 /* ---- events ---- */
@@ -1819,7 +2198,8 @@ static void do_events(struct req *r)
 		}
 		if (m.type == CTL_REP_ERROR)
 			fail((int)m.err, r->cmd);
-		if (m.type != CTL_REP_EVENT || !filter_ok(r, &m, true))
+		if (m.type != CTL_REP_EVENT ||
+		    (r->cmd == C_EVENT && !filter_ok(r, &m, F_LIST)))
 			continue;
 		if ((r->output & OUT_XML) && !xml_open) {
 			fputs(ct_format_xml_header(), stdout);
@@ -1846,7 +2226,7 @@ static void do_events(struct req *r)
 		fputs(ct_format_xml_footer(), stdout);
 	fflush(stdout);
 	fprintf(stderr, "%s v%s (conntrack-tools): ", PROG, VERSION);
-	fprintf(stderr, "%d flow events have been shown.\n", counter);
+	fprintf(stderr, exit_msg[r->cmd], counter);
 	exit(0);
 }
 
@@ -1877,7 +2257,8 @@ static int run(struct req *r, const char *progname)
 		do_list(r);
 		break;
 	case X_LIST:
-		break; /* no expectations */
+		do_list_expect(r);
+		break;
 	case C_CREATE:
 	case C_ADD:
 		do_create(r);
@@ -1893,10 +2274,8 @@ static int run(struct req *r, const char *progname)
 		break;
 	case X_GET:
 	case X_DELETE:
-		fail(ENOENT, r->cmd);
-		break;
 	case X_CREATE:
-		fail(ENOENT, X_CREATE);
+		do_expect_request(r);
 		break;
 	case C_FLUSH:
 	case X_FLUSH:
@@ -1971,6 +2350,8 @@ static int load_file(const char *prog, const char *name)
 		if (!cmds)
 			exit_error(OTHER_PROBLEM, "OOM");
 		do_parse(&cmds[n], argc, argv);
+		for (int k = 1; k < argc; k++)
+			free(argv[k]); /* the parsed command keeps no pointer into them */
 		n++;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1991,6 +2372,9 @@ static int load_file(const char *prog, const char *name)
 		counter = 0;
 		run(&cmds[i], prog);
 	}
+	free(cmds);
+	if (f != stdin)
+		fclose(f);
 	return 0;
 }
 

@@ -251,6 +251,12 @@ struct ct_conn_spec {
 	bool acct;                /* attach accounting (counters start at 0) */
 	uint64_t packets[2], bytes[2];
 	bool tstamp;              /* attach timestamps; start = now */
+	/*
+	 * SCTP only: the verification tags packets must carry in the original
+	 * and reply direction (ctnetlink CTA_PROTOINFO_SCTP_VTAG_ORIGINAL/REPLY,
+	 * conntrack --orig-vtag/--reply-vtag); 0 = not known yet.
+	 */
+	uint32_t sctp_vtag[2];
 };
 int ct_conn_insert(struct ct_table *t, const struct ct_conn_spec *spec, uint64_t now,
 		   struct ct_conn **out);

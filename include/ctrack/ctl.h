@@ -54,7 +54,8 @@ enum ctl_type {
 	CTL_REQ_DELETE = 5,    /* ORIG or REPLY (+ID) -> DONE */
 	CTL_REQ_FLUSH = 6,     /* TABLE -> DONE */
 	CTL_REQ_COUNT = 7,     /* TABLE -> DONE(VALUE) */
-	CTL_REQ_STATS = 8,     /* TABLE -> STATS, DONE */
+	CTL_REQ_STATS = 8,     /* TABLE -> STATS, DONE (expect table: expect_new,
+				  expect_create, expect_delete in the first three) */
 	CTL_REQ_SETTING_GET = 9,  /* NAME -> DONE(VALUE) */
 	CTL_REQ_SETTING_SET = 10, /* NAME, TEXT -> DONE */
 	CTL_REQ_RULESET_APPLY = 11, /* TEXT, NAME?, FLAGS(CHECK) -> DONE or ERROR(TEXT) */
@@ -98,6 +99,11 @@ enum ctl_attr {
 	CTL_A_PROGNAME, /* string */
 	CTL_A_SECMARK,  /* u32 */
 	CTL_A_PEER_ZONE, /* u32: CREATE, zone of the direction not given as a tuple */
+	CTL_A_VTAGS,    /* 2 x u32: SCTP verification tags, original then reply */
+	CTL_A_SNAT,     /* CREATE: source NAT, CTL_NAT_LEN bytes (layout below) */
+	CTL_A_DNAT,     /* CREATE: destination NAT */
+	CTL_A_EXP_TUPLE, /* tuple: the expected tuple (expect table) */
+	CTL_A_EXP_MASK,  /* tuple: its mask (src, src_l4 significant) */
 	CTL_A_MAX_,
 };
 
@@ -116,6 +122,14 @@ enum ctl_flag {
 
 /* Tuple attribute: u8 l3num, u8 proto, u16 zone, 16 src, 16 dst, u16 sport, u16 dport. */
 #define CTL_TUPLE_LEN 40u
+
+/* NAT attribute: 16 address (IPv4 in the first 4), u16 port, u8 port given (0/1), u8 0. */
+#define CTL_NAT_LEN 20u
+struct ctl_nat {
+	uint8_t addr[16];
+	uint16_t port;
+	bool port_set;
+};
 
 /* A decoded message.  Strings point into the decoded buffer (borrowed). */
 struct ctl_msg {
@@ -142,6 +156,9 @@ struct ctl_msg {
 	uint32_t portid;
 	const char *progname;
 	uint32_t peer_zone;
+	uint32_t vtags[2];
+	struct ctl_nat snat, dnat;
+	struct ct_tuple exp_tuple, exp_mask;
 };
 
 static inline bool ctl_has(const struct ctl_msg *m, enum ctl_attr a)
@@ -175,10 +192,17 @@ void ctl_put_u8(struct ctl_buf *b, enum ctl_attr a, uint8_t v);
 void ctl_put_u32(struct ctl_buf *b, enum ctl_attr a, uint32_t v);
 void ctl_put_u64(struct ctl_buf *b, enum ctl_attr a, uint64_t v);
 void ctl_put_u64s(struct ctl_buf *b, enum ctl_attr a, const uint64_t *v, size_t n);
+void ctl_put_u32s(struct ctl_buf *b, enum ctl_attr a, const uint32_t *v, size_t n);
 void ctl_put_str(struct ctl_buf *b, enum ctl_attr a, const char *s);
 void ctl_put_tuple(struct ctl_buf *b, enum ctl_attr a, const struct ct_tuple *tu);
+void ctl_put_nat(struct ctl_buf *b, enum ctl_attr a, const struct ctl_nat *n);
 /* Ends the message (writes its length).  0, or -ENOMEM / -EMSGSIZE (message dropped). */
 int ctl_msg_end(struct ctl_buf *b);
+
+/* An expectation as an ENTRY or EVENT: master, expected tuple, mask, timeout, id, TEXT. */
+struct ct_expect;
+int ctl_put_expect(struct ctl_buf *b, enum ctl_type type, uint32_t seq, const struct ct_table *t,
+		   const struct ct_expect *e, const struct ct_fmt_opts *o);
 
 /* Convenience: a whole ERROR / DONE reply. */
 int ctl_put_error(struct ctl_buf *b, uint32_t seq, int err /* positive */, const char *text);

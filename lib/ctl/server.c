@@ -11,7 +11,21 @@
  *   `-u OFFLOAD` on create is silently ignored), and an update may not
  *   clear SEEN_REPLY or ASSURED (EBUSY);
  * - an update always raises an UPDATE event, even when nothing changed;
- * - the expectation, dying and unconfirmed tables are empty here.
+ * - SCTP protocol info is all or nothing: a state without both
+ *   verification tags, or tags without a state, is EINVAL (nlattr_to_sctp);
+ * - NAT given on create (conntrack -I --src-nat/--dst-nat ADDR[:PORT]) is
+ *   set up as nf_nat_setup_info does for a single-address range: the reply
+ *   tuple takes the new address (and port, for port protocols), the entry
+ *   gets SRC_NAT or DST_NAT with its _DONE bit, and the manipulation not
+ *   asked for gets a null binding (its _DONE bit alone).  Without either,
+ *   no NAT bit is set, as ctnetlink leaves it to the first packet;
+ * - the expectation table is lib/expect's: listed, counted, flushed, its
+ *   statistics; an expectation is created for an existing master
+ *   (ENOENT otherwise; EOPNOTSUPP when the master has no helper, as the
+ *   kernel answers conntrack -I expect) and found for GET/DELETE by
+ *   matching the given tuple against expected tuples under their masks
+ *   (nf_ct_expect_find_get);
+ * - the dying and unconfirmed tables are empty here.
  * No I/O; time comes from struct ctl_server.
  */
 #include <errno.h>
@@ -20,6 +34,7 @@
 
 #include "ct_priv.h"
 #include "ctrack/ctl.h"
+#include "ctrack/expect.h"
 #include "ctrack/nft.h"
 
 /* Status bits a client may set (complement of the kernel's unchangeable mask). */
@@ -76,6 +91,11 @@ int ctl_put_conn(struct ctl_buf *b, enum ctl_type type, uint32_t seq, const stru
 	ctl_put_u32(b, CTL_A_TIMEOUT, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
 	ctl_put_u32(b, CTL_A_ID, ct_conn_id(c));
 	ctl_put_u8(b, CTL_A_PSTATE, ct_conn_proto_state(c));
+	if (ct_conn_proto(c) == 132) {
+		uint32_t tags[2] = {c->ps.sctp.vtag[CT_DIR_ORIGINAL], c->ps.sctp.vtag[CT_DIR_REPLY]};
+
+		ctl_put_u32s(b, CTL_A_VTAGS, tags, 2);
+	}
 	if (ct_conn_labels(t, c, v))
 		ctl_put_u64s(b, CTL_A_LABELS, v, 2);
 	if (ct_conn_counters(t, c, CT_DIR_ORIGINAL, &v[0], &v[1]) &&
@@ -92,6 +112,133 @@ int ctl_put_conn(struct ctl_buf *b, enum ctl_type type, uint32_t seq, const stru
 
 /* ---- requests ---- */
 
+/* ---- the expectation table ---- */
+
+static bool names_entry(const struct ctl_msg *req);
+
+int ctl_put_expect(struct ctl_buf *b, enum ctl_type type, uint32_t seq, const struct ct_table *t,
+		   const struct ct_expect *e, const struct ct_fmt_opts *o)
+{
+	char line[1024];
+	struct ct_expect_info info;
+	int n = ct_format_expect(t, e, o, line, sizeof(line));
+
+	if (n < 0)
+		return n;
+	ct_expect_get(t, e, o->now, &info);
+	ctl_msg_begin(b, type, seq);
+	if (type == CTL_REP_EVENT)
+		ctl_put_u32(b, CTL_A_EVENT, o->event);
+	ctl_put_tuple(b, CTL_A_ORIG, &info.master);
+	ctl_put_tuple(b, CTL_A_EXP_TUPLE, &info.tuple);
+	ctl_put_tuple(b, CTL_A_EXP_MASK, &info.mask);
+	ctl_put_u32(b, CTL_A_TIMEOUT, info.timeout_s);
+	ctl_put_u32(b, CTL_A_ID, info.id);
+	ctl_put_str(b, CTL_A_TEXT, line);
+	return ctl_msg_end(b);
+}
+
+/* nf_ct_tuple_mask_cmp: the source under the mask, the rest exactly. */
+static bool exp_matches(const struct ct_tuple *tu, const struct ct_expect_info *x)
+{
+	size_t n = tu->l3num == 10 ? 16 : 4;
+
+	if (tu->l3num != x->tuple.l3num || tu->proto != x->tuple.proto ||
+	    memcmp(tu->dst, x->tuple.dst, n) || tu->dst_l4 != x->tuple.dst_l4 ||
+	    ((tu->src_l4 ^ x->tuple.src_l4) & x->mask.src_l4))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((tu->src[i] ^ x->tuple.src[i]) & x->mask.src[i])
+			return false;
+	return true;
+}
+
+static const struct ct_expect *exp_find(struct ctl_server *s, const struct ct_tuple *tu)
+{
+	struct ct_expect_iter it;
+	const struct ct_expect *e;
+
+	ct_expect_iter_init(&it);
+	while ((e = ct_expect_iter_next(s->t, &it, s->now))) {
+		struct ct_expect_info x;
+
+		ct_expect_get(s->t, e, s->now, &x);
+		if (exp_matches(tu, &x))
+			return e;
+	}
+	return NULL;
+}
+
+static int exp_request(struct ctl_server *s, const struct ctl_msg *req, struct ctl_buf *out)
+{
+	struct ct_fmt_opts o;
+	const struct ct_expect *e;
+	struct ct_expect_iter it;
+	struct ct_expect_spec spec;
+	struct ct_expect_stats st;
+	struct ct_conn *master;
+	uint64_t n = 0, v[10] = {0};
+	int err;
+
+	fmt_opts(s, req, &o);
+	o.flags &= CT_FMT_XML;
+	switch (req->type) {
+	case CTL_REQ_LIST:
+		ct_expect_iter_init(&it);
+		while ((e = ct_expect_iter_next(s->t, &it, s->now))) {
+			err = ctl_put_expect(out, CTL_REP_ENTRY, req->seq, s->t, e, &o);
+			if (err)
+				return err;
+		}
+		return 0;
+	case CTL_REQ_COUNT:
+		ct_expect_iter_init(&it);
+		while (ct_expect_iter_next(s->t, &it, s->now))
+			n++;
+		ctl_msg_begin(out, CTL_REP_DONE, req->seq);
+		ctl_put_u64(out, CTL_A_VALUE, n);
+		return ctl_msg_end(out) ? -ENOMEM : 1;
+	case CTL_REQ_FLUSH:
+		ct_expect_flush(s->t, s->now);
+		return 0;
+	case CTL_REQ_STATS:
+		ct_expect_stats(s->t, &st);
+		v[0] = st.expect_new;
+		v[1] = st.expect_create;
+		v[2] = st.expect_delete;
+		ctl_msg_begin(out, CTL_REP_STATS, req->seq);
+		ctl_put_u64s(out, CTL_A_STATS, v, 10);
+		return ctl_msg_end(out);
+	case CTL_REQ_GET:
+	case CTL_REQ_DELETE:
+		if (!names_entry(req) && !ctl_has(req, CTL_A_EXP_TUPLE))
+			return -EINVAL;
+		e = exp_find(s, ctl_has(req, CTL_A_EXP_TUPLE) ? &req->exp_tuple
+				: ctl_has(req, CTL_A_ORIG) ? &req->orig : &req->reply);
+		if (!e)
+			return -ENOENT;
+		if (req->type == CTL_REQ_GET)
+			return ctl_put_expect(out, CTL_REP_ENTRY, req->seq, s->t, e, &o);
+		ct_expect_delete(s->t, e, s->now);
+		return 0;
+	case CTL_REQ_CREATE:
+		if (!ctl_has(req, CTL_A_ORIG) || !ctl_has(req, CTL_A_EXP_TUPLE) ||
+		    !ctl_has(req, CTL_A_EXP_MASK))
+			return -EINVAL;
+		master = ct_find(s->t, &req->orig, s->now, NULL);
+		if (!master)
+			return -ENOENT;
+		memset(&spec, 0, sizeof(spec));
+		spec.tuple = req->exp_tuple;
+		memcpy(spec.mask_src, req->exp_mask.src, 16);
+		spec.mask_src_l4 = req->exp_mask.src_l4;
+		spec.timeout_s = req->timeout;
+		return ct_expect_create(s->t, master, &spec, s->now);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
 static int do_list(struct ctl_server *s, const struct ctl_msg *req, struct ctl_buf *out)
 {
 	struct ct_fmt_opts o;
@@ -100,7 +247,7 @@ static int do_list(struct ctl_server *s, const struct ctl_msg *req, struct ctl_b
 	int err;
 
 	if (req->table != CTL_T_CONNTRACK)
-		return 0; /* expectations, dying, unconfirmed: none to show */
+		return 0; /* dying, unconfirmed: none to show */
 	fmt_opts(s, req, &o);
 	ct_iter_init(&it);
 	while ((c = ct_iter_next(s->t, &it, s->now))) {
@@ -132,6 +279,14 @@ static struct ct_conn *find_req(struct ctl_server *s, const struct ctl_msg *req)
 	return c;
 }
 
+/* SCTP protoinfo carries the state and both tags together, or nothing. */
+static bool sctp_info_ok(const struct ctl_msg *req, uint8_t proto)
+{
+	if (proto != 132)
+		return true;
+	return ctl_has(req, CTL_A_PSTATE) == ctl_has(req, CTL_A_VTAGS);
+}
+
 static bool names_entry(const struct ctl_msg *req)
 {
 	return ctl_has(req, CTL_A_ORIG) || ctl_has(req, CTL_A_REPLY);
@@ -159,6 +314,8 @@ static int apply_update(struct ctl_server *s, struct ct_conn *c, const struct ct
 		return -EINVAL;
 	if (ctl_has(req, CTL_A_PSTATE) && c->proto == 132 && req->pstate >= CT_SCTP_MAX)
 		return -EINVAL;
+	if (!sctp_info_ok(req, c->proto))
+		return -EINVAL;
 
 	if (ctl_has(req, CTL_A_STATUS))
 		c->status = (uint16_t)((st & ~CTL_STATUS_CHANGEABLE) |
@@ -173,12 +330,47 @@ static int apply_update(struct ctl_server *s, struct ct_conn *c, const struct ct
 		else if (c->proto == 132)
 			c->ps.sctp.state = req->pstate;
 	}
+	if (c->proto == 132 && ctl_has(req, CTL_A_VTAGS)) {
+		c->ps.sctp.vtag[CT_DIR_ORIGINAL] = req->vtags[0];
+		c->ps.sctp.vtag[CT_DIR_REPLY] = req->vtags[1];
+	}
 	if (ctl_has(req, CTL_A_LABELS))
 		ct_conn_set_labels(s->t, c, req->labels);
 	/* ctnetlink reports every update as an UPDATE event carrying all of it. */
 	c->ev_pending = 0;
 	if (s->t->event_fn && s->t->set.events)
 		s->t->event_fn(s->t->event_arg, CT_EVENT_UPDATE, c, s->now);
+	return 0;
+}
+
+static bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
+}
+
+/* The reply tuple and status bits of a created entry with NAT (see the top). */
+static int nat_setup(const struct ctl_msg *req, struct ct_conn_spec *spec)
+{
+	size_t alen = spec->orig.l3num == 10 ? 16 : 4;
+	bool sn = ctl_has(req, CTL_A_SNAT), dn = ctl_has(req, CTL_A_DNAT);
+
+	if (!ctl_has(req, CTL_A_ORIG) || ctl_has(req, CTL_A_REPLY))
+		return -EINVAL;
+	if (dn) {
+		memset(spec->reply.src, 0, 16);
+		memcpy(spec->reply.src, req->dnat.addr, alen);
+		if (req->dnat.port_set && has_ports(spec->orig.proto))
+			spec->reply.src_l4 = req->dnat.port;
+		spec->status |= CT_S_DST_NAT;
+	}
+	if (sn) {
+		memset(spec->reply.dst, 0, 16);
+		memcpy(spec->reply.dst, req->snat.addr, alen);
+		if (req->snat.port_set && has_ports(spec->orig.proto))
+			spec->reply.dst_l4 = req->snat.port;
+		spec->status |= CT_S_SRC_NAT;
+	}
+	spec->status |= CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE;
 	return 0;
 }
 
@@ -230,6 +422,18 @@ static int do_create(struct ctl_server *s, const struct ctl_msg *req)
 		    (spec.orig.proto == 132 && req->pstate >= CT_SCTP_MAX))
 			return -EINVAL;
 		spec.proto_state = req->pstate;
+	}
+	if (!sctp_info_ok(req, spec.orig.proto))
+		return -EINVAL;
+	if (ctl_has(req, CTL_A_SNAT) || ctl_has(req, CTL_A_DNAT)) {
+		int e = nat_setup(req, &spec);
+
+		if (e)
+			return e;
+	}
+	if (spec.orig.proto == 132 && ctl_has(req, CTL_A_VTAGS)) {
+		spec.sctp_vtag[CT_DIR_ORIGINAL] = req->vtags[0];
+		spec.sctp_vtag[CT_DIR_REPLY] = req->vtags[1];
 	}
 	spec.labels[0] = req->labels[0];
 	spec.labels[1] = req->labels[1];
@@ -369,6 +573,12 @@ static int dispatch(struct ctl_server *s, const struct ctl_msg *req, struct ctl_
 {
 	int err;
 
+	if (req->table == CTL_T_EXPECT && req->type <= CTL_REQ_STATS) {
+		err = exp_request(s, req, out);
+		if (err == 1)
+			return 0; /* the reply is complete (COUNT) */
+		return err ? err : ctl_put_done(out, req->seq);
+	}
 	switch (req->type) {
 	case CTL_REQ_LIST:
 		err = do_list(s, req, out);

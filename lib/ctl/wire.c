@@ -108,6 +108,9 @@ static int get_str(const uint8_t *v, uint32_t n, const char **out, size_t *len)
 	return 0;
 }
 
+/* struct ctl_msg.have holds one bit per attribute. */
+_Static_assert(CTL_A_MAX_ <= 32, "too many attributes for ctl_msg.have");
+
 static int expect_len(enum ctl_attr a, uint32_t n)
 {
 	static const uint16_t want[CTL_A_MAX_] = {
@@ -119,6 +122,8 @@ static int expect_len(enum ctl_attr a, uint32_t n)
 		[CTL_A_TSTAMP] = 16,  [CTL_A_ERRNO] = 4,    [CTL_A_VALUE] = 8,
 		[CTL_A_EVENT] = 4,    [CTL_A_EVMASK] = 4,   [CTL_A_STATS] = 80,
 		[CTL_A_PORTID] = 4,   [CTL_A_SECMARK] = 4,  [CTL_A_PEER_ZONE] = 4,
+		[CTL_A_VTAGS] = 8,    [CTL_A_SNAT] = CTL_NAT_LEN, [CTL_A_DNAT] = CTL_NAT_LEN,
+		[CTL_A_EXP_TUPLE] = CTL_TUPLE_LEN, [CTL_A_EXP_MASK] = CTL_TUPLE_LEN,
 	};
 
 	/* Strings (want 0) are checked by get_str. */
@@ -215,6 +220,23 @@ static int decode_attr(struct ctl_msg *m, enum ctl_attr a, const uint8_t *v, uin
 	case CTL_A_PEER_ZONE:
 		m->peer_zone = get32(v);
 		return m->peer_zone <= UINT16_MAX ? 0 : -EINVAL;
+	case CTL_A_SNAT:
+	case CTL_A_DNAT: {
+		struct ctl_nat *n = a == CTL_A_SNAT ? &m->snat : &m->dnat;
+
+		memcpy(n->addr, v, 16);
+		n->port = get16(v + 16);
+		n->port_set = v[18] == 1;
+		return v[18] <= 1 && v[19] == 0 ? 0 : -EINVAL;
+	}
+	case CTL_A_EXP_TUPLE:
+		return get_tuple(v, &m->exp_tuple);
+	case CTL_A_EXP_MASK:
+		return get_tuple(v, &m->exp_mask);
+	case CTL_A_VTAGS:
+		m->vtags[0] = get32(v);
+		m->vtags[1] = get32(v + 4);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -374,6 +396,14 @@ void ctl_put_u64s(struct ctl_buf *b, enum ctl_attr a, const uint64_t *v, size_t 
 		set64(p + 8 * i, v[i]);
 }
 
+void ctl_put_u32s(struct ctl_buf *b, enum ctl_attr a, const uint32_t *v, size_t n)
+{
+	uint8_t *p = put_attr(b, a, 4 * n);
+
+	for (size_t i = 0; p && i < n; i++)
+		set32(p + 4 * i, v[i]);
+}
+
 void ctl_put_str(struct ctl_buf *b, enum ctl_attr a, const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -400,6 +430,18 @@ void ctl_put_tuple(struct ctl_buf *b, enum ctl_attr a, const struct ct_tuple *tu
 	}
 	set16(p + 36, tu->src_l4);
 	set16(p + 38, tu->dst_l4);
+}
+
+void ctl_put_nat(struct ctl_buf *b, enum ctl_attr a, const struct ctl_nat *n)
+{
+	uint8_t *p = put_attr(b, a, CTL_NAT_LEN);
+
+	if (!p)
+		return;
+	memcpy(p, n->addr, 16);
+	set16(p + 16, n->port);
+	p[18] = n->port_set ? 1 : 0;
+	p[19] = 0;
 }
 
 int ctl_msg_end(struct ctl_buf *b)

@@ -39,6 +39,7 @@ class Pair:
         self.ns = ns
         self.env = dict(os.environ, CTRACK_SOCKET=sock, LC_ALL="C", TZ="UTC")
         self.bindir = bindir
+        self.exe = os.path.join(bindir, "conntrack")
 
     def real(self, args, timeout=10, stdin=None):
         p = subprocess.run(["ip", "netns", "exec", self.ns, "conntrack"] + list(args),
@@ -47,8 +48,10 @@ class Pair:
         return p.returncode, p.stdout, p.stderr
 
     def ours(self, args, timeout=10, stdin=None):
-        # Through a symlink named conntrack: argv[0] and the process name match.
-        p = subprocess.run([os.path.join(self.bindir, "conntrack")] + list(args),
+        # Through a symlink named conntrack, with argv[0] "conntrack" as the
+        # real one gets it from `ip netns exec`: the process name and the
+        # usage text's program name match.
+        p = subprocess.run(["conntrack"] + list(args), executable=self.exe,
                            capture_output=True, text=True, timeout=timeout, input=stdin,
                            env=self.env)
         return p.returncode, p.stdout, p.stderr
@@ -59,7 +62,7 @@ class Pair:
                                 env=self.env)
 
     def popen_ours(self, args):
-        return subprocess.Popen([os.path.join(self.bindir, "conntrack")] + list(args),
+        return subprocess.Popen(["conntrack"] + list(args), executable=self.exe,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=self.env)
 

@@ -323,6 +323,94 @@ static void test_create_get_list(void **state)
 	assert_int_equal(n, 0);
 }
 
+
+/*
+ * SCTP protocol info is all or nothing (kernel nlattr_to_sctp), and NAT
+ * given on create rewrites the reply tuple as a single-address
+ * nf_nat_setup_info does, with a null binding for the other manipulation.
+ */
+static void test_sctp_tags_and_nat_create(void **state)
+{
+	struct fx *f = *state;
+	struct ct_tuple tu;
+	struct ctl_msg e;
+	uint32_t tags[2] = {0x01020304, 0xa0b0c0d0};
+	struct ctl_nat sn = {.addr = {5, 5, 5, 5}, .port = 99, .port_set = true};
+	struct ctl_nat dn = {.addr = {6, 6, 6, 6}};
+	int n;
+
+	/* 1: SCTP state without tags: EINVAL */
+	mk_tuple(&tu, 1, 132, 7, 8);
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 1);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_u32(&f->req, CTL_A_TIMEOUT, 90);
+	ctl_put_u8(&f->req, CTL_A_PSTATE, CT_SCTP_ESTABLISHED);
+	assert_int_equal(run(f, &n, NULL, NULL), EINVAL);
+	/* 2: with both tags: stored and reported */
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 2);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_u32(&f->req, CTL_A_TIMEOUT, 90);
+	ctl_put_u8(&f->req, CTL_A_PSTATE, CT_SCTP_ESTABLISHED);
+	ctl_put_u32s(&f->req, CTL_A_VTAGS, tags, 2);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	ctl_msg_begin(&f->req, CTL_REQ_GET, 3);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	assert_int_equal(run(f, &n, &e, NULL), 0);
+	assert_true(ctl_has(&e, CTL_A_VTAGS));
+	assert_int_equal(e.vtags[0], tags[0]);
+	assert_int_equal(e.vtags[1], tags[1]);
+	/* 3: an update with tags but no state: EINVAL, entry unchanged */
+	ctl_msg_begin(&f->req, CTL_REQ_UPDATE, 4);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_u32s(&f->req, CTL_A_VTAGS, tags, 2);
+	assert_int_equal(run(f, &n, NULL, NULL), EINVAL);
+
+	/* 4: source NAT with a port, destination NAT without: reply tuple and bits */
+	mk_tuple(&tu, 9, 6, 1000, 80);
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 5);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_u32(&f->req, CTL_A_TIMEOUT, 90);
+	ctl_put_nat(&f->req, CTL_A_SNAT, &sn);
+	ctl_put_nat(&f->req, CTL_A_DNAT, &dn);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	ctl_msg_begin(&f->req, CTL_REQ_GET, 6);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	assert_int_equal(run(f, &n, &e, NULL), 0);
+	assert_memory_equal(e.reply.src, dn.addr, 4);
+	assert_int_equal(e.reply.src_l4, 80); /* no port given: kept */
+	assert_memory_equal(e.reply.dst, sn.addr, 4);
+	assert_int_equal(e.reply.dst_l4, 99);
+	assert_int_equal(e.status & (CT_S_SRC_NAT | CT_S_DST_NAT | CT_S_SRC_NAT_DONE |
+				     CT_S_DST_NAT_DONE),
+			 CT_S_SRC_NAT | CT_S_DST_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE);
+	/* 5: source NAT only: the destination gets a null binding (DONE alone) */
+	mk_tuple(&tu, 10, 17, 1000, 53);
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 7);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_u32(&f->req, CTL_A_TIMEOUT, 90);
+	ctl_put_nat(&f->req, CTL_A_SNAT, &dn);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	ctl_msg_begin(&f->req, CTL_REQ_GET, 8);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	assert_int_equal(run(f, &n, &e, NULL), 0);
+	assert_int_equal(e.status & (CT_S_SRC_NAT | CT_S_DST_NAT | CT_S_SRC_NAT_DONE |
+				     CT_S_DST_NAT_DONE),
+			 CT_S_SRC_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE);
+	assert_int_equal(e.reply.dst_l4, 1000);
+	/* 6: a NAT attribute with a bad port flag is refused by the decoder */
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 9);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_nat(&f->req, CTL_A_SNAT, &dn);
+	assert_int_equal(ctl_msg_end(&f->req), 0);
+	f->req.data[f->req.len - 2] = 2;
+	{
+		struct ctl_msg m;
+
+		assert_int_equal(ctl_decode(f->req.data, f->req.len, &m), -EINVAL);
+	}
+	ctl_buf_reset(&f->req);
+}
+
 static void test_update_delete(void **state)
 {
 	struct fx *f = *state;
@@ -447,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_tuple_must_be_canonical),
 		cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sctp_tags_and_nat_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_flush_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_and_ruleset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_is_the_daemons, setup, teardown),
