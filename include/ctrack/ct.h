@@ -211,6 +211,18 @@ void ct_hook_conntrack_batch(struct ct_table *t, struct ct_pkt *const *pkts, siz
 void ct_track_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n, uint64_t now,
 		    int *verdicts);
 
+/*
+ * Sharding over threads (RSS-style): a table is owned by one thread, so N
+ * threads run N tables and each packet goes to table
+ * ct_pkt_shard_hash(p, true) % N.  The hash is the same for both
+ * directions of a flow; ICMP/ICMPv6 errors hash as the flow they quote
+ * (so they are found RELATED); packets must be reassembled first.  With
+ * ports = false only the address pair (and protocol) count: then the
+ * connections a helper expects between the same hosts (FTP data) land in
+ * the master's table too.  See docs/performance.md.
+ */
+uint32_t ct_pkt_shard_hash(const struct ct_pkt *p, bool ports);
+
 /* The packet was dropped or consumed: free an unconfirmed entry it carries. */
 void ct_pkt_release(struct ct_table *t, struct ct_pkt *p);
 

@@ -20,7 +20,7 @@
 #include "ct_priv.h"
 #include "pktbuild.h"
 
-#define SEC CT_NSEC_PER_SEC
+#define SEC  CT_NSEC_PER_SEC
 #define NPKT 1200
 
 enum { S_TCP, S_UDP, S_ICMP_ECHO, S_ICMP_ERR };
@@ -50,8 +50,7 @@ static uint32_t rnd(uint32_t n)
 }
 
 static struct spec S(int kind, const char *src, const char *dst, uint16_t sport, uint16_t dport,
-		       uint8_t flags, uint32_t sq, uint32_t ack, uint32_t dlen)
-{
+		     uint8_t flags, uint32_t sq, uint32_t ack, uint32_t dlen) {
 	struct spec x;
 
 	memset(&x, 0, sizeof(x));
@@ -67,7 +66,8 @@ static struct spec S(int kind, const char *src, const char *dst, uint16_t sport,
 	return x;
 }
 
-static void add(struct spec s)
+static void
+add(struct spec s)
 {
 	if (nseq < NPKT)
 		seq[nseq++] = s;
@@ -112,8 +112,8 @@ static void make_sequence(void)
 				add(S(S_TCP, s, c, sp, cp, PB_ACK, si + 1, ci + 101, 0));
 				/* far out of window: INVALID */
 				if (rnd(4) == 0)
-					add(S(S_TCP, c, s, cp, sp, PB_ACK, ci + 900000000u,
-							  si + 1, 10));
+					add(S(S_TCP, c, s, cp, sp, PB_ACK, ci + 900000000u, si + 1,
+					      10));
 				break;
 			case 5:
 				add(S(S_TCP, c, s, cp, sp, PB_FIN | PB_ACK, ci + 101, si + 1, 0));
@@ -146,7 +146,8 @@ static void make_sequence(void)
 			int q = (int)rnd((uint32_t)nseq);
 
 			if (seq[q].kind == S_TCP && strchr(seq[q].src, '.')) {
-				struct spec x = S(S_ICMP_ERR, "10.5.5.5", seq[q].src, 3, 1, 0, 0, 0, 0);
+				struct spec x =
+				    S(S_ICMP_ERR, "10.5.5.5", seq[q].src, 3, 1, 0, 0, 0, 0);
 
 				x.quote = q;
 				add(x);
@@ -409,8 +410,10 @@ static void test_hook_batch(void **state)
 		}
 		/* The confirm step, packet by packet, on both. */
 		for (size_t i = 0; i < m; i++) {
-			int x = ra[at + i].verdict ? (ct_pkt_release(a, pa[i]), 0) : ct_confirm(a, pa[i], now);
-			int y = rb[at + i].verdict ? (ct_pkt_release(b, pb[i]), 0) : ct_confirm(b, pb[i], now);
+			int x = ra[at + i].verdict ? (ct_pkt_release(a, pa[i]), 0)
+						   : ct_confirm(a, pa[i], now);
+			int y = rb[at + i].verdict ? (ct_pkt_release(b, pb[i]), 0)
+						   : ct_confirm(b, pb[i], now);
 
 			assert_int_equal(x, y);
 			assert_int_equal(pa[i]->ctinfo, pb[i]->ctinfo);
@@ -442,8 +445,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_track_batch),
-		cmocka_unit_test(test_hook_batch),
+	    cmocka_unit_test(test_track_batch),
+	    cmocka_unit_test(test_hook_batch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
