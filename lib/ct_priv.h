@@ -407,14 +407,38 @@ const struct ct_l4proto *ct_l4proto_find(uint8_t proto);
 /*
  * Refresh the timeout to now + timeout_s (unless FIXED_TIMEOUT) and count
  * the packet in accounting.  Works for unconfirmed entries (stores it
- * relative).  The kernel's nf_ct_refresh_acct.
+ * relative).  The kernel's nf_ct_refresh_acct.  Inline: every accepted
+ * packet calls it.
  */
-void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
-		     uint32_t timeout_s, uint64_t now);
-/* Count the packet without refreshing (nf_ct_acct_update). */
-void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p);
 /* Same as ct_refresh_acct but with a timeout in ns. */
-void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now);
+static inline void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns,
+				     uint64_t now)
+{
+	(void)t;
+	if (c->status & CT_S_FIXED_TIMEOUT)
+		return;
+	c->expires = ct_conn_confirmed(c) ? now + timeout_ns : timeout_ns;
+}
+
+/* Count the packet without refreshing (nf_ct_acct_update). */
+static inline void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
+{
+	struct ct_ext_data *e;
+
+	if (!(c->ext & CT_EXT_ACCT))
+		return;
+	e = ct_conn_ext(t, c);
+	e->packets[p->dir]++;
+	e->bytes[p->dir] += p->l3_len;
+}
+
+static inline void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+				   uint32_t timeout_s, uint64_t now)
+{
+	ct_set_timeout_ns(t, c, (uint64_t)timeout_s * CT_SEC, now);
+	ct_acct(t, c, p);
+}
+
 /* Remaining timeout in ns (relative for unconfirmed entries). */
 uint64_t ct_timeout_left_ns(const struct ct_conn *c, uint64_t now);
 

@@ -447,13 +447,6 @@ uint64_t ct_conn_timeout_left(const struct ct_conn *c, uint64_t now)
 	return ct_timeout_left_ns(c, now);
 }
 
-void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now)
-{
-	(void)t;
-	if (c->status & CT_S_FIXED_TIMEOUT)
-		return;
-	c->expires = ct_conn_confirmed(c) ? now + timeout_ns : timeout_ns;
-}
 
 /* ---- extensions ------------------------------------------------------- */
 
@@ -473,23 +466,7 @@ struct ct_ext_data *ct_ext_add(struct ct_table *t, struct ct_conn *c, uint8_t bi
 	return ext_use(t, c, bit);
 }
 
-void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
-{
-	struct ct_ext_data *e;
 
-	if (!(c->ext & CT_EXT_ACCT))
-		return;
-	e = ct_conn_ext(t, c);
-	e->packets[p->dir]++;
-	e->bytes[p->dir] += p->l3_len;
-}
-
-void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
-		     uint32_t timeout_s, uint64_t now)
-{
-	ct_set_timeout_ns(t, c, (uint64_t)timeout_s * CT_SEC, now);
-	ct_acct(t, c, p);
-}
 
 /* ---- events ----------------------------------------------------------- */
 
