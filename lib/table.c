@@ -937,7 +937,9 @@ static int hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hoo
 		set_invalid(t, p);
 		return 0;
 	}
-	l4 = ct_l4proto_find(p->proto);
+	/* The two common trackers without the lookup's call. */
+	l4 = p->proto == 6 ? &ct_l4proto_tcp : p->proto == 17 ? &ct_l4proto_udp
+							  : ct_l4proto_find(p->proto);
 	if (l4->error) {
 		switch (l4->error(t, p, hook, now)) {
 		case CT_ERR_NONE:
@@ -1025,6 +1027,24 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 }
 
 /* ---- batches ---------------------------------------------------------- */
+
+static int confirm_new(struct ct_table *t, struct ct_pkt *p, uint64_t now);
+
+/*
+ * The confirm step's common case inline: a packet of a known connection
+ * without helper or sequence adjustment only lets go of its entry.
+ */
+static inline int confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
+{
+	const struct ct_conn *c = p->ct;
+
+	if (!p->ct_new && (!c || !((c->ext & CT_EXT_HELPER) || (c->status & CT_S_SEQ_ADJUST)))) {
+		release(t, p);
+		return 0;
+	}
+	return confirm_new(t, p, now);
+}
+
 
 /* Packets the hook will look up with their key (the others return early). */
 static inline bool batch_lookup_wanted(const struct ct_pkt *p)
@@ -1149,7 +1169,7 @@ void ct_track_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n, ui
 			int r = hook_conntrack(t, p, CT_HOOK_PREROUTING, now, want[i] ? &pk[i] : NULL);
 
 			if (r == 0)
-				r = ct_confirm(t, p, now);
+				r = confirm(t, p, now);
 			else
 				ct_pkt_release(t, p);
 			if (verdicts)
@@ -1224,6 +1244,12 @@ drop:
 }
 
 int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
+{
+	return confirm(t, p, now);
+}
+
+/* Everything else: helpers, sequence adjustment, new entries (spec §7.3). */
+static int confirm_new(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 {
 	struct ct_conn *c = p->ct;
 	union keybuf bo, br;
