@@ -74,6 +74,15 @@ static inline size_t key_len(bool v6)
 	return v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4);
 }
 
+/* Copy a key with a constant size per family (inline moves, no call). */
+static inline void key_copy(void *dst, const void *src, bool v6)
+{
+	if (v6)
+		memcpy(dst, src, sizeof(struct ct_key6));
+	else
+		memcpy(dst, src, sizeof(struct ct_key4));
+}
+
 /* Room for either family's key. */
 union keybuf {
 	struct ct_key4 k4;
@@ -150,7 +159,10 @@ static struct ct_conn *pool_alloc(struct ct_pool *pl, bool v6)
 	} else {
 		return NULL;
 	}
-	memset(c, 0, pl->size);
+	if (v6)
+		memset(c, 0, sizeof(struct ct_conn6));
+	else
+		memset(c, 0, sizeof(struct ct_conn4));
 	c->self = (v6 ? CT_REF_V6 : 0) | (idx + 1) << 1;
 	c->in_use = 1;
 	return c;
@@ -870,7 +882,7 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 	c->l3num = orig.l3num;
 	c->proto = orig.proto;
 	c->zone_dirs = p->zone_dirs;
-	memcpy(conn_okey_mut(c), pk->k.b, key_len(v6));
+	key_copy(conn_okey_mut(c), pk->k.b, v6);
 	tuple_to_key(&reply, rk.b);
 	conn_set_reply(c, rk.b);
 	*ct_conn_id_slot(c) = (uint32_t)mix64(t->seed ^ ++t->next_id);
@@ -878,7 +890,7 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 	t->pend = c;
 	t->pend_h[CT_DIR_ORIGINAL] = pk->h;
 	t->pend_h[CT_DIR_REPLY] = key_hash(t, v6, rk.b);
-	memcpy(t->pend_rkey, rk.b, key_len(v6));
+	key_copy(t->pend_rkey, rk.b, v6);
 	if (t->set.acct)
 		ext_use(t, c, CT_EXT_ACCT);
 	if (t->set.timestamp)
