@@ -536,6 +536,9 @@ const char *nft_proto_name(uint8_t proto);
 /* compile.c */
 void nft_compiled_free(struct nft_compiled *c);
 int nft_compile(struct nft_ruleset *rs);
+/* [lo, hi] of the prefix v/plen of a len-byte value; lo and hi are 16 bytes, zero past len. */
 void nft_prefix_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo, uint8_t *hi);
+/* Sorts v by the first key_len bytes of lo (the kernel's key order). */
+void nft_elems_sort(const struct nft_elem **v, size_t n, uint8_t key_len);
 
 #endif

@@ -467,6 +467,27 @@ static bool at_verdict(struct nft_pstate *ps)
 }
 
 /* One set element: value [/ len] [: data] [comment "..."] */
+/* An optional "/ length" after a set element's key or data, or a nat address: v / n. */
+static struct nft_expr *parse_prefix_len(struct nft_pstate *ps, struct nft_expr *v)
+{
+	struct nft_expr *n, *e;
+	struct nft_loc loc;
+
+	if (nft_peek(ps)->kind != TK_SLASH)
+		return v;
+	nft_next(ps);
+	n = parse_prim(ps, false);
+	if (!n)
+		return NULL;
+	loc = nft_loc_join(&v->loc, &n->loc);
+	e = new_expr(ps, EK_SLASH, &loc);
+	if (!e)
+		return NULL;
+	e->l = v;
+	e->r = n;
+	return e;
+}
+
 static struct nft_expr *parse_elem(struct nft_pstate *ps)
 {
 	struct nft_expr *k, *d, *e;
@@ -474,23 +495,10 @@ static struct nft_expr *parse_elem(struct nft_pstate *ps)
 	if (nft_peek(ps)->kind == TK_LBRACE)
 		return nft_parse_setlit(ps);
 	k = parse_or(ps, false);
+	if (k)
+		k = parse_prefix_len(ps, k);
 	if (!k)
 		return NULL;
-	if (nft_peek(ps)->kind == TK_SLASH) {
-		nft_next(ps);
-		struct nft_expr *p = parse_prim(ps, false);
-
-		if (!p)
-			return NULL;
-		struct nft_loc loc = nft_loc_join(&k->loc, &p->loc);
-
-		e = new_expr(ps, EK_SLASH, &loc);
-		if (!e)
-			return NULL;
-		e->l = k;
-		e->r = p;
-		k = e;
-	}
 	if (nft_accept_kw(ps, "comment")) {
 		if (nft_peek(ps)->kind != TK_STRING)
 			return nft_syntax_error(ps, nft_peek(ps)), NULL;
@@ -503,21 +511,8 @@ static struct nft_expr *parse_elem(struct nft_pstate *ps)
 		d = parse_verdict_expr(ps);
 	else {
 		d = parse_or(ps, false);
-		if (d && nft_peek(ps)->kind == TK_SLASH) {
-			nft_next(ps);
-			struct nft_expr *p = parse_prim(ps, false);
-
-			if (!p)
-				return NULL;
-			struct nft_loc loc = nft_loc_join(&d->loc, &p->loc);
-
-			e = new_expr(ps, EK_SLASH, &loc);
-			if (!e)
-				return NULL;
-			e->l = d;
-			e->r = p;
-			d = e;
-		}
+		if (d)
+			d = parse_prefix_len(ps, d);
 	}
 	if (!d)
 		return NULL;
@@ -850,21 +845,9 @@ static int parse_nat(struct nft_pstate *ps, struct nft_stmt *s)
 				s->addr_hi = s->addr->r;
 				s->addr = s->addr->l;
 			}
-			if (nft_peek(ps)->kind == TK_SLASH) {
-				nft_next(ps);
-				struct nft_expr *p = parse_prim(ps, false), *e;
-
-				if (!p)
-					return -EINVAL;
-				struct nft_loc loc = nft_loc_join(&s->addr->loc, &p->loc);
-
-				e = new_expr(ps, EK_SLASH, &loc);
-				if (!e)
-					return -EINVAL;
-				e->l = s->addr;
-				e->r = p;
-				s->addr = e;
-			}
+			s->addr = parse_prefix_len(ps, s->addr);
+			if (!s->addr)
+				return -EINVAL;
 			if (nft_accept_tok(ps, TK_COLON) && parse_nat_ports(ps, s))
 				return -EINVAL;
 		}
