@@ -2,7 +2,8 @@
 /*
  * The IPv6 extension header walk, shared by the packet parser (parse.c),
  * the quoted packet of ICMPv6 errors (proto_icmp.c) and NAT's rewriting
- * (nat/nat_pkt.c).  Defined in parse.c.  Not installed.
+ * (nat/nat_pkt.c), and the header length rule defrag.c uses too.  Defined
+ * in parse.c.  Not installed.
  */
 #ifndef CTRACK_IP6_H
 #define CTRACK_IP6_H
@@ -50,10 +51,16 @@ struct ct_ip6_chain {
 };
 
 /*
+ * Length in bytes of the extension header of type nh at h, h[0..1] present:
+ * a fragment header is 8 bytes, AH counts 32-bit words minus 2 (RFC 4302
+ * §2.2), the others 8-byte units minus 1 (RFC 8200 §4.3-4.6).
+ */
+uint32_t ct_ip6_ext_len(uint8_t nh, const uint8_t *h);
+
+/*
  * Walk the extension headers of the IPv6 header at d + ip; nothing at or
- * past d + end is read.  Lengths: AH counts 32-bit words minus 2 (RFC 4302
- * §2.2), a fragment header is 8 bytes, the others count 8-byte units minus
- * 1 (RFC 8200 §4.3-4.6).  The walk stops at:
+ * past d + end is read; header lengths as ct_ip6_ext_len().  The walk
+ * stops at:
  *   - a header that is not an extension header: out->proto and out->l4;
  *   - "no next header" (59): out->proto is CT_IP6_NH_NONE, out->l4 where
  *     that header would start;

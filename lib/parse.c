@@ -182,8 +182,8 @@ static bool ip6_hbh_ok(const uint8_t *hbh, uint32_t hlen)
 	return true;
 }
 
-/* Length of the extension header nh at h (at least 2 bytes present). */
-static uint32_t ip6_ext_len(uint8_t nh, const uint8_t *h)
+/* Length of the extension header nh at h (ip6.h). */
+uint32_t ct_ip6_ext_len(uint8_t nh, const uint8_t *h)
 {
 	if (nh == CT_IP6_NH_FRAGMENT)
 		return 8;
@@ -216,7 +216,7 @@ int ct_ip6_walk(const uint8_t *d, uint32_t ip, uint32_t end, uint32_t flags,
 
 		if (o > end || end - o < 2)
 			return -EINVAL;
-		hlen = ip6_ext_len(nh, d + o);
+		hlen = ct_ip6_ext_len(nh, d + o);
 		need = whole ? hlen : nh == CT_IP6_NH_FRAGMENT ? 4 : 2;
 		if (end - o < need)
 			return -EINVAL;

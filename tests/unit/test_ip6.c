@@ -255,6 +255,26 @@ static void test_walk_cases(void **state)
 	}
 }
 
+/* Header lengths: RFC 8200 §4.3-4.6 (8-byte units minus 1, fragment 8), RFC 4302 §2.2 (AH). */
+static void test_ext_len(void **state)
+{
+	static const struct {
+		uint8_t nh, len_byte;
+		uint32_t want;
+	} v[] = {
+	    {CT_IP6_NH_HOP, 0, 8},	{CT_IP6_NH_ROUTING, 1, 16},   {CT_IP6_NH_DEST, 255, 2048},
+	    {CT_IP6_NH_AUTH, 4, 24},	{CT_IP6_NH_AUTH, 0, 8},	      {CT_IP6_NH_AUTH, 255, 1028},
+	    {CT_IP6_NH_FRAGMENT, 0, 8}, {CT_IP6_NH_FRAGMENT, 200, 8},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t h[2] = {6, v[i].len_byte};
+
+		assert_int_equal(ct_ip6_ext_len(v[i].nh, h), v[i].want);
+	}
+}
+
 /* An IPv6 header offset at or past the end reads nothing. */
 static void test_walk_empty(void **state)
 {
@@ -280,6 +300,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_walk_cases),
 	    cmocka_unit_test(test_walk_empty),
+	    cmocka_unit_test(test_ext_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
