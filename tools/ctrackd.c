@@ -122,7 +122,7 @@ struct client {
 struct daemon {
 	struct ct_table *t;
 	struct nft_ruleset *rs;
-	const char *ruleset_path; /* -f: loaded at start and on SIGHUP */
+	char *ruleset_path; /* -f: loaded at start and on SIGHUP (owned) */
 	int lfd, sfd;
 	struct client *cl[MAX_CLIENTS];
 	size_t ncl;
@@ -1582,7 +1582,7 @@ static void run_loop(void)
 /* ---- configuration ---- */
 
 struct config {
-	const char *sock;
+	char *sock; /* owned; NULL: the default */
 	uint32_t max;
 	char *sets[64];
 	size_t nsets;
@@ -1694,10 +1694,12 @@ static int config_line(struct config *c, const char *key, const char *val)
 	if (strcmp(key, "set") == 0)
 		return cfg_add(c->sets, &c->nsets, 64, val) ? 0 : -1;
 	if (strcmp(key, "ruleset") == 0) {
+		free(D.ruleset_path);
 		D.ruleset_path = strdup(val);
 		return D.ruleset_path ? 0 : -1;
 	}
 	if (strcmp(key, "socket") == 0) {
+		free(c->sock);
 		c->sock = strdup(val);
 		return c->sock ? 0 : -1;
 	}
@@ -1849,7 +1851,7 @@ int main(int argc, char **argv)
 		{"route", 1, 0, 'r'},  {"neigh", 1, 0, 'n'}, {"verbose", 0, 0, 'v'},
 		{"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},  {0, 0, 0, 0},
 	};
-	struct config cf = {.sock = CTL_DEFAULT_SOCK};
+	struct config cf = {0};
 	struct ct_table_config cfg = {0};
 	int c, rc = 1;
 	bool bad = false;
@@ -1858,7 +1860,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:m:o:f:c:i:r:n:vqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			cf.sock = optarg;
+			bad |= config_line(&cf, "socket", optarg) < 0;
 			break;
 		case 'm':
 			cf.max = (uint32_t)strtoul(optarg, NULL, 0);
@@ -1867,7 +1869,7 @@ int main(int argc, char **argv)
 			bad |= config_line(&cf, "set", optarg) < 0;
 			break;
 		case 'f':
-			D.ruleset_path = optarg;
+			bad |= config_line(&cf, "ruleset", optarg) < 0;
 			break;
 		case 'c':
 			bad |= config_file(&cf, optarg) < 0;
@@ -1899,6 +1901,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!cf.sock && !(cf.sock = strdup(CTL_DEFAULT_SOCK)))
+		return 1;
 	cfg.max = cf.max;
 	cfg.event_fn = on_event;
 	cfg.exp_event_fn = on_exp_event;
@@ -1989,6 +1993,16 @@ out:
 		fw_free(L.fw);
 	else
 		ct_table_free(D.t);
+	for (size_t i = 0; i < cf.nsets; i++)
+		free(cf.sets[i]);
+	for (size_t i = 0; i < cf.nifaces; i++)
+		free(cf.ifaces[i]);
+	for (size_t i = 0; i < cf.nroutes; i++)
+		free(cf.routes[i]);
+	for (size_t i = 0; i < cf.nneighs; i++)
+		free(cf.neighs[i]);
+	free(cf.sock);
+	free(D.ruleset_path);
 	logmsg(LOG_INFO_, "stopped");
 	return rc;
 }

@@ -447,3 +447,15 @@ def test_tftp_expectation(net):
     assert "expect_new=1 expect_create=1 expect_delete=1" in first, out
     data = entries(net, "-p", "udp", "--dport", "40069")
     assert len(data) == 1 and "sport=69" not in data[0], data
+
+
+def test_zz_clean_shutdown(net):
+    """Last: SIGTERM stops ctrackd cleanly (exit 0, socket removed, nothing
+    leaked or misused when built with sanitizers)."""
+    net.daemon.send_signal(signal.SIGTERM)
+    rc = net.daemon.wait(timeout=10)
+    net.daemon = None
+    log = net.read_log()
+    assert rc == 0, log
+    assert not os.path.exists(net.sock)
+    assert "stopped" in log and "Sanitizer" not in log and "runtime error" not in log, log
