@@ -46,4 +46,14 @@ export CTRACK_BENCH_FLAGS="${flags:-unknown}"
 # One core, the last one, so the figures are for one pinned thread; wait up
 # to 30 s for other work (builds, fuzzers) to leave the CPUs.
 cpu=$(( $(nproc) - 1 ))
-exec "$BUILD/ctrack-bench" -d "$DIR" -c "$cpu" -w "${CTRACK_BENCH_WAIT:-30}" "$@"
+rc=0
+"$BUILD/ctrack-bench" -d "$DIR" -c "$cpu" -w "${CTRACK_BENCH_WAIT:-30}" "$@" || rc=$?
+# ctrack-replay end to end on tcp-1m, beside the tracking-only figure above
+# (issue 4): only for a full run, not when workloads were named.
+if [ $# -eq 0 ]; then
+	taskset -c "$cpu" sh bench/replay.sh "$BUILD" || rc=1
+	# nft evaluation alone (issue 3): the documentation's stateful ruleset,
+	# 1,000 distinct rules, and a named set of 10 vs 100,000 addresses.
+	taskset -c "$cpu" "$BUILD/ctrack-nft" --bench || rc=1
+fi
+exit $rc

@@ -2,9 +2,9 @@
 /*
  * ctrack-nft: check and list nftables rulesets without a kernel.
  *
- *   ctrack-nft [-c] [-s] [-p] -f FILE [list ruleset]
+ *   ctrack-nft [-c] [-s] [-p] [-a] -f FILE [list ruleset]
  *   ctrack-nft SCRIPT [-s] [-p]      (conformance-runner form: apply, then list)
- *   ctrack-nft -f FILE --eval HOOK PKTS [--iif N] [--oif N] [list ruleset]
+ *   ctrack-nft -f FILE --eval HOOK PKTS [--conntrack] [--iif N] [--oif N] [list ruleset]
  *       evaluate each packet of PKTS (one IPv4/IPv6 packet per line, in hex)
  *       at HOOK (prerouting, input, forward, output, postrouting) and print
  *       one verdict per line; with `list ruleset` the listing follows, with
@@ -95,8 +95,10 @@ static int hook_by_name(const char *n)
 
 /* Evaluate the packets of `path` (hex lines) at `hook`; print verdicts. */
 static int eval_file(struct nft_ruleset *rs, int hook, const char *path, const char *iif,
-		     const char *oif)
+		     const char *oif, bool track)
 {
+	struct ct_table *ct = NULL;
+
 	FILE *f = fopen(path, "r");
 	char line[8192];
 	uint8_t pkt[4096];
@@ -104,6 +106,11 @@ static int eval_file(struct nft_ruleset *rs, int hook, const char *path, const c
 
 	if (!f) {
 		fprintf(stderr, "Error: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (track && ct_table_new(NULL, &ct)) {
+		fprintf(stderr, "Error: cannot create the connection table\n");
+		fclose(f);
 		return 1;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -127,14 +134,31 @@ static int eval_file(struct nft_ruleset *rs, int hook, const char *path, const c
 			printf("%u unparsed\n", n++);
 			continue;
 		}
-		/* without a connection table every packet is seen as untracked */
+		uint64_t now = (uint64_t)n * 1000000ull;
+
+		/*
+		 * With --conntrack the packet passes conntrack (priority -200)
+		 * first, as at the kernel's prerouting and output hooks, and is
+		 * confirmed when accepted; otherwise it is seen as untracked.
+		 */
 		p.ctinfo = CT_INFO_UNTRACKED;
-		nft_eval(rs, NULL, (enum ct_hook)hook, INT32_MIN, INT32_MAX, &p, &m,
-			 (uint64_t)n * 1000000000ull, &res);
+		if (ct && ct_hook_conntrack(ct, &p, (enum ct_hook)hook, now)) {
+			printf("%u drop conntrack\n", n++);
+			ct_pkt_release(ct, &p);
+			continue;
+		}
+		nft_eval(rs, ct, (enum ct_hook)hook, INT32_MIN, INT32_MAX, &p, &m, now, &res);
+		if (ct) {
+			if (res.verdict == NFT_ACCEPT)
+				ct_confirm(ct, &p, now);
+			else
+				ct_pkt_release(ct, &p);
+		}
 		printf("%u %s%s\n", n++, res.verdict == NFT_ACCEPT ? "accept" : "drop",
 		       res.reject ? " reject" : "");
 	}
 	fclose(f);
+	ct_table_free(ct);
 	return 0;
 }
 
@@ -313,14 +337,14 @@ static int nft_bench(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ctrack-nft [-c] [-s] [-p] -f FILE [list ruleset]\n"
+	fprintf(stderr, "usage: ctrack-nft [-c] [-s] [-p] [-a] -f FILE [list ruleset]\n"
 			"       ctrack-nft SCRIPT [-s] [-p]\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *file = NULL, *evalf = NULL, *iif = NULL, *oif = NULL;
-	bool check = false, list = false, positional = false;
+	bool check = false, list = false, positional = false, track = false;
 	unsigned flags = 0;
 	int hook = -1;
 
@@ -333,6 +357,8 @@ int main(int argc, char **argv)
 			flags |= NFT_LIST_STATELESS;
 		else if (!strcmp(a, "-p") || !strcmp(a, "--numeric-protocol"))
 			flags |= NFT_LIST_NUMERIC_PROTO;
+		else if (!strcmp(a, "-a") || !strcmp(a, "--handle"))
+			flags |= NFT_LIST_HANDLES;
 		else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
 			if (++i >= argc) {
 				usage();
@@ -347,6 +373,8 @@ int main(int argc, char **argv)
 				usage();
 				return 2;
 			}
+		} else if (!strcmp(a, "--conntrack")) {
+			track = true;
 		} else if (!strcmp(a, "--iif") && i + 1 < argc) {
 			iif = argv[++i];
 		} else if (!strcmp(a, "--oif") && i + 1 < argc) {
@@ -402,7 +430,7 @@ int main(int argc, char **argv)
 		free(dir);
 		return 1;
 	}
-	if (evalf && !check && eval_file(rs, hook, evalf, iif, oif))
+	if (evalf && !check && eval_file(rs, hook, evalf, iif, oif, track))
 		rc = 1;
 	if (list && !check) {
 		char *out;

@@ -240,11 +240,51 @@ static void opt_set(struct replay *r, const char *arg)
 	err = ct_setting_set(fw_ct(r->fw), s, eq + 1);
 	if (err == -ENOENT)
 		die("--set %s: unknown setting '%s'", arg, s);
-	if (err == -EPERM)
-		die("--set %s: '%s' is fixed when the table is created", arg, s);
+	if (err == -EPERM) {
+		/* nf_conntrack_max / _buckets were taken before the table was made */
+		free(s);
+		return;
+	}
 	if (err)
 		die("--set %s: bad value '%s'", arg, eq + 1);
 	free(s);
+}
+
+/*
+ * nf_conntrack_max and nf_conntrack_buckets size the table, which exists
+ * before the other options are read: take them from the command line first.
+ */
+static void presize(int argc, char **argv, struct ct_table_config *ct)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		uint32_t *dst = NULL;
+		char *end;
+		unsigned long n;
+
+		if (strcmp(a, "--set") == 0 && i + 1 < argc)
+			a = argv[++i];
+		else if (strncmp(a, "--set=", 6) == 0)
+			a += 6;
+		else
+			continue;
+		if (strncmp(a, "net.netfilter.", 14) == 0)
+			a += 14;
+		if (strncmp(a, "nf_conntrack_max=", 17) == 0) {
+			v = a + 17;
+			dst = &ct->max;
+		} else if (strncmp(a, "nf_conntrack_buckets=", 21) == 0) {
+			v = a + 21;
+			dst = &ct->buckets;
+		} else {
+			continue;
+		}
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || *end || end == v || n == 0 || n > (1ul << 29))
+			die("--set %s: bad value '%s' (1 to %lu)", a, v, 1ul << 29);
+		*dst = (uint32_t)n;
+	}
 }
 
 static void opt_in(struct replay *r, const char *arg, bool local)
@@ -779,6 +819,7 @@ int main(int argc, char **argv)
 	static uint8_t ethbuf[262144 + 64];
 
 	cfg.ct.max = 262144;
+	presize(argc, argv, &cfg.ct);
 	cfg.ct.event_fn = on_event;
 	cfg.ct.event_arg = &r;
 	event_sink = &r;

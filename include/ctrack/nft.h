@@ -48,6 +48,7 @@ struct nft_config {
 enum nft_list_flag {
 	NFT_LIST_STATELESS = 1u << 0, /* -s: no counter values */
 	NFT_LIST_NUMERIC_PROTO = 1u << 1, /* -p: numeric protocols */
+	NFT_LIST_HANDLES = 1u << 2, /* -a: object handles */
 };
 
 /* An empty ruleset. */
@@ -60,7 +61,11 @@ void nft_ruleset_free(struct nft_ruleset *rs);
  * (or the loader's -errno) is returned and, when err != NULL, *err receives
  * nft-style messages ("NAME:LINE:COL-COL: Error: ...", the source line and a
  * marker line), malloc'ed.  With check_only the script is fully checked but
- * the ruleset is left unchanged (nft -c).
+ * the ruleset is left unchanged (nft -c); -c also reports what the kernel
+ * would refuse at commit ("Could not process rule: ..."), which nft -c
+ * does not.  The new ruleset is built and compiled completely before it
+ * replaces the old one; rule counters and limit / ct count state start
+ * again from zero (the ruleset is rebuilt from the scripts applied so far).
  */
 int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf, size_t len,
 		      bool check_only, char **err);
@@ -138,6 +143,7 @@ struct nft_result {
 	bool log;
 	const char *log_prefix;     /* borrowed from the ruleset; NULL if none */
 	uint8_t log_level;          /* syslog level, 4 = warn */
+	uint8_t log_flags;          /* enum nft_log_flag */
 	/* the packet's family has a nat-type base chain (NAT hooks active) */
 	bool nat_hooked;
 	/* who decided: a rule (verdict statement) or a chain policy */
@@ -146,6 +152,35 @@ struct nft_result {
 	uint64_t handle;            /* rule handle (1, 2, ... in order of addition) */
 	const char *rule_text;      /* the rule as `list ruleset` prints it (-s) */
 };
+
+/* `log flags` (the kernel's NF_LOG_* bits). */
+enum nft_log_flag {
+	NFT_LOG_TCPSEQ = 0x01,
+	NFT_LOG_TCPOPT = 0x02,
+	NFT_LOG_IPOPT = 0x04,
+	NFT_LOG_UID = 0x08,
+	NFT_LOG_MACDECODE = 0x20,
+};
+
+/*
+ * The line the kernel's packet logger (nf_log_syslog) writes for a `log`
+ * statement that fired: "PREFIX" "IN=.. OUT=.. [MAC=..] SRC=.. DST=.. LEN=..
+ * ... PROTO=TCP SPT=.. DPT=.. ..." without the syslog level marker and
+ * without the trailing newline.  IN is m->iifname, OUT m->oifname (empty
+ * when NULL); MAC is printed for packets with an input interface, from the
+ * link header when the packet has one.  snprintf-style: returns the full
+ * length; the text is truncated to buflen.
+ */
+int nft_log_format(const struct ct_pkt *p, const struct nft_meta *m, const char *prefix,
+		   unsigned log_flags, char *buf, size_t buflen);
+
+/*
+ * Does anything in the ruleset need connection tracking for this family
+ * (2 or 10)?  The kernel hooks conntrack (and its defrag) into a namespace
+ * only then (spec §7.7): ct expressions and statements, nat chains, ct
+ * helper objects.
+ */
+bool nft_uses_conntrack(const struct nft_ruleset *rs, uint8_t l3num);
 
 /*
  * Evaluate the base chains of `hook` for the packet's family (p->l3num)
@@ -158,14 +193,6 @@ struct nft_result {
  * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
  * set the packet's template.  Returns 0.
  */
-/*
- * Does anything in the ruleset need connection tracking for this family
- * (2 or 10)?  The kernel hooks conntrack (and its defrag) into a namespace
- * only then (spec §7.7): ct expressions and statements, nat chains, ct
- * helper objects.
- */
-bool nft_uses_conntrack(const struct nft_ruleset *rs, uint8_t l3num);
-
 int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res);

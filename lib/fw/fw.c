@@ -13,6 +13,7 @@
  * Every call's emitted frames live in the arena until the next call.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,12 @@ const char *fw_outcome_name(enum fw_outcome o)
 		[FW_HELD] = "held",           [FW_SENT] = "sent",
 	};
 	return o < FW_OUTCOME_MAX ? names[o] : "?";
+}
+
+/* Clear a result but for its emit array (6 KiB): only n_emit entries count. */
+static void result_reset(struct fw_result *res)
+{
+	memset(res, 0, offsetof(struct fw_result, emit));
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -1040,7 +1047,7 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 	const struct fw_route *r;
 	enum ct_parse_result pr;
 
-	memset(res, 0, sizeof(*res));
+	result_reset(res);
 	res->ctinfo = CT_INFO_INVALID;
 	fw->arena_used = 0;
 	if (!ifc)
@@ -1160,7 +1167,7 @@ int fw_local(struct fw *fw, const uint8_t *pkt, uint32_t len, bool eth, uint64_t
 	struct ct_pkt p;
 	uint32_t off = 0;
 
-	memset(res, 0, sizeof(*res));
+	result_reset(res);
 	res->ctinfo = CT_INFO_INVALID;
 	fw->arena_used = 0;
 	fw->stats.in++;

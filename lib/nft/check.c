@@ -28,7 +28,12 @@ struct ctx {
 	struct nft_stmt *terminal;
 	bool no_kill;                /* resolving a statement argument: deps stay listed */
 	bool nfproto_known;
-	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */          /* from meta nfproto or an ip/ip6 header match */
+	struct nft_stmt *ct_l3_reject;
+	bool seen_payload;
+	bool l4_from_hdr;           /* a header match came before */
+	bool nf_from_hint;           /* nfproto only suggested by an ICMP/ICMPv6 match (inet) */
+	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
+	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
 };
 
 struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
@@ -111,13 +116,15 @@ static int need_nfproto(struct ctx *x, uint8_t fam, const struct nft_loc *loc)
 		}
 		return 0;
 	}
-	if (x->nfproto && x->nfproto != fam) {
+	uint8_t have = x->nfproto;
+
+	if (have && have != fam) {
 		nft_error(x->ps, loc, x->nf_dep ? &x->nf_dep->loc : NULL,
 			  "conflicting protocols specified: %s vs. %s", names[x->nfproto],
 			  names[fam]);
 		return -EINVAL;
 	}
-	if (x->nf_dep && !x->no_kill)
+	if (x->nf_dep)
 		x->nf_dep->hidden = true;
 	x->nf_dep = NULL;
 	x->nfproto = fam;
@@ -135,9 +142,30 @@ static int need_nfproto_hdr(struct ctx *x, uint8_t fam, const struct nft_loc *lo
 
 static int resolve_payload(struct ctx *x, struct nft_expr *e)
 {
-	const struct nft_field *f = nft_field_get(e->proto, e->key);
-	uint8_t p = proto_l4(e->proto);
+	x->seen_payload = true;
+	if (x->ct_l3_dep) {
+		x->ct_l3_dep->hidden = true;
+		x->ct_l3_dep = NULL;
+	}
+	const struct nft_field *f;
+	uint8_t p;
 
+	f = nft_field_get(e->proto, e->key);
+	p = proto_l4(e->proto);
+	if ((e->proto == PR_ICMP || e->proto == PR_ICMPV6) && x->t->family == NFT_FAM_INET) {
+		/*
+		 * in inet tables ICMP suggests IPv4 and ICMPv6 IPv6 to later
+		 * statements; it does not conflict with what is known already
+		 * (`ip protocol ipv6-icmp icmpv6 type 1` is valid)
+		 */
+		uint8_t fam = e->proto == PR_ICMP ? NFT_FAM_IP : NFT_FAM_IP6;
+
+		if (!x->nfproto) {
+			x->nfproto = fam;
+			x->nf_from_hint = true;
+		} else if (x->nfproto == fam && x->nf_dep && !x->no_kill)
+			x->nf_dep->hidden = true;
+	}
 	if (e->proto == PR_IP || e->proto == PR_IP6) {
 		if (need_nfproto_hdr(x, e->proto == PR_IP ? NFT_FAM_IP : NFT_FAM_IP6, &e->loc))
 			return -EINVAL;
@@ -151,11 +179,12 @@ static int resolve_payload(struct ctx *x, struct nft_expr *e)
 		 * nft drops a protocol match it would have generated itself;
 		 * in inet tables `ip protocol` also says "IPv4" and stays.
 		 */
-		if (x->l4_dep && x->l4 == p && !x->no_kill &&
+		if (x->l4_dep && x->l4 == p && !(x->no_kill && x->l4_dep_payload) &&
 		    !(x->l4_dep_payload && x->t->family == NFT_FAM_INET))
 			x->l4_dep->hidden = true;
 		x->l4_dep = NULL;
 		x->l4 = p;
+		x->l4_from_hdr = true;
 	}
 	e->dt = f->dt;
 	e->len = f->len;
@@ -216,8 +245,13 @@ static int resolve_ct(struct ctx *x, struct nft_expr *e, bool in_match)
 				    "cannot determine ip protocol version, use \"ip saddr\" or "
 				    "\"ip6 saddr\" instead");
 	}
+	/* checks the context and drops `meta nfproto`, but sets none itself */
+	uint8_t known = x->nfproto;
+
 	if (need_nfproto(x, fam, &e->loc))
 		return -EINVAL;
+	if (x->t->family == NFT_FAM_INET)
+		x->nfproto = known;
 	e->nfproto = fam;
 	e->dt = fam == NFT_FAM_IP ? DT_IPV4 : DT_IPV6;
 	e->len = fam == NFT_FAM_IP ? 4 : 16;
@@ -237,6 +271,8 @@ static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
 	case EK_PAYLOAD:
 		return resolve_payload(x, e);
 	case EK_META:
+		if (e->key == MK_NFPROTO && x->t->family != NFT_FAM_INET)
+			return fail(x, &e->loc, NULL, "meta nfproto is only useful in the inet family");
 		e->dt = meta_types[e->key].dt;
 		e->len = meta_types[e->key].len;
 		return 0;
@@ -483,6 +519,11 @@ static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t
 		return fail(x, &p->loc, NULL, "Prefix length exceeds the address size");
 	e->dt = dt;
 	e->len = len;
+	/* the host part of a prefix is not kept (the kernel compares masked) */
+	uint8_t lo[16], hi[16];
+
+	prefix_to_range(e->l->v, (uint8_t)n, len, lo, hi);
+	memcpy(e->l->v, lo, 16);
 	if (n == len * 8u) {
 		/* a full-length prefix is the address itself */
 		e->kind = EK_VALUE;
@@ -755,6 +796,7 @@ static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t k
 	s->flags = SETF_CONSTANT;
 	if (add_elems(x, s, lit, &iv))
 		return -EINVAL;
+	s->nwritten = s->nelems;
 	if (iv) {
 		s->flags |= SETF_INTERVAL;
 		if (normalise_intervals(x, s, true, 0))
@@ -783,6 +825,83 @@ int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_s
 	if (s->flags & SETF_INTERVAL)
 		return normalise_intervals(&x, s, false, before);
 	return dedupe(s);
+}
+
+static bool each_target(struct nft_table *t, struct nft_chain *c,
+			bool (*fn)(struct nft_table *, struct nft_chain *, void *), void *arg);
+
+/* `delete element`: every element named must exist; all or nothing. */
+int nft_set_delete_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
+			 struct nft_expr *lit)
+{
+	struct ctx x = { .ps = ps, .t = t };
+	struct nft_set tmp = *s;
+	bool iv = false;
+
+	tmp.elems = tmp.elems_tail = NULL;
+	tmp.nelems = 0;
+	tmp.name = NULL;
+	if (add_elems(&x, &tmp, lit, &iv))
+		return -EINVAL;
+	for (struct nft_elem *d = tmp.elems; d; d = d->next) {
+		bool found = false;
+
+		for (struct nft_elem *e = s->elems; e && !found; e = e->next)
+			found = !memcmp(e->lo, d->lo, 16) && !memcmp(e->hi, d->hi, 16);
+		if (!found)
+			return fail(&x, &d->loc, NULL,
+				    "Could not process rule: No such file or directory");
+	}
+	for (struct nft_elem *d = tmp.elems; d; d = d->next) {
+		struct nft_elem **pp = &s->elems;
+
+		while (*pp && (memcmp((*pp)->lo, d->lo, 16) || memcmp((*pp)->hi, d->hi, 16)))
+			pp = &(*pp)->next;
+		if (*pp) {
+			*pp = (*pp)->next;
+			s->nelems--;
+		}
+	}
+	s->elems_tail = NULL;
+	for (struct nft_elem *e = s->elems; e; e = e->next)
+		s->elems_tail = e;
+	return 0;
+}
+
+/* Is chain c the target of a jump, goto or verdict map in table t? */
+static bool is_target(struct nft_table *t, struct nft_chain *n, void *arg)
+{
+	(void)t;
+	return n == arg;
+}
+
+bool nft_chain_referenced(struct nft_table *t, struct nft_chain *c)
+{
+	for (struct nft_chain *o = t->chains; o; o = o->next)
+		if (each_target(t, o, is_target, c))
+			return true;
+	for (struct nft_set *s = t->sets; s; s = s->next)
+		for (struct nft_elem *e = s->elems; e; e = e->next)
+			if (e->data && e->data->kind == EK_VERDICT && e->data->text &&
+			    !strcmp(e->data->text, c->name))
+				return true;
+	return false;
+}
+
+/* Does a rule of table t use the named set s? */
+bool nft_set_referenced(struct nft_table *t, struct nft_set *s)
+{
+	for (struct nft_chain *c = t->chains; c; c = c->next)
+		for (struct nft_rule *r = c->rules; r; r = r->next)
+			for (struct nft_stmt *st = r->stmts; st; st = st->next) {
+				const struct nft_expr *v[] = { st->l, st->r, st->addr, st->port };
+
+				for (size_t i = 0; i < 4; i++)
+					if (v[i] && (v[i]->set == s || (v[i]->kind == EK_MAP &&
+									 v[i]->set == s)))
+						return true;
+			}
+	return false;
 }
 
 /* ---- statements ---- */
@@ -959,6 +1078,22 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 	    (x->t->family != NFT_FAM_INET || x->nfproto_known)) {
 		/* ct protocol names the transport only when the network is known */
 		x->l4 = r->v[0];
+		x->l4_dep = s;
+		x->l4_dep_payload = false;
+		return;
+	}
+	if (l->kind == EK_CT && l->key == CK_L3PROTO && r->kind == EK_VALUE &&
+	    (r->v[0] == NFT_FAM_IP || r->v[0] == NFT_FAM_IP6)) {
+		/* a dependency only when it is what tells the family */
+		if (!x->seen_payload &&
+		    (x->t->family != NFT_FAM_INET || !x->nfproto || x->nf_from_hint))
+			x->ct_l3_dep = s;
+		if (x->t->family == NFT_FAM_INET)
+			x->ct_l3_reject = s; /* an inet reject drops it in any case */
+		if (x->t->family == NFT_FAM_INET) {
+			x->nfproto = r->v[0];
+			x->nf_from_hint = false;
+		}
 		return;
 	}
 	if (l->kind == EK_META && l->key == MK_NFPROTO && r->kind == EK_VALUE) {
@@ -969,8 +1104,8 @@ static void learn_context(struct ctx *x, struct nft_stmt *s)
 		x->nf_dep = x->t->family == NFT_FAM_INET ? s : NULL;
 		return;
 	}
-	if (!l4sel)
-		return;
+	if (!l4sel || x->l4_from_hdr)
+		return; /* a transport header match already fixed the protocol */
 	if (r->kind == EK_VALUE) {
 		x->l4 = r->v[0];
 		x->l4_any = false;
@@ -1093,7 +1228,7 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 			return -EINVAL;
 		r->kind = EK_SET;
 		r->set = set;
-		if (set->nelems == 1)
+		if (set->nwritten == 1)
 			single_elem(x, r);
 		break;
 	}
@@ -1244,11 +1379,17 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 	if (fam == NFT_FAM_INET) {
 		if (s->nat_family) {
 			if (x->nfproto && x->nfproto != s->nat_family)
-				return fail(x, &s->loc, x->nf_dep ? &x->nf_dep->loc : NULL,
-					    "conflicting protocols specified: ip vs. ip6");
+				return fail(x, &s->loc, NULL,
+					    x->nfproto == NFT_FAM_IP ?
+						    "conflicting protocols specified: ip vs. ip6. You must "
+						    "specify ip or ip6 family in nat statement" :
+						    "conflicting protocols specified: ip6 vs. ip. You must "
+						    "specify ip or ip6 family in nat statement");
 			fam = s->nat_family;
 		} else if (x->nfproto) {
 			fam = x->nfproto;
+			if (s->addr && x->ct_l3_dep)
+				x->ct_l3_dep->hidden = true;
 		} else {
 			fam = 0;
 		}
@@ -1322,21 +1463,28 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 				    "you cannot use tcp reset with this protocol");
 		if (x->nf_dep)
 			x->nf_dep->hidden = true;
-		if (!x->l4 && fam == NFT_FAM_INET) {
-			/* nft adds `meta l4proto tcp` and lists it first */
+		if (x->ct_l3_reject)
+			x->ct_l3_reject->hidden = true;
+		if (x->l4_dep && fam != NFT_FAM_INET)
+			x->l4_dep->hidden = true;
+		if (!x->l4) {
+			/*
+			 * nft adds `meta l4proto tcp` (inet; listed first) or
+			 * `ip protocol tcp` (ip, ip6; not listed)
+			 */
 			struct nft_stmt *m = l4proto_match(x, 6, &s->loc);
 
 			if (!m)
 				return -ENOMEM;
+			m->hidden = fam != NFT_FAM_INET;
 			m->next = x->r->stmts;
 			x->r->stmts = m;
 		}
 		return 0;
 	}
 	if (s->rj_type == RJ_ICMPX) {
-		if (fam != NFT_FAM_INET && s->rj_explicit) {
-			/* accepted by nft for ip/ip6 too */
-		}
+		if (fam != NFT_FAM_INET)
+			return fail(x, &s->r_loc, NULL, "abstracted ICMP unreachable not supported");
 		return 0;
 	}
 	if (!s->rj_family) {
@@ -1363,6 +1511,10 @@ static int check_reject(struct ctx *x, struct nft_stmt *s)
 			    "conflicting protocols specified: ip vs ip6");
 	if (x->nf_dep)
 		x->nf_dep->hidden = true;
+	if (x->ct_l3_dep)
+		x->ct_l3_dep->hidden = true;
+	if (x->ct_l3_reject)
+		x->ct_l3_reject->hidden = true;
 	return 0;
 }
 
@@ -1371,6 +1523,72 @@ static int check_verdict(struct ctx *x, struct nft_stmt *s)
 	(void)x;
 	(void)s;
 	return 0;
+}
+
+/* Call `fn` for each chain that chain `c` jumps or goes to (also via verdict maps). */
+static bool each_target(struct nft_table *t, struct nft_chain *c,
+			bool (*fn)(struct nft_table *, struct nft_chain *, void *), void *arg)
+{
+	for (struct nft_rule *r = c->rules; r; r = r->next)
+		for (struct nft_stmt *s = r->stmts; s; s = s->next) {
+			if (s->kind == SK_VERDICT && s->chain) {
+				struct nft_chain *n = nft_chain_find(t, s->chain);
+
+				if (n && fn(t, n, arg))
+					return true;
+			}
+			if (s->kind != SK_VMAP || !s->r->set)
+				continue;
+			for (struct nft_elem *e = s->r->set->elems; e; e = e->next) {
+				struct nft_chain *n;
+
+				if (!e->data || e->data->kind != EK_VERDICT || !e->data->text)
+					continue;
+				n = nft_chain_find(t, e->data->text);
+				if (n && fn(t, n, arg))
+					return true;
+			}
+		}
+	return false;
+}
+
+struct walk {
+	struct nft_chain *target;
+	struct nft_chain *path[20];
+	int depth;
+};
+
+/*
+ * Depth-first walk: true when `target` is reached, a chain repeats on the
+ * path (a loop) or the path grows beyond the kernel's 16 jump levels.
+ */
+static bool walk_step(struct nft_table *t, struct nft_chain *c, void *arg)
+{
+	struct walk *w = arg;
+
+	if (c == w->target)
+		return true;
+	for (int i = 0; i < w->depth; i++)
+		if (w->path[i] == c)
+			return true;
+	if (w->depth >= 16)
+		return true;
+	w->path[w->depth++] = c;
+	bool hit = each_target(t, c, walk_step, w);
+
+	w->depth--;
+	return hit;
+}
+
+static bool base_reaches(struct nft_table *t, struct nft_chain *c)
+{
+	for (struct nft_chain *b = t->chains; b; b = b->next) {
+		struct walk w = { .target = c };
+
+		if (b->base && (b == c || walk_step(t, b, &w)))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -1384,12 +1602,12 @@ static int kernel_check(struct ctx *x, struct nft_stmt *s)
 	switch (s->kind) {
 	case SK_NAT:
 		if (!c->base || c->type != CHT_NAT || !nat_hook_ok(s->nat_type, c->hook))
-			return fail(x, &x->r->loc, NULL,
+			return fail(x, x->r->cmd_loc.line ? &x->r->cmd_loc : &x->r->loc, NULL,
 				    "Could not process rule: Operation not supported");
 		return 0;
 	case SK_REJECT:
 		if (c->base && c->hook == CT_HOOK_POSTROUTING)
-			return fail(x, &x->r->loc, NULL,
+			return fail(x, x->r->cmd_loc.line ? &x->r->cmd_loc : &x->r->loc, NULL,
 				    "Could not process rule: Operation not supported");
 		return 0;
 	case SK_VERDICT: {
@@ -1400,9 +1618,18 @@ static int kernel_check(struct ctx *x, struct nft_stmt *s)
 		if (!t)
 			return fail(x, &s->r_loc, NULL,
 				    "Could not process rule: No such file or directory");
-		if (t->base || t == c)
+		if (t->base)
 			return fail(x, &s->r_loc, NULL,
 				    "Could not process rule: Operation not supported");
+		/*
+		 * the kernel refuses loops (and more than 16 levels of jumps)
+		 * in what a base chain can reach
+		 */
+		struct walk w = { .target = c };
+
+		if (base_reaches(x->t, c) && walk_step(x->t, t, &w))
+			return fail(x, x->r->cmd_loc.line ? &x->r->cmd_loc : &x->r->loc, NULL,
+				    "Could not process rule: Too many links");
 		t->use++;
 		return 0;
 	}
@@ -1437,6 +1664,8 @@ static int check_stmt(struct ctx *x, struct nft_stmt *s)
 		/* a statement between a dependency and its user keeps it listed */
 		x->l4_dep = NULL;
 		x->nf_dep = NULL;
+		x->ct_l3_dep = NULL;
+		x->ct_l3_reject = NULL;
 	}
 	return rc;
 }
@@ -1470,6 +1699,49 @@ static int check_stmt_kind(struct ctx *x, struct nft_stmt *s)
 		return 0;
 	default:
 		return 0;
+	}
+}
+
+/*
+ * As nft's listing does: a `th` header match after a transport protocol
+ * match (possibly one nft added itself, as for `reject with tcp reset`) is
+ * listed as that protocol's header, and the protocol match as its dependency
+ * is dropped.
+ */
+static void th_postprocess(struct ctx *x, struct nft_rule *r)
+{
+	struct nft_stmt *dep = NULL;
+	uint8_t l4 = 0;
+
+	for (struct nft_stmt *s = r->stmts; s; s = s->next) {
+		if (s->kind != SK_MATCH) {
+			dep = NULL;
+			continue;
+		}
+		struct nft_expr *l = s->l;
+		bool eq = (s->op == OP_IMPLICIT || s->op == OP_EQ) && s->r->kind == EK_VALUE;
+
+		if (eq && ((l->kind == EK_META && l->key == MK_L4PROTO) ||
+			   (l->kind == EK_CT && l->key == CK_PROTOCOL) ||
+			   (l->kind == EK_PAYLOAD && (l->proto == PR_IP || l->proto == PR_IP6) &&
+			    l->key == 0))) {
+			l4 = s->r->v[0];
+			dep = s->hidden ? NULL : s;
+			continue;
+		}
+		if (l->kind == EK_BINOP)
+			l = l->l;
+		if (l->kind == EK_PAYLOAD && (l->proto == PR_TCP || l->proto == PR_UDP)) {
+			l4 = l->proto == PR_TCP ? 6 : 17;
+			dep = NULL;
+			continue;
+		}
+		if (l->kind == EK_PAYLOAD && l->proto == PR_TH && (l4 == 6 || l4 == 17)) {
+			l->proto = l4 == 6 ? PR_TCP : PR_UDP;
+			if (dep && !(dep->l->kind == EK_PAYLOAD && x->t->family == NFT_FAM_INET))
+				dep->hidden = true;
+			dep = NULL;
+		}
 	}
 }
 
@@ -1518,14 +1790,43 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 	for (struct nft_stmt *s = r->stmts; s; s = s->next)
 		if (kernel_check(&x, s))
 			return -EINVAL;
+	th_postprocess(&x, r);
 	payload_merge_order(r);
-	r->handle = ++ps->next_handle;
-	if (c->rules_tail)
-		c->rules_tail->next = r;
-	else
-		c->rules = r;
-	c->rules_tail = r;
+	r->handle = ++t->next_handle;
 	return 0;
+}
+
+/* Link r into c: at the end (ref NULL, !before), at the start (ref NULL,
+ * before), or before / after the rule ref. */
+void nft_chain_link(struct nft_chain *c, struct nft_rule *r, struct nft_rule *ref, bool before)
+{
+	struct nft_rule **pp = &c->rules, *prev = NULL;
+
+	if (!ref && !before) {
+		r->next = NULL;
+		if (c->rules_tail)
+			c->rules_tail->next = r;
+		else
+			c->rules = r;
+		c->rules_tail = r;
+		return;
+	}
+	if (ref && !before) {
+		r->next = ref->next;
+		ref->next = r;
+		if (c->rules_tail == ref)
+			c->rules_tail = r;
+		return;
+	}
+	while (ref && *pp && *pp != ref) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	(void)prev;
+	r->next = *pp;
+	*pp = r;
+	if (!r->next)
+		c->rules_tail = r;
 }
 
 int nft_check_chain(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,

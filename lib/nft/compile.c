@@ -507,6 +507,15 @@ static int compile_stmt(struct cc *x, struct nft_stmt *s)
 		if (!i)
 			return -ENOMEM;
 		i->stmt = s;
+		if (s->kind == SK_CT_COUNT) {
+			uint32_t cap = s->count < 4096 ? s->count + 1 : 4097;
+
+			i->cc = nft_alloc(&x->rs->arena,
+					  sizeof(*i->cc) + cap * sizeof(struct ct_tuple));
+			if (!i->cc)
+				return -ENOMEM;
+			i->cc->cap = cap;
+		}
 		return 0;
 	case SK_META_SET:
 	case SK_CT_SET:

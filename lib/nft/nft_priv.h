@@ -324,6 +324,9 @@ struct nft_rule {
 	const char *comment;
 	uint64_t handle;
 	struct nft_loc loc;
+	struct nft_loc cmd_loc;  /* `add rule ...` command, for kernel-stage errors */
+	uint32_t gen;            /* script that added it: handles of rules of the
+				  * script being applied are not known to it yet */
 	struct nft_rule *next;
 };
 
@@ -339,6 +342,7 @@ struct nft_chain {
 	const char *comment;
 	struct nft_rule *rules, *rules_tail;
 	uint32_t use;      /* jumps to this chain */
+	uint64_t handle;
 	uint32_t vm_idx;   /* index in the compiled chains (compile.c) */
 	struct nft_chain *next;
 };
@@ -368,12 +372,15 @@ struct nft_set {
 	uint32_t flags;        /* enum nft_set_flag */
 	struct nft_elem *elems, *elems_tail;
 	uint32_t nelems;
+	uint64_t handle;
+	uint32_t nwritten;     /* anonymous sets: elements as written, before merging */
 	void *vm;              /* compiled form (compile.c), owned by the compiled ruleset */
 	struct nft_set *next;
 };
 
 struct nft_obj {
 	const char *name;
+	uint64_t handle;
 	char helper[17];
 	uint8_t l4proto;
 	uint8_t l3proto;       /* 2, 10, or 1 (inet: both) */
@@ -383,6 +390,9 @@ struct nft_obj {
 struct nft_table {
 	uint8_t family;        /* 2 ip, 10 ip6, 1 inet */
 	const char *name;
+	const char *comment;
+	uint64_t handle;
+	uint64_t next_handle;  /* the kernel numbers chains, sets, objects, rules per table */
 	struct nft_chain *chains, *chains_tail;
 	struct nft_set *sets, *sets_tail;
 	struct nft_obj *objs, *objs_tail;
@@ -401,6 +411,7 @@ struct nft_ruleset {
 	size_t *script_lens;
 	size_t nscripts;
 	struct nft_compiled *compiled;
+	uint64_t next_table_handle;
 };
 
 #define NFT_FAM_INET 1
@@ -442,6 +453,7 @@ struct nft_pstate {
 	bool failed;
 	uint64_t next_handle;
 	struct nft_pending **pending_tail; /* rules of the table block being read */
+	uint32_t gen;            /* index of the script being applied */
 };
 
 /* errors (error.c) */
@@ -457,8 +469,14 @@ struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const c
 struct nft_chain *nft_chain_find(struct nft_table *t, const char *name);
 struct nft_set *nft_set_find(struct nft_table *t, const char *name);
 struct nft_obj *nft_obj_find(struct nft_table *t, const char *name);
+/* Check a rule for chain c and give it a handle; the caller links it in. */
 int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
 		   struct nft_rule *r);
+int nft_set_delete_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
+			 struct nft_expr *lit);
+bool nft_chain_referenced(struct nft_table *t, struct nft_chain *c);
+bool nft_set_referenced(struct nft_table *t, struct nft_set *s);
+void nft_chain_link(struct nft_chain *c, struct nft_rule *r, struct nft_rule *ref, bool before);
 int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
 			struct nft_expr *lit, bool named);
 int nft_check_chain(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,

@@ -139,11 +139,15 @@ static const char *parse_name(struct nft_pstate *ps, struct nft_loc *loc)
 	 */
 	bool bad = t->len == 0 || t->len > 255;
 
-	for (uint32_t i = 0; i < t->len && !bad; i++) {
-		unsigned char c = (unsigned char)t->s[i];
+	if (t->kind == TK_STRING && !bad) {
+		/* a quoted name must read back as one word when listed */
+		for (uint32_t i = 0; i < t->len && !bad; i++) {
+			char c = t->s[i];
+			bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 
-		bad = c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '#' || c == ';' ||
-		      c == '{' || c == '}' || c == '$' || c == '@';
+			bad = !(alpha || (i && ((c >= '0' && c <= '9') || c == '-')));
+		}
+		bad |= t->s[t->len - 1] == '-';
 	}
 	if (bad) {
 		nft_error(ps, &t->loc, NULL, "Could not process rule: Invalid argument");
@@ -933,7 +937,7 @@ static int parse_reject(struct nft_pstate *ps, struct nft_stmt *s)
 		return -EINVAL;
 	}
 	s->rj_code = (uint8_t)v;
-	s->loc = nft_loc_join(&s->loc, &t->loc);
+	s->r_loc = t->loc;
 	return 0;
 }
 
@@ -1207,6 +1211,7 @@ static struct nft_rule *parse_rule(struct nft_pstate *ps)
 
 	if (!r)
 		return NULL;
+	r->gen = ps->gen;
 	r->loc = peek(ps)->loc;
 	while (!at_stmt_end(ps)) {
 		if (accept_kw(ps, "comment")) {
@@ -1302,6 +1307,7 @@ static struct nft_table *add_table(struct nft_pstate *ps, uint8_t fam, const cha
 		return NULL;
 	t->family = fam;
 	t->name = name;
+	t->handle = ++ps->rs->next_table_handle;
 	if (ps->rs->tables_tail)
 		ps->rs->tables_tail->next = t;
 	else
@@ -1478,6 +1484,7 @@ static struct nft_chain *add_chain(struct nft_pstate *ps, struct nft_table *t, c
 	else
 		t->chains = c;
 	t->chains_tail = c;
+	c->handle = ++t->next_handle;
 	return c;
 }
 
@@ -1736,9 +1743,18 @@ static int parse_table_block(struct nft_pstate *ps, struct nft_table *t)
 	if (parse_table_items(ps, t))
 		return -EINVAL;
 	ps->pending_tail = otail;
-	for (struct nft_pending *p = first; p; p = p->next)
+	/* the kernel numbers a block's objects, then its sets, then its rules */
+	for (struct nft_obj *o = t->objs; o; o = o->next)
+		if (!o->handle)
+			o->handle = ++t->next_handle;
+	for (struct nft_set *s = t->sets; s; s = s->next)
+		if (!s->handle)
+			s->handle = ++t->next_handle;
+	for (struct nft_pending *p = first; p; p = p->next) {
 		if (nft_check_rule(ps, t, p->c, p->r))
 			return -EINVAL;
+		nft_chain_link(p->c, p->r, NULL, false);
+	}
 	return expect(ps, TK_RBRACE);
 }
 
@@ -1781,7 +1797,7 @@ static int parse_table_items(struct nft_pstate *ps, struct nft_table *t)
 		} else if (accept_kw(ps, "comment")) {
 			if (peek(ps)->kind != TK_STRING)
 				return syntax_error(ps, peek(ps));
-			next(ps);
+			t->comment = tok_str(ps, next(ps));
 		} else {
 			return syntax_error(ps, k);
 		}
@@ -1798,6 +1814,8 @@ static void chain_unlink_rules(struct nft_chain *c)
 
 static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 {
+	/* the command's first token: `add`, `insert`, ... (or `rule` itself) */
+	size_t cmd_first = ps->pos > 0 && !nft_tok_is(peek(ps), "table") ? ps->pos - 1 : ps->pos;
 	struct nft_tok *what = next(ps);
 	struct nft_loc nl;
 	uint8_t fam;
@@ -1845,30 +1863,45 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 
 		if (!c)
 			return no_such(ps, &nl);
+		struct nft_rule *ref = NULL;
+		struct nft_tok *pk = peek(ps);
+
 		if (accept_kw(ps, "position") || accept_kw(ps, "handle") ||
 		    accept_kw(ps, "index")) {
-			nft_error(ps, &peek(ps)->loc, NULL, "rule positions are not supported");
-			return -EINVAL;
+			uint64_t n;
+			struct nft_tok *nt = peek(ps);
+
+			if (!parse_u64(nt, &n))
+				return syntax_error(ps, nt);
+			next(ps);
+			/* only rules committed before this script have handles */
+			uint64_t k = 0;
+
+			for (ref = c->rules; ref; ref = ref->next) {
+				if (ref->gen == ps->gen)
+					continue;
+				if (nft_tok_is(pk, "index") ? k == n : ref->handle == n)
+					break;
+				k++;
+			}
+			if (!ref) {
+				struct nft_loc l = nft_loc_join(&pk->loc, &nt->loc);
+
+				return no_such(ps, &l);
+			}
 		}
 		struct nft_rule *r = parse_rule(ps);
 
 		if (!r)
 			return -EINVAL;
-		if (insert) {
-			struct nft_rule *tail = c->rules_tail, *head = c->rules;
-
-			chain_unlink_rules(c);
-			if (nft_check_rule(ps, t, c, r))
-				return -EINVAL;
-			/* move the new rule in front of the old ones */
-			if (head) {
-				r->next = head;
-				c->rules = r;
-				c->rules_tail = tail;
-			}
-			return 0;
-		}
-		return nft_check_rule(ps, t, c, r);
+		r->cmd_loc = nft_loc_join(&ps->tk->v[cmd_first].loc, &r->loc);
+		/* nft's command location takes in the terminating newline */
+		if (peek(ps)->kind == TK_NL && peek(ps)->loc.line == r->cmd_loc.line)
+			r->cmd_loc.c2 = peek(ps)->loc.c2;
+		if (nft_check_rule(ps, t, c, r))
+			return -EINVAL;
+		nft_chain_link(c, r, ref, insert);
+		return 0;
 	}
 	if (nft_tok_is(what, "set") || nft_tok_is(what, "map")) {
 		t = get_table(ps, &fam, &nl);
@@ -1879,7 +1912,11 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 			return -EINVAL;
 		struct nft_set *s = add_set(ps, t, name, &nl, nft_tok_is(what, "map"));
 
-		return s ? parse_set_body(ps, t, s, nft_tok_is(what, "map")) : -EINVAL;
+		if (!s || parse_set_body(ps, t, s, nft_tok_is(what, "map")))
+			return -EINVAL;
+		if (!s->handle)
+			s->handle = ++t->next_handle;
+		return 0;
 	}
 	if (nft_tok_is(what, "element")) {
 		t = get_table(ps, &fam, &nl);
@@ -1905,9 +1942,11 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		if (!t)
 			return -EINVAL;
 		name = parse_name(ps, &nl);
-		if (!name)
+		if (!name || add_ct_helper(ps, t, name))
 			return -EINVAL;
-		return add_ct_helper(ps, t, name);
+		if (!t->objs_tail->handle)
+			t->objs_tail->handle = ++t->next_handle;
+		return 0;
 	}
 	return syntax_error(ps, what);
 }
@@ -1965,7 +2004,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 			chain_unlink_rules(c);
 			return 0;
 		}
-		if (c->rules || c->use) {
+		if (c->rules || nft_chain_referenced(t, c)) {
 			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
 			return -EBUSY;
 		}
@@ -1992,6 +2031,10 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 
 		if (!s)
 			return no_such(ps, &nl);
+		if (del && nft_set_referenced(t, s)) {
+			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
+			return -EBUSY;
+		}
 		s->elems = s->elems_tail = NULL;
 		s->nelems = 0;
 		if (del) {
@@ -2006,6 +2049,56 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 				}
 		}
 		return 0;
+	}
+	if (del && nft_tok_is(what, "rule")) {
+		t = get_table(ps, &fam, &nl);
+		if (!t)
+			return -EINVAL;
+		const char *name = parse_name(ps, &nl);
+
+		if (!name)
+			return -EINVAL;
+		struct nft_chain *c = nft_chain_find(t, name);
+		struct nft_tok *h;
+		uint64_t n;
+
+		if (!c)
+			return no_such(ps, &nl);
+		if (expect_kw(ps, "handle"))
+			return -EINVAL;
+		h = peek(ps);
+		if (!parse_u64(h, &n))
+			return syntax_error(ps, h);
+		next(ps);
+		struct nft_rule **pp = &c->rules;
+
+		while (*pp && ((*pp)->handle != n || (*pp)->gen == ps->gen))
+			pp = &(*pp)->next;
+		if (!*pp)
+			return no_such(ps, &h->loc);
+		*pp = (*pp)->next;
+		c->rules_tail = NULL;
+		for (struct nft_rule *r = c->rules; r; r = r->next)
+			c->rules_tail = r;
+		return 0;
+	}
+	if (del && nft_tok_is(what, "element")) {
+		t = get_table(ps, &fam, &nl);
+		if (!t)
+			return -EINVAL;
+		const char *name = parse_name(ps, &nl);
+
+		if (!name)
+			return -EINVAL;
+		struct nft_set *s = nft_set_find(t, name);
+
+		if (!s)
+			return no_such(ps, &nl);
+		if (peek(ps)->kind != TK_LBRACE)
+			return syntax_error(ps, peek(ps));
+		struct nft_expr *lit = parse_setlit(ps);
+
+		return lit ? nft_set_delete_elems(ps, t, s, lit) : -EINVAL;
 	}
 	return syntax_error(ps, what);
 }

@@ -135,8 +135,12 @@ static unsigned elems_per_line(uint8_t dt)
 	case DT_IFINDEX:
 	case DT_CT_DIR:
 		return 5;
-	default:
+	case DT_IPV4:
+	case DT_CT_STATE:
+	case DT_CT_STATUS:
 		return 2;
+	default:
+		return 1;
 	}
 }
 
@@ -597,7 +601,10 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 	static const char *const hooks[] = { "prerouting", "input", "forward", "output",
 					     "postrouting" };
 
-	nft_sb_printf(b, "\tchain %s {\n", c->name);
+	nft_sb_printf(b, "\tchain %s {", c->name);
+	if (flags & NFT_LIST_HANDLES)
+		nft_sb_printf(b, " # handle %" PRIu64, c->handle);
+	nft_sb_puts(b, "\n");
 	if (c->comment)
 		nft_sb_printf(b, "\t\tcomment \"%s\"\n", c->comment);
 	if (c->base) {
@@ -608,6 +615,8 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 	for (const struct nft_rule *r = c->rules; r; r = r->next) {
 		nft_sb_puts(b, "\t\t");
 		nft_print_rule(b, t, r, flags);
+		if (flags & NFT_LIST_HANDLES)
+			nft_sb_printf(b, " # handle %" PRIu64, r->handle);
 		nft_sb_puts(b, "\n");
 	}
 	nft_sb_puts(b, "\t}\n");
@@ -615,7 +624,10 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 
 static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
-	nft_sb_printf(b, "\t%s %s {\n", s->is_map ? "map" : "set", s->name);
+	nft_sb_printf(b, "\t%s %s {", s->is_map ? "map" : "set", s->name);
+	if (flags & NFT_LIST_HANDLES)
+		nft_sb_printf(b, " # handle %" PRIu64, s->handle);
+	nft_sb_puts(b, "\n");
 	nft_sb_printf(b, "\t\ttype %s", nft_dtypes[s->key_dt].name);
 	if (s->is_map)
 		nft_sb_printf(b, " : %s", nft_dtypes[s->data_dt].name);
@@ -645,14 +657,21 @@ void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigne
 	for (const struct nft_table *t = rs->tables; t; t = t->next) {
 		bool first = true;
 
-		nft_sb_printf(b, "table %s %s {\n", fam_names[t->family], t->name);
+		nft_sb_printf(b, "table %s %s {", fam_names[t->family], t->name);
+		if (flags & NFT_LIST_HANDLES)
+			nft_sb_printf(b, " # handle %" PRIu64, t->handle);
+		nft_sb_puts(b, "\n");
+		if (t->comment)
+			nft_sb_printf(b, "\tcomment \"%s\"\n", t->comment);
 		for (const struct nft_obj *o = t->objs; o; o = o->next) {
 			if (!first)
 				nft_sb_puts(b, "\n");
 			first = false;
-			nft_sb_printf(b, "\tct helper %s {\n\t\ttype \"%s\" protocol %s\n"
-					 "\t\tl3proto %s\n\t}\n",
-				      o->name, o->helper, o->l4proto == 6 ? "tcp" : "udp",
+			nft_sb_printf(b, "\tct helper %s {", o->name);
+			if (flags & NFT_LIST_HANDLES)
+				nft_sb_printf(b, " # handle %" PRIu64, o->handle);
+			nft_sb_printf(b, "\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n",
+				      o->helper, o->l4proto == 6 ? "tcp" : "udp",
 				      fam_names[o->l3proto]);
 		}
 		for (const struct nft_set *s = t->sets; s; s = s->next) {

@@ -51,13 +51,14 @@ void nft_ruleset_free(struct nft_ruleset *rs)
 }
 
 static int run_script(struct nft_ruleset *rs, const char *name, const char *buf, size_t len,
-		      char **err)
+		      uint32_t gen, char **err)
 {
 	struct nft_pstate *ps = calloc(1, sizeof(*ps));
 	int rc;
 
 	if (!ps)
 		return -ENOMEM;
+	ps->gen = gen;
 	ps->rs = rs;
 	ps->a = &rs->arena;
 	ps->srcs[0].name = name;
@@ -134,13 +135,13 @@ int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf,
 		rc = keep_script(nrs, rs->script_names[i], rs->scripts[i], rs->script_lens[i]);
 		if (!rc)
 			rc = run_script(nrs, nrs->script_names[i], nrs->scripts[i],
-					nrs->script_lens[i], NULL);
+					nrs->script_lens[i], (uint32_t)i + 1, NULL);
 	}
 	if (!rc)
 		rc = keep_script(nrs, name, buf, len);
 	if (!rc)
 		rc = run_script(nrs, nrs->script_names[nrs->nscripts - 1],
-				nrs->scripts[nrs->nscripts - 1], len, err);
+				nrs->scripts[nrs->nscripts - 1], len, (uint32_t)nrs->nscripts, err);
 	if (!rc && !check_only)
 		rc = nft_compile(nrs);
 	if (rc || check_only) {

@@ -273,6 +273,39 @@ static void do_nat(struct run *x, const struct vm_insn *i)
 	}
 }
 
+/*
+ * nft_connlimit: forget counted connections that are gone, count this one
+ * (by its original tuple) if it is new to the list, return the count.  The
+ * kernel's list is unbounded and its garbage collection depends on CPUs and
+ * jiffies; this keeps limit + 1 entries and collects on every call, which
+ * gives the same answer while at most limit + 1 connections are alive.
+ */
+static uint32_t conncount(struct run *x, struct vm_conncount *cc)
+{
+	struct ct_tuple tu;
+	bool seen = false;
+
+	if (x->p->ct)
+		ct_conn_tuple(x->p->ct, CT_DIR_ORIGINAL, &tu);
+	else
+		tu = x->p->tuple;
+	for (uint32_t k = 0; k < cc->n;) {
+		if (!memcmp(&cc->t[k], &tu, sizeof(tu))) {
+			seen = true;
+			k++;
+			continue;
+		}
+		if (x->ct && !ct_lookup(x->ct, &cc->t[k], x->now, NULL)) {
+			cc->t[k] = cc->t[--cc->n];
+			continue;
+		}
+		k++;
+	}
+	if (!seen && cc->n < cc->cap)
+		cc->t[cc->n++] = tu;
+	return cc->n;
+}
+
 /* Run one rule; returns a verdict code, VC_NONE (fell through) or VC_BREAK. */
 static int run_rule(struct run *x, const struct vm_rule *vr)
 {
@@ -345,6 +378,7 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 			x->res->log = true;
 			x->res->log_prefix = i->stmt->prefix;
 			x->res->log_level = (uint8_t)(i->stmt->level < 0 ? 4 : i->stmt->level);
+			x->res->log_flags = i->stmt->log_flags;
 			break;
 		case VM_LIMIT:
 			if (limit_ok(i->stmt, x->now, x->p->l3_len) == i->stmt->over)
@@ -383,11 +417,7 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 			do_nat(x, i);
 			return VC_ACCEPT;
 		case VM_CT_COUNT:
-			/*
-			 * Connection counting (nft_connlimit) is not modelled:
-			 * the packet's own connection is the only one counted.
-			 */
-			if ((i->stmt->count_over ? 1u > i->stmt->count : 1u <= i->stmt->count) == false)
+			if ((conncount(x, i->cc) > i->stmt->count) != i->stmt->count_over)
 				return VC_BREAK;
 			break;
 		default:

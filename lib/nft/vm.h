@@ -58,6 +58,17 @@ struct vm_insn {
 	uint8_t b[16];
 	struct vm_set *set;
 	struct nft_stmt *stmt; /* counters, limit state, log text */
+	struct vm_conncount *cc; /* ct count: the connections counted */
+};
+
+/*
+ * `ct count` (nft_connlimit): the original tuples of the connections that
+ * passed the rule and are still alive; room for limit + 1 of them, which is
+ * all the verdict needs (bounded: nothing is allocated per packet).
+ */
+struct vm_conncount {
+	uint32_t cap, n;
+	struct ct_tuple t[];
 };
 
 struct vm_elem_data {

@@ -2,7 +2,7 @@
 """Kernel-differential test of the nft evaluator (needs root, ip netns).
 
 The same ruleset is loaded into the kernel in a throw-away network namespace
-and into ctrack-nft; the same random IPv4 packets are sent through the
+and into ctrack-nft; the same random IPv4 and IPv6 packets are sent through the
 kernel's output hook (raw socket on lo) and evaluated by ctrack-nft at the
 output hook.  A prerouting chain drops them when they come back in from lo,
 so the kernel sends no answers (RSTs, ICMP errors) that would pass the
@@ -42,6 +42,14 @@ table ip t {
 		oifname "lo" counter
 		oifname "l*" counter
 		ip protocol 17 udp sport != 1000-2000 counter
+		ct state new counter
+		ct state established counter
+		ct state invalid counter
+		ct direction reply counter
+		ct status seen-reply counter
+		ct original ip saddr 127.0.1.0/24 counter
+		ct protocol udp ct original proto-dst 53 counter
+		ct mark 0 counter
 		counter
 	}
 
@@ -70,7 +78,38 @@ table ip t {
 		counter
 	}
 }
+table inet mixed {
+	set v6 {
+		type ipv6_addr
+		flags interval
+		elements = { ::1, fd00::/64 }
+	}
+
+	chain out {
+		type filter hook output priority -5; policy accept;
+		meta nfproto ipv6 counter
+		ip6 saddr @v6 counter
+		ip6 nexthdr udp counter
+		meta l4proto { tcp, udp } th dport 53 counter
+		icmpv6 type echo-request counter
+		ip6 daddr fd00::5-fd00::9 counter jump six
+		ip saddr 127.0.0.0/16 counter
+		ct state untracked counter
+		meta l4proto icmp counter
+		tcp dport 443 counter
+	}
+
+	chain six {
+		udp sport 53 counter return
+		counter
+	}
+}
 table ip sink {
+	chain pre {
+		type filter hook prerouting priority filter; policy drop;
+	}
+}
+table ip6 sink6 {
 	chain pre {
 		type filter hook prerouting priority filter; policy drop;
 	}
@@ -87,7 +126,51 @@ def csum(b):
     return ~s & 0xffff
 
 
+FLOWS = [('127.0.0.1', '127.0.0.2', 6, 1000, 80), ('127.0.1.5', '127.0.0.3', 17, 5353, 53),
+         ('127.0.0.4', '127.0.0.1', 6, 40000, 22)]
+
+
+def flow_packet(rnd):
+    '''A packet of a few fixed flows, either direction, so that conntrack
+    sees replies (established) as well as new connections.'''
+    src, dst, proto, sport, dport = rnd.choice(FLOWS)
+    if rnd.random() < 0.5:
+        src, dst, sport, dport = dst, src, dport, sport
+    if proto == 6:
+        flags = rnd.choice([0x02, 0x12, 0x10, 0x18])
+        l4 = struct.pack('!HHIIBBHHH', sport, dport, 1, 1, 0x50, flags, 1024, 0, 0)
+    else:
+        l4 = struct.pack('!HHHH', sport, dport, 8, 0)
+    tot = 20 + len(l4)
+    hdr = struct.pack('!BBHHHBBH4s4s', 0x45, 0, tot, 1, 0, 64, proto, 0,
+                      socket.inet_aton(src), socket.inet_aton(dst))
+    hdr = hdr[:10] + struct.pack('!H', csum(hdr)) + hdr[12:]
+    return hdr + l4, dst
+
+
+def packet6(rnd):
+    src = rnd.choice(['::1', 'fd00::1', 'fd00::7', 'fd01::1'])
+    dst = rnd.choice(['::1', 'fd00::5', 'fd00::20'])
+    proto = rnd.choice([6, 17, 17, 58])
+    payload = bytes(rnd.randrange(0, 80))
+    if proto == 6:
+        l4 = struct.pack('!HHIIBBHHH', rnd.choice([22, 40000]), rnd.choice([53, 443, 80]), 1, 0,
+                         0x50, 0x02, 1024, 0, 0) + payload
+    elif proto == 17:
+        l4 = struct.pack('!HHHH', rnd.choice([53, 1000]), rnd.choice([53, 443, 9]),
+                         8 + len(payload), 0) + payload
+    else:
+        l4 = struct.pack('!BBHI', rnd.choice([128, 129, 1]), 0, 0, 0) + payload
+    hdr = struct.pack('!IHBB16s16s', 0x60000000, len(l4), proto, 64,
+                      socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst))
+    return hdr + l4, dst
+
+
 def packet(rnd):
+    if rnd.random() < 0.3:
+        return packet6(rnd)
+    if rnd.random() < 0.4:
+        return flow_packet(rnd)
     src = '127.%d.%d.%d' % (rnd.choice([0, 0, 1, 2]), rnd.randrange(4), rnd.randrange(1, 20))
     dst = '127.%d.0.%d' % (rnd.choice([0, 0, 5]), rnd.randrange(1, 12))
     proto = rnd.choice([6, 6, 17, 17, 1])
@@ -130,22 +213,28 @@ def main():
     try:
         ex = ['ip', 'netns', 'exec', ns]
         subprocess.run(ex + ['ip', 'link', 'set', 'lo', 'up'], check=True)
+        subprocess.run(ex + ['ip', 'addr', 'add', 'fd00::5/64', 'dev', 'lo'], check=True)
+        subprocess.run(ex + ['ip', 'addr', 'add', 'fd00::20/64', 'dev', 'lo', 'nodad'], check=True)
         subprocess.run(ex + ['nft', '-f', rules], check=True)
         sender = ('import socket,sys\n'
                   's=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_RAW)\n'
+                  's6=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_RAW)\n'
                   'for l in open(sys.argv[1]):\n'
                   '  b=bytes.fromhex(l.strip())\n'
-                  '  d=socket.inet_ntoa(b[16:20])\n'
-                  '  try: s.sendto(b,(d,0))\n'
+                  '  try:\n'
+                  '    if b[0]>>4==4: s.sendto(b,(socket.inet_ntoa(b[16:20]),0))\n'
+                  '    else: s6.sendto(b,(socket.inet_ntop(socket.AF_INET6,b[24:40]),0))\n'
                   '  except OSError: pass\n')
         subprocess.run(ex + ['python3', '-c', sender, hexf], check=True)
         kern = subprocess.run(ex + ['nft', 'list', 'ruleset'], check=True,
                               capture_output=True, text=True).stdout
     finally:
         subprocess.run(['ip', 'netns', 'del', ns])
-    ours = subprocess.run([tool, '-f', rules, '--eval', 'output', hexf, '--oif', 'lo',
+    ours = subprocess.run([tool, '-f', rules, '--eval', 'output', hexf, '--conntrack', '--oif', 'lo',
                            'list', 'ruleset'], check=True, capture_output=True, text=True).stdout
     ours = ours[ours.index('table '):]
+    if os.environ.get("EVALDIFF_SHOW"):
+        print(ours)
     if ours == kern:
         print('evaldiff: %d packets, listings with counters identical' % n)
         return 0

@@ -169,12 +169,44 @@ static void test_atomic(void **state)
 	nft_ruleset_free(rs);
 }
 
+/* Commands on rules and elements of an earlier script (handles, positions);
+ * the expected listing is what nft 1.0.6 prints for the same two scripts. */
+static void test_positions(void **state)
+{
+	static const char s1[] = "table ip t {\n set s { type ipv4_addr; elements = { 1.1.1.1, 2.2.2.2 }; }\n"
+				 " chain c {\n tcp dport 1 accept\n tcp dport 2 accept\n"
+				 " tcp dport 3 accept\n }\n}\n";
+	static const char s2[] = "delete rule ip t c handle 4\n"
+				 "add rule ip t c position 3 tcp dport 10 accept\n"
+				 "insert rule ip t c position 5 tcp dport 11 accept\n"
+				 "add rule ip t c index 0 tcp dport 12 accept\n"
+				 "delete element ip t s { 1.1.1.1 }\n";
+	static const char want[] = "table ip t {\n\tset s {\n\t\ttype ipv4_addr\n"
+				   "\t\telements = { 2.2.2.2 }\n\t}\n\n\tchain c {\n"
+				   "\t\ttcp dport 1 accept\n\t\ttcp dport 12 accept\n"
+				   "\t\ttcp dport 10 accept\n\t\ttcp dport 11 accept\n"
+				   "\t\ttcp dport 3 accept\n\t}\n}\n";
+	struct nft_ruleset *rs;
+	char *out, *err = NULL;
+
+	(void)state;
+	assert_int_equal(nft_ruleset_new(NULL, &rs), 0);
+	assert_int_equal(nft_ruleset_apply(rs, "s1", s1, strlen(s1), false, NULL), 0);
+	if (nft_ruleset_apply(rs, "s2", s2, strlen(s2), false, &err))
+		fail_msg("%s", err);
+	assert_int_equal(nft_ruleset_list(rs, 0, &out), 0);
+	assert_string_equal(out, want);
+	free(out);
+	nft_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_atomic),
+		cmocka_unit_test(test_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

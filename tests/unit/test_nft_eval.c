@@ -308,6 +308,66 @@ static void test_limit_counter_nat(void **state)
 	nft_ruleset_free(rs);
 }
 
+/* The kernel's nf_log_syslog line for a TCP SYN and a UDP datagram. */
+static void test_log_format(void **state)
+{
+	static const char rules[] =
+		"table ip t { chain in { type filter hook input priority 0;\n"
+		"  log prefix \"in: \" flags tcp sequence\n } }\n";
+	struct nft_ruleset *rs = load(rules);
+	struct pkt_spec p = { 4, 6, "10.0.0.1", "10.0.0.2", 1000, 22, SYN, CT_INFO_NEW };
+	struct nft_meta m = { .iifname = "eth0", .iif = 2 };
+	struct nft_result res;
+	uint8_t buf[128];
+	char line[512];
+	struct ct_pkt pk;
+
+	(void)state;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	assert_true(res.log);
+	assert_string_equal(res.log_prefix, "in: ");
+	memset(&pk, 0, sizeof(pk));
+	assert_int_equal(ct_pkt_parse(&pk, buf, build(&p, buf), CT_LINK_RAW), CT_PARSE_OK);
+	nft_log_format(&pk, &m, res.log_prefix, res.log_flags, line, sizeof(line));
+	assert_string_equal(line, "in: IN=eth0 OUT= MAC= SRC=10.0.0.1 DST=10.0.0.2 LEN=40 TOS=0x00 "
+				  "PREC=0x00 TTL=64 ID=0 PROTO=TCP SPT=1000 DPT=22 SEQ=0 ACK=0 "
+				  "WINDOW=0 RES=0x00 SYN URGP=0 ");
+	struct pkt_spec u = { 4, 17, "10.0.0.1", "10.0.0.2", 53, 5353, 0, CT_INFO_NEW };
+
+	memset(&pk, 0, sizeof(pk));
+	assert_int_equal(ct_pkt_parse(&pk, buf, build(&u, buf), CT_LINK_RAW), CT_PARSE_OK);
+	m.iifname = NULL;
+	m.oifname = "eth1";
+	m.mark = 0x10;
+	nft_log_format(&pk, &m, NULL, 0, line, sizeof(line));
+	assert_string_equal(line, "IN= OUT=eth1 SRC=10.0.0.1 DST=10.0.0.2 LEN=28 TOS=0x00 PREC=0x00 "
+				  "TTL=64 ID=0 PROTO=UDP SPT=53 DPT=5353 LEN=8 MARK=0x10 ");
+	nft_ruleset_free(rs);
+}
+
+/* ct count: at most 2 connections; a third one is refused */
+static void test_ct_count(void **state)
+{
+	static const char rules[] =
+		"table ip t { chain in { type filter hook input priority 0; policy drop;\n"
+		"  ct count 2 accept\n } }\n";
+	struct nft_ruleset *rs = load(rules);
+	struct nft_meta m = { 0 };
+	struct nft_result res;
+	struct pkt_spec p = { 4, 6, "1.1.1.1", "2.2.2.2", 1000, 22, SYN, CT_INFO_NEW };
+
+	(void)state;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	p.sport = 1001;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	/* the first connection again: still 2 */
+	p.sport = 1000;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_ACCEPT);
+	p.sport = 1002;
+	assert_int_equal(run(rs, &p, CT_HOOK_INPUT, &m, 0, &res), NFT_DROP);
+	nft_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +376,8 @@ int main(void)
 		cmocka_unit_test(test_jumps),
 		cmocka_unit_test(test_sets_maps),
 		cmocka_unit_test(test_limit_counter_nat),
+		cmocka_unit_test(test_log_format),
+		cmocka_unit_test(test_ct_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
