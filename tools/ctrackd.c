@@ -61,6 +61,7 @@
 #include "ctrack/fw.h"
 #include "ctrack/nft.h"
 #include "ctrack/pkt.h"
+#include "ctrack/sync.h"
 
 #define MAX_CLIENTS 256
 #define EVQ_MAX_BYTES (2u << 20) /* per client, unsent bytes before events are lost */
@@ -133,6 +134,10 @@ struct daemon {
 };
 
 static struct daemon D;
+
+/* State replication (-Y options, lib/sync/service.c); NULL when not configured. */
+static struct sync_service *SYNC;
+#define SYNC_POLLFDS 8
 
 static size_t pending(const struct client *c)
 {
@@ -218,6 +223,8 @@ static void on_event(void *arg, enum ct_event_type type, const struct ct_conn *c
 	(void)arg;
 	for (size_t i = 0; i < D.ncl; i++)
 		queue_event(D.cl[i], type, conn, now);
+	if (SYNC)
+		sync_service_event(SYNC, type, conn, now);
 }
 
 /* Read the peer's pid, uid and name; only root (or our own uid) may talk to us. */
@@ -1656,6 +1663,8 @@ static void usage(FILE *f)
 		"  --neigh    a static neighbour\n"
 		"  --neigh-timers R,D,T  neighbour reachable, delay-first-probe and retransmit\n"
 		"             times in ms (the kernel's 30000,5000,1000)\n"
+		"  -Y OPT     state replication with conntrackd's protocol (docs/sync.md),\n"
+		"             e.g. -Y mode=ftfw -Y udp=LOCAL,PEER,iface=eth1 (also --sync)\n"
 		"  -v / -q    more / less logging; SIGUSR1 logs statistics\n"
 		"Without --iface ctrackd is a connection-table service only.\n",
 		CTL_DEFAULT_SOCK);
@@ -1678,7 +1687,7 @@ static void gc_tick(void)
 
 static void run_loop(void)
 {
-	struct pollfd pfd[MAX_CLIENTS + MAX_IFACES + 2];
+	struct pollfd pfd[MAX_CLIENTS + MAX_IFACES + 2 + SYNC_POLLFDS];
 	const size_t base = 2 + L.nifc;
 
 	while (!D.stop) {
@@ -1695,7 +1704,18 @@ static void run_loop(void)
 				ev |= POLLOUT;
 			pfd[n++] = (struct pollfd){.fd = D.cl[i]->fd, .events = ev};
 		}
-		if (poll(pfd, n, L.nifc ? 100 : GC_INTERVAL_MS) < 0 && errno != EINTR) {
+		size_t sync_at = n, nsync = 0;
+		int wait_ms = L.nifc ? 100 : GC_INTERVAL_MS;
+
+		if (SYNC) {
+			int t = sync_service_timeout_ms(SYNC, clock_ns(CLOCK_MONOTONIC));
+
+			nsync = sync_service_pollfds(SYNC, pfd + n, SYNC_POLLFDS);
+			n += nsync;
+			if (t >= 0 && t < wait_ms)
+				wait_ms = t;
+		}
+		if (poll(pfd, n, wait_ms) < 0 && errno != EINTR) {
 			logmsg(LOG_ERR_, "poll: %s", strerror(errno));
 			break;
 		}
@@ -1712,6 +1732,8 @@ static void run_loop(void)
 				client_read(D.cl[i]);
 		}
 		gc_tick();
+		if (SYNC)
+			sync_service_run(SYNC, pfd + sync_at, nsync, clock_ns(CLOCK_MONOTONIC));
 		for (size_t i = 0; i < L.nifc; i++)
 			tx_flush(&L.ifc[i]);
 		/* Write (events may have been queued for anyone) and reap. */
@@ -2016,13 +2038,16 @@ int main(int argc, char **argv)
 		{"socket", 1, 0, 's'}, {"max", 1, 0, 'm'},   {"set", 1, 0, 'o'},
 		{"ruleset", 1, 0, 'f'}, {"config", 1, 0, 'c'}, {"iface", 1, 0, 'i'},
 		{"route", 1, 0, 'r'},  {"neigh", 1, 0, 'n'}, {"verbose", 0, 0, 'v'},
-		{"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},  {"neigh-timers", 1, 0, 'T'},
+		{"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},  {"sync", 1, 0, 'Y'},
+		{"neigh-timers", 1, 0, 'T'},
 		{0, 0, 0, 0},
 	};
 	struct config cf = {0};
 	struct ct_table_config cfg = {0};
 	int c, rc = 1;
 	bool bad = false;
+	char *syncopts[64];
+	size_t nsyncopts = 0;
 
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
 	/* The kernel's defaults: base_reachable_time 30 s, delay_first_probe_time 5 s,
@@ -2030,7 +2055,7 @@ int main(int argc, char **argv)
 	L.base_reachable_ns = 30 * CT_NSEC_PER_SEC;
 	L.delay_ns = 5 * CT_NSEC_PER_SEC;
 	L.retrans_ns = CT_NSEC_PER_SEC;
-	while ((c = getopt_long(argc, argv, "s:m:o:f:c:i:r:n:vqh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:m:o:f:c:i:r:n:Y:vqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			bad |= config_line(&cf, "socket", optarg) < 0;
@@ -2058,6 +2083,10 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			bad |= config_line(&cf, "neigh-timers", optarg) < 0;
+			break;
+		case 'Y':
+			if (nsyncopts < 64)
+				syncopts[nsyncopts++] = optarg;
 			break;
 		case 'v':
 			log_max = LOG_DEBUG_;
@@ -2148,6 +2177,23 @@ int main(int argc, char **argv)
 	else
 		logmsg(LOG_INFO_, "serving the connection table on %s (table service mode)",
 		       cf.sock);
+	if (nsyncopts) {
+		char err[128] = "";
+
+		if (sync_service_new(D.t, &SYNC))
+			goto out;
+		for (size_t i = 0; i < nsyncopts; i++) {
+			if (sync_service_option(SYNC, syncopts[i])) {
+				logmsg(LOG_ERR_, "-Y %s: bad sync option", syncopts[i]);
+				goto out;
+			}
+		}
+		if (sync_service_start(SYNC, clock_ns(CLOCK_MONOTONIC), err, sizeof(err))) {
+			logmsg(LOG_ERR_, "sync: %s", err);
+			goto out;
+		}
+		logmsg(LOG_INFO_, "state replication running (conntrackd protocol)");
+	}
 	run_loop();
 	if (L.nifc)
 		live_stats_log();
@@ -2165,6 +2211,8 @@ out:
 		for (size_t j = 0; j < L.pend[k].nq; j++)
 			free(L.pend[k].q[j].frame);
 	nft_ruleset_free(D.rs);
+	sync_service_free(SYNC);
+	SYNC = NULL;
 	if (L.fw)
 		fw_free(L.fw);
 	else
