@@ -3,7 +3,7 @@
 # As root, missing ones are installed; otherwise the exact apt-get line is
 # printed and the script fails.
 set -u
-PKGS="libpcap-dev libcmocka-dev python3-pytest nftables conntrack iproute2 clang"
+PKGS="libpcap-dev libcmocka-dev python3-pytest nftables conntrack conntrackd curl iproute2 clang"
 missing=""
 have_pkg() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"

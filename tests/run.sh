@@ -20,8 +20,8 @@ set -u
 BUILD=${1:-build}
 MODE=${2:-all}
 case "$MODE" in
-all|unit|kdiff|cli|nft) ;;
-*) echo "usage: $0 BUILD [unit|kdiff|cli|nft]" >&2; exit 2 ;;
+all|unit|kdiff|cli|sync|nft) ;;
+*) echo "usage: $0 BUILD [unit|kdiff|cli|sync|nft]" >&2; exit 2 ;;
 esac
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -164,11 +164,13 @@ all)
 	run_unit
 	run_pytest kdiff "$ROOT/tests/kdiff"
 	run_pytest cli "$ROOT/tests/cli"
+	run_pytest sync "$ROOT/tests/sync"
 	run_nft
 	;;
 unit) run_unit ;;
 kdiff) run_pytest kdiff "$ROOT/tests/kdiff" ;;
 cli) run_pytest cli "$ROOT/tests/cli" ;;
+sync) run_pytest sync "$ROOT/tests/sync" ;;
 nft) run_nft ;;
 esac
 

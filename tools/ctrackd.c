@@ -123,7 +123,7 @@ struct client {
 struct daemon {
 	struct ct_table *t;
 	struct nft_ruleset *rs;
-	const char *ruleset_path; /* -f: loaded at start and on SIGHUP */
+	char *ruleset_path; /* -f: loaded at start and on SIGHUP (owned) */
 	int lfd, sfd;
 	struct client *cl[MAX_CLIENTS];
 	size_t ncl;
@@ -509,10 +509,25 @@ struct held {
 
 /* The next hops ctrackd has put in fw's neighbour table (placeholder or resolved). */
 #define NB_SLOTS 4096u
+/* Neighbour states, as the kernel's NUD_* (include/net/neighbour.h). */
+enum nud {
+	NUD_INCOMPLETE = 1, /* placeholder in fw, broadcast solicitations under way */
+	NUD_REACHABLE,      /* confirmed less than reachable_time ago */
+	NUD_STALE,          /* usable, unconfirmed: the next use starts DELAY */
+	NUD_DELAY,          /* used while stale: a confirmation may still come */
+	NUD_PROBE,          /* unicast solicitations under way */
+	NUD_FAILED,         /* no answer: placeholder again, resolved anew on use */
+	NUD_PERMANENT,      /* --neigh */
+};
+
 struct nb {
 	uint32_t fwidx; /* 0: free */
 	uint8_t l3num;
 	uint8_t addr[16];
+	uint8_t state;  /* enum nud */
+	uint8_t probes;
+	uint8_t mac[6];
+	uint64_t confirmed, updated, reachable;
 };
 
 struct pending {
@@ -537,6 +552,9 @@ struct live {
 	struct nb nb[NB_SLOTS];
 	size_t nnb;
 	uint64_t last_neigh_tick;
+	/* The kernel's neighbour parameters (net.ipv4.neigh.default.*). */
+	uint64_t base_reachable_ns, delay_ns, retrans_ns;
+	uint64_t probes_bcast, probes_ucast, nud_failed;
 	uint64_t arp_in, arp_answered, nd_answered, neigh_learned, unresolved_drops;
 	struct fw_result res; /* large: kept out of the stack */
 };
@@ -690,7 +708,7 @@ static void arp_send(struct live_iface *i, uint16_t op, const uint8_t *eth_dst,
 }
 
 static void neigh_resolved(struct live_iface *i, uint8_t l3num, const uint8_t *addr,
-			   const uint8_t mac[6], uint64_t now);
+			   const uint8_t mac[6], uint64_t now, bool confirmed);
 
 static void arp_input(struct live_iface *i, const uint8_t *f, uint32_t len, uint64_t now)
 {
@@ -706,8 +724,10 @@ static void arp_input(struct live_iface *i, const uint8_t *f, uint32_t len, uint
 	/* Learn the sender when it has an address (not an ARP probe). */
 	if (memcmp(f + 28, zero, 4) != 0 && !(f[22] & 1)) {
 		memcpy(addr, f + 28, 4);
+		/* A reply sent to us confirms reachability (arp_process); the rest updates. */
 		if (op == 2 || iface_has_addr(i, 2, f + 38))
-			neigh_resolved(i, 2, addr, f + 22, now);
+			neigh_resolved(i, 2, addr, f + 22, now,
+				       op == 2 && memcmp(f, i->mac, 6) == 0);
 	}
 	if (op == 1 && iface_has_addr(i, 2, f + 38)) {
 		arp_send(i, 2, f + 22, f + 22, f + 38, f + 28);
@@ -786,13 +806,14 @@ static bool nd_input(struct live_iface *i, const uint8_t *f, uint32_t len, uint6
 			lla = m + o + 2;
 	}
 	if (m[0] == 136) {
-		neigh_resolved(i, 10, m + 8, lla ? lla : f + 6, now);
+		/* A solicited advertisement confirms reachability; others only update. */
+		neigh_resolved(i, 10, m + 8, lla ? lla : f + 6, now, (m[4] & 0x40) != 0);
 		return true;
 	}
 	if (!iface_has_addr(i, 10, m + 8))
 		return true; /* not for us: the kernel would ignore it too */
 	if (lla && memcmp(ip + 8, unspec, 16) != 0)
-		neigh_resolved(i, 10, ip + 8, lla, now);
+		neigh_resolved(i, 10, ip + 8, lla, now, false);
 	/* Solicited, Override, Router; to the sender, or all nodes for DAD. */
 	if (memcmp(ip + 8, unspec, 16) == 0) {
 		static const uint8_t all[16] = {0xff, 0x02, [15] = 1};
@@ -813,6 +834,7 @@ static void neigh_probe(struct pending *p, uint64_t now)
 
 	p->last_probe = now;
 	p->probes++;
+	L.probes_bcast++;
 	if (!i)
 		return;
 	if (p->l3num == 2) {
@@ -900,15 +922,51 @@ static void pending_hold(struct pending *p, uint32_t fwidx, bool processed,
 				      .frame = copy};
 }
 
+/* reachable_time: base_reachable_time randomised in [1/2, 3/2), as neigh_rand_reach_time. */
+static uint64_t rand_reach(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return L.base_reachable_ns / 2 + (L.base_reachable_ns ? x % L.base_reachable_ns : 0);
+}
+
+/*
+ * A neighbour's link-layer address was learned: `confirmed` when the answer
+ * proves two-way reachability (a solicited reply), else it is merely
+ * STALE (neigh_update semantics).  Held packets leave.
+ */
 static void neigh_resolved(struct live_iface *i, uint8_t l3num, const uint8_t *addr,
-			   const uint8_t mac[6], uint64_t now)
+			   const uint8_t mac[6], uint64_t now, bool confirmed)
 {
 	size_t n = l3num == 2 ? 4 : 16;
 	uint8_t a[16] = {0};
+	struct nb *e;
 
 	memcpy(a, addr, n);
+	e = nb_find(i->fwidx, l3num, a, true);
+	if (e && e->state == NUD_PERMANENT)
+		return;
+	if (e && !confirmed && e->state >= NUD_REACHABLE && e->state <= NUD_PROBE &&
+	    memcmp(e->mac, mac, 6) == 0 && L.npending == 0)
+		return; /* nothing new: the state stays (an unsolicited update) */
 	fw_add_neigh(L.fw, i->fwidx, l3num, a, mac);
-	nb_find(i->fwidx, l3num, a, true);
+	if (e) {
+		bool changed = memcmp(e->mac, mac, 6) != 0;
+
+		memcpy(e->mac, mac, 6);
+		e->probes = 0;
+		e->updated = now;
+		if (confirmed) {
+			e->state = NUD_REACHABLE;
+			e->confirmed = now;
+			e->reachable = rand_reach();
+		} else if (e->state != NUD_REACHABLE || changed) {
+			e->state = NUD_STALE;
+		}
+	}
 	L.neigh_learned++;
 	for (size_t k = 0; k < MAX_PENDING; k++) {
 		struct pending *p = &L.pend[k];
@@ -964,6 +1022,7 @@ static bool frame_dst(const uint8_t *f, uint32_t len, uint8_t *l3num, uint8_t ds
 static void neigh_prepare(struct live_iface *in, const uint8_t *f, uint32_t len, uint64_t now)
 {
 	static const uint8_t zero_mac[6];
+	struct nb *e;
 	const struct live_route *r;
 	uint8_t l3num, dst[16], hop[16];
 
@@ -989,10 +1048,17 @@ static void neigh_prepare(struct live_iface *in, const uint8_t *f, uint32_t len,
 				waiting = L.pend[k].used && L.pend[k].fwidx == in->fwidx &&
 					  L.pend[k].l3num == l3num &&
 					  memcmp(L.pend[k].addr, src, 16) == 0;
-			if (waiting)
-				neigh_resolved(in, l3num, src, f + 6, now);
-			else
-				nb_find(in->fwidx, l3num, src, true);
+			if (waiting) {
+				neigh_resolved(in, l3num, src, f + 6, now, false);
+			} else {
+				struct nb *e = nb_find(in->fwidx, l3num, src, true);
+
+				if (e && !e->state) {
+					e->state = NUD_STALE; /* learned by fw from this frame */
+					memcpy(e->mac, f + 6, 6);
+					e->updated = now;
+				}
+			}
 		}
 	}
 	if (!(r = route_lookup(l3num, dst)))
@@ -1000,10 +1066,29 @@ static void neigh_prepare(struct live_iface *in, const uint8_t *f, uint32_t len,
 	memcpy(hop, r->has_gw ? r->gw : dst, 16);
 	if (iface_has_addr(iface_by_fwidx(r->fwidx), l3num, hop))
 		return;
-	if (nb_find(r->fwidx, l3num, hop, false))
+	e = nb_find(r->fwidx, l3num, hop, true);
+	if (!e)
 		return;
-	if (!nb_find(r->fwidx, l3num, hop, true))
+	switch (e->state) {
+	case NUD_REACHABLE:
+		if (now - e->confirmed < e->reachable)
+			return;
+		e->state = NUD_STALE;
+		/* fall through - used while stale */
+	case NUD_STALE:
+		e->state = NUD_DELAY;
+		e->updated = now;
 		return;
+	case NUD_DELAY:
+	case NUD_PROBE:
+	case NUD_INCOMPLETE:
+	case NUD_PERMANENT:
+		return;
+	default: /* new, or FAILED: resolve (anew) */
+		break;
+	}
+	e->state = NUD_INCOMPLETE;
+	e->probes = 0;
 	fw_add_neigh(L.fw, r->fwidx, l3num, hop, zero_mac);
 	pending_get(r->fwidx, l3num, hop, now);
 }
@@ -1069,17 +1154,78 @@ static void neigh_miss(struct live_iface *in, const uint8_t *frame, uint32_t len
 	pending_hold(slot, in->fwidx, false, frame, len);
 }
 
+/* A unicast solicitation to a known neighbour (NUD_PROBE). */
+static void neigh_probe_unicast(struct nb *e, uint64_t now)
+{
+	struct live_iface *i = iface_by_fwidx(e->fwidx);
+	static const uint8_t zero[6];
+	const struct live_addr *src;
+
+	e->probes++;
+	e->updated = now;
+	L.probes_ucast++;
+	if (!i || !(src = source_addr(i, e->l3num, e->addr)))
+		return;
+	if (e->l3num == 2)
+		arp_send(i, 1, e->mac, zero, src->addr, e->addr);
+	else
+		nd_send(i, 135, e->mac, src->addr, e->addr, e->addr, 0);
+}
+
+/*
+ * The kernel's neighbour timers: DELAY turns into PROBE after
+ * delay_first_probe_time unless confirmed meanwhile; PROBE sends
+ * ucast_solicit (3) unicast solicitations retrans_time apart, then the
+ * neighbour FAILS: fw gets the placeholder back, so the next packets are
+ * held while it is resolved anew by broadcast.
+ */
+static void nud_tick(uint64_t now)
+{
+	static const uint8_t zero_mac[6];
+
+	for (uint32_t k = 0; L.nnb && k < NB_SLOTS; k++) {
+		struct nb *e = &L.nb[k];
+
+		if (!e->fwidx)
+			continue;
+		if (e->state == NUD_DELAY) {
+			if (e->confirmed && now - e->confirmed < e->reachable)
+				e->state = NUD_REACHABLE;
+			else if (now - e->updated >= L.delay_ns) {
+				e->state = NUD_PROBE;
+				e->probes = 0;
+				neigh_probe_unicast(e, now);
+			}
+		} else if (e->state == NUD_PROBE && now - e->updated >= L.retrans_ns) {
+			if (e->probes < NEIGH_PROBES) {
+				neigh_probe_unicast(e, now);
+			} else {
+				e->state = NUD_FAILED;
+				fw_add_neigh(L.fw, e->fwidx, e->l3num, e->addr, zero_mac);
+				L.nud_failed++;
+			}
+		}
+	}
+}
+
 static void neigh_tick(uint64_t now)
 {
-	if (now - L.last_neigh_tick < 200000000ull)
+	if (now - L.last_neigh_tick < L.retrans_ns / 5)
 		return;
 	L.last_neigh_tick = now;
+	nud_tick(now);
 	for (size_t k = 0; k < MAX_PENDING; k++) {
 		struct pending *p = &L.pend[k];
 
-		if (!p->used || now - p->last_probe < CT_NSEC_PER_SEC)
+		if (!p->used || now - p->last_probe < L.retrans_ns)
 			continue;
 		if (p->probes >= NEIGH_PROBES) {
+			struct nb *e = nb_find(p->fwidx, p->l3num, p->addr, false);
+
+			if (e && e->state == NUD_INCOMPLETE) {
+				e->state = NUD_FAILED;
+				L.nud_failed++;
+			}
 			for (size_t j = 0; j < p->nq; j++)
 				free(p->q[j].frame);
 			L.unresolved_drops += p->nq;
@@ -1326,10 +1472,11 @@ static void live_stats_log(void)
 			logmsg(LOG_INFO_, "stats: dropped %s %llu", fw_reason_name((enum fw_reason)r),
 			       (unsigned long long)st.dropped[r]);
 	logmsg(LOG_INFO_, "stats: arp in %llu, answered %llu; nd answered %llu; neighbours learned "
-			  "%llu; unresolved drops %llu",
+			  "%llu; probes broadcast %llu unicast %llu; failed %llu; unresolved drops %llu",
 	       (unsigned long long)L.arp_in, (unsigned long long)L.arp_answered,
 	       (unsigned long long)L.nd_answered, (unsigned long long)L.neigh_learned,
-	       (unsigned long long)L.unresolved_drops);
+	       (unsigned long long)L.probes_bcast, (unsigned long long)L.probes_ucast,
+	       (unsigned long long)L.nud_failed, (unsigned long long)L.unresolved_drops);
 	for (size_t k = 0; k < L.nifc; k++)
 		logmsg(LOG_INFO_, "stats: %s rx %llu tx %llu tx-ring-full %llu oversize %llu",
 		       L.ifc[k].name, (unsigned long long)L.ifc[k].rx_frames,
@@ -1514,6 +1661,8 @@ static void usage(FILE *f)
 		"  --iface    an interface ctrackd owns, with its addresses (MAC: the NIC's)\n"
 		"  --route    a route (0.0.0.0/0 or ::/0 for the default)\n"
 		"  --neigh    a static neighbour\n"
+		"  --neigh-timers R,D,T  neighbour reachable, delay-first-probe and retransmit\n"
+		"             times in ms (the kernel's 30000,5000,1000)\n"
 		"  -Y OPT     state replication with conntrackd's protocol (docs/sync.md),\n"
 		"             e.g. -Y mode=ftfw -Y udp=LOCAL,PEER,iface=eth1 (also --sync)\n"
 		"  -v / -q    more / less logging; SIGUSR1 logs statistics\n"
@@ -1604,7 +1753,7 @@ static void run_loop(void)
 /* ---- configuration ---- */
 
 struct config {
-	const char *sock;
+	char *sock; /* owned; NULL: the default */
 	uint32_t max;
 	char *sets[64];
 	size_t nsets;
@@ -1716,12 +1865,24 @@ static int config_line(struct config *c, const char *key, const char *val)
 	if (strcmp(key, "set") == 0)
 		return cfg_add(c->sets, &c->nsets, 64, val) ? 0 : -1;
 	if (strcmp(key, "ruleset") == 0) {
+		free(D.ruleset_path);
 		D.ruleset_path = strdup(val);
 		return D.ruleset_path ? 0 : -1;
 	}
 	if (strcmp(key, "socket") == 0) {
+		free(c->sock);
 		c->sock = strdup(val);
 		return c->sock ? 0 : -1;
+	}
+	if (strcmp(key, "neigh-timers") == 0) {
+		unsigned long r, d, t;
+
+		if (sscanf(val, "%lu,%lu,%lu", &r, &d, &t) != 3 || !r || !t)
+			return -1;
+		L.base_reachable_ns = r * 1000000ull;
+		L.delay_ns = d * 1000000ull;
+		L.retrans_ns = t * 1000000ull;
+		return 0;
 	}
 	if (strcmp(key, "max") == 0) {
 		c->max = (uint32_t)strtoul(val, NULL, 0);
@@ -1857,6 +2018,14 @@ static int setup_neigh(const char *arg)
 		goto out;
 	}
 	fw_add_neigh(L.fw, i->fwidx, l3, addr, mac);
+	{
+		struct nb *e = nb_find(i->fwidx, l3, addr, true);
+
+		if (e) {
+			e->state = NUD_PERMANENT;
+			memcpy(e->mac, mac, 6);
+		}
+	}
 	err = 0;
 out:
 	free(s);
@@ -1870,9 +2039,10 @@ int main(int argc, char **argv)
 		{"ruleset", 1, 0, 'f'}, {"config", 1, 0, 'c'}, {"iface", 1, 0, 'i'},
 		{"route", 1, 0, 'r'},  {"neigh", 1, 0, 'n'}, {"verbose", 0, 0, 'v'},
 		{"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},  {"sync", 1, 0, 'Y'},
+		{"neigh-timers", 1, 0, 'T'},
 		{0, 0, 0, 0},
 	};
-	struct config cf = {.sock = CTL_DEFAULT_SOCK};
+	struct config cf = {0};
 	struct ct_table_config cfg = {0};
 	int c, rc = 1;
 	bool bad = false;
@@ -1880,10 +2050,15 @@ int main(int argc, char **argv)
 	size_t nsyncopts = 0;
 
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	/* The kernel's defaults: base_reachable_time 30 s, delay_first_probe_time 5 s,
+	 * retrans_time 1 s. */
+	L.base_reachable_ns = 30 * CT_NSEC_PER_SEC;
+	L.delay_ns = 5 * CT_NSEC_PER_SEC;
+	L.retrans_ns = CT_NSEC_PER_SEC;
 	while ((c = getopt_long(argc, argv, "s:m:o:f:c:i:r:n:Y:vqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			cf.sock = optarg;
+			bad |= config_line(&cf, "socket", optarg) < 0;
 			break;
 		case 'm':
 			cf.max = (uint32_t)strtoul(optarg, NULL, 0);
@@ -1892,7 +2067,7 @@ int main(int argc, char **argv)
 			bad |= config_line(&cf, "set", optarg) < 0;
 			break;
 		case 'f':
-			D.ruleset_path = optarg;
+			bad |= config_line(&cf, "ruleset", optarg) < 0;
 			break;
 		case 'c':
 			bad |= config_file(&cf, optarg) < 0;
@@ -1905,6 +2080,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			bad |= config_line(&cf, "neigh", optarg) < 0;
+			break;
+		case 'T':
+			bad |= config_line(&cf, "neigh-timers", optarg) < 0;
 			break;
 		case 'Y':
 			if (nsyncopts < 64)
@@ -1928,6 +2106,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!cf.sock && !(cf.sock = strdup(CTL_DEFAULT_SOCK)))
+		return 1;
 	cfg.max = cf.max;
 	cfg.event_fn = on_event;
 	cfg.exp_event_fn = on_exp_event;
@@ -2037,6 +2217,16 @@ out:
 		fw_free(L.fw);
 	else
 		ct_table_free(D.t);
+	for (size_t i = 0; i < cf.nsets; i++)
+		free(cf.sets[i]);
+	for (size_t i = 0; i < cf.nifaces; i++)
+		free(cf.ifaces[i]);
+	for (size_t i = 0; i < cf.nroutes; i++)
+		free(cf.routes[i]);
+	for (size_t i = 0; i < cf.nneighs; i++)
+		free(cf.neighs[i]);
+	free(cf.sock);
+	free(D.ruleset_path);
 	logmsg(LOG_INFO_, "stopped");
 	return rc;
 }

@@ -67,10 +67,12 @@ class Pair:
                                 env=self.env)
 
 
-@pytest.fixture(scope="module")
-def pair():
+def _pair(sysctls=()):
+    """A namespace for the real conntrack and a ctrackd for ours, with the same
+    conntrack sysctls set on both sides (per-namespace ones: the host is not
+    touched)."""
     _need_root()
-    ns = f"ctcli{os.getpid()}"
+    ns = f"ctcli{os.getpid()}{'t' if sysctls else ''}"
     tmp = tempfile.mkdtemp(prefix="ctcli.")
     sock = os.path.join(tmp, "ctrackd.sock")
     os.symlink(os.path.join(BUILD, "ctrack"), os.path.join(tmp, "conntrack"))
@@ -79,8 +81,13 @@ def pair():
     try:
         subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=RULESET, text=True,
                        check=True)
+        opts = []
+        for name, value in sysctls:
+            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                            f"net.netfilter.{name}={value}"], check=True)
+            opts += ["-o", f"{name}={value}"]
         log = open(os.path.join(tmp, "ctrackd.log"), "w")
-        daemon = subprocess.Popen([os.path.join(BUILD, "ctrackd"), "-s", sock], stderr=log)
+        daemon = subprocess.Popen([os.path.join(BUILD, "ctrackd"), "-s", sock] + opts, stderr=log)
         for _ in range(100):
             if os.path.exists(sock):
                 break
@@ -95,3 +102,14 @@ def pair():
                 daemon.kill()
         subprocess.run(["ip", "netns", "del", ns])
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    yield from _pair()
+
+
+@pytest.fixture(scope="module")
+def pair_ts():
+    """Accounting and timestamps on: packets=/bytes=, delta-time=, [start=]."""
+    yield from _pair((("nf_conntrack_acct", 1), ("nf_conntrack_timestamp", 1)))

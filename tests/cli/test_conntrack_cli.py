@@ -5,6 +5,7 @@ and the exit status.  Both tables are first given the same content with -I.
 Entry order is the kernel's hash order, so stdout lines are compared sorted;
 remaining timeouts may differ by TOLERANCE seconds; conntrack ids and netlink
 portids are masked."""
+import calendar
 import re
 import signal
 import time
@@ -32,6 +33,20 @@ _TIMEOUT_RES = [
     re.compile(r"(<timeout>)(\d+)(?=</timeout>)"),
 ]
 
+def _ctime(s):
+    return calendar.timegm(time.strptime(s, "%a %b %d %H:%M:%S %Y"))
+
+
+# Values that depend on when things ran, compared within TOLERANCE seconds:
+# the -o timestamp prefix of events, delta-time and its XML form, and the
+# [start=]/[stop=] dates of -o ktimestamp (both sides print them in UTC).
+_TIME_FIELDS = [
+    (re.compile(r"^\[(\d+\.\d+)\]\t"), lambda v: int(float(v))),
+    (re.compile(r" delta-time=(\d+)"), int),
+    (re.compile(r"<deltatime>(\d+)</deltatime>"), int),
+    (re.compile(r"\[(?:start|stop)=([^\]]+)\]"), _ctime),
+]
+
 
 def normalize(text, strip_progname=False):
     """Sorted lines with masked ids/portids and timeouts pulled out."""
@@ -45,6 +60,10 @@ def normalize(text, strip_progname=False):
         line = re.sub(r"<id>\d+</id>", "<id>ID</id>", line)
         line = re.sub(r"portid=\d+", "portid=P", line)
         times = []
+        for rx, conv in _TIME_FIELDS:
+            for m in reversed(list(rx.finditer(line))):
+                times.append(conv(m.group(1)))
+                line = line[: m.start(1)] + "W" + line[m.end(1):]
         for rx in _TIMEOUT_RES:
             m = rx.search(line)
             if m:
@@ -65,7 +84,7 @@ def assert_same(real, ours, strip_progname=False):
     assert [l for l, _ in no] == [l for l, _ in nr], f"stdout differs\nreal:\n{out_r}\nours:\n{out_o}"
     for (l, tr), (_, to) in zip(nr, no):
         for a, b in zip(tr, to):
-            assert abs(a - b) <= TOLERANCE, f"timeout {b} vs {a} in {l}"
+            assert abs(a - b) <= TOLERANCE, f"time {b} vs {a} in {l}"
 
 
 def reset(pair, setup=SETUP):
@@ -353,3 +372,39 @@ def test_update_read_lag(pair, cmd, changes, fails):
             (b, tb), = normalize(final[entry_key(l)])
             assert a == b and all(abs(x - y) <= TOLERANCE for x, y in zip(ta, tb)), (l, final)
     assert_same(*both(pair, ["-L"]))
+
+
+# Accounting and timestamps on, on both sides: counters, delta-time, dates.
+TS_LISTINGS = [
+    "-L", "-L -o ktimestamp", "-L -o extended,id,ktimestamp", "-L -o xml", "-L -o save",
+    "-L -z", "-L -o id -p tcp", "-G -s 1.1.1.1 -d 2.2.2.2 -p tcp --sport 10 --dport 20",
+    "-D -p udp -o ktimestamp",
+]
+
+
+@pytest.mark.parametrize("cmd", TS_LISTINGS)
+def test_listing_acct_timestamp(pair_ts, cmd):
+    reset(pair_ts)
+    time.sleep(1.1)  # delta-time counts whole seconds since creation
+    assert_same(*both(pair_ts, cmd.split()))
+
+
+@pytest.mark.parametrize("opts", [[], ["-o", "timestamp"], ["-o", "ktimestamp"],
+                                  ["-o", "timestamp,extended,id"], ["-o", "save"]])
+def test_events_acct_timestamp(pair_ts, opts):
+    """DESTROY events carry counters, delta-time and, with ktimestamp, the
+    start and stop dates; -o timestamp prefixes each event with its time."""
+    reset(pair_ts, [])
+    procs = (pair_ts.popen_real(["-E"] + opts), pair_ts.popen_ours(["-E"] + opts))
+    time.sleep(0.5)
+    ops = [SETUP[0], SETUP[1], "-U -s 1.1.1.1 -p tcp -m 43", "-D -p udp", "-D -p tcp"]
+    for side in (pair_ts.real, pair_ts.ours):
+        for op in ops:
+            side(op.split())
+    time.sleep(0.5)
+    res = []
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=5)
+        res.append((p.returncode, out, err))
+    assert_same(*res, strip_progname=True)  # progname: see test_events

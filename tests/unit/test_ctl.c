@@ -411,6 +411,76 @@ static void test_sctp_tags_and_nat_create(void **state)
 	ctl_buf_reset(&f->req);
 }
 
+/* The expect table: empty answers, and -I expect as the kernel answers it. */
+static void test_expect_requests(void **state)
+{
+	struct fx *f = *state;
+	struct ct_tuple tu, et, em;
+	struct ctl_msg d;
+	int n;
+
+	/* 1: list, count and stats of an empty expect table */
+	ctl_msg_begin(&f->req, CTL_REQ_LIST, 1);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	assert_int_equal(n, 0);
+	ctl_msg_begin(&f->req, CTL_REQ_COUNT, 2);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	assert_int_equal(run(f, &n, NULL, &d), 0);
+	assert_true(ctl_has(&d, CTL_A_VALUE));
+	assert_int_equal(d.value, 0);
+	/* 2: create for a master that does not exist: ENOENT */
+	mk_tuple(&tu, 1, 6, 10, 20);
+	mk_tuple(&et, 1, 6, 0, 3000);
+	memset(&em, 0, sizeof(em));
+	em.l3num = 2;
+	memset(em.src, 0xff, 4);
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 3);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_tuple(&f->req, CTL_A_EXP_TUPLE, &et);
+	ctl_put_tuple(&f->req, CTL_A_EXP_MASK, &em);
+	ctl_put_u32(&f->req, CTL_A_TIMEOUT, 60);
+	assert_int_equal(run(f, &n, NULL, NULL), ENOENT);
+	/* 3: the master exists but has no helper: EOPNOTSUPP (kernel answer) */
+	req_create(f, 1, true, true, 0);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 4);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	ctl_put_tuple(&f->req, CTL_A_EXP_TUPLE, &et);
+	ctl_put_tuple(&f->req, CTL_A_EXP_MASK, &em);
+	ctl_put_u32(&f->req, CTL_A_TIMEOUT, 60);
+	assert_int_equal(run(f, &n, NULL, NULL), EOPNOTSUPP);
+	/* 4: missing expected tuple or mask: EINVAL */
+	ctl_msg_begin(&f->req, CTL_REQ_CREATE, 5);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &tu);
+	assert_int_equal(run(f, &n, NULL, NULL), EINVAL);
+	/* 5: get and delete of nothing: ENOENT; update: not for expectations */
+	ctl_msg_begin(&f->req, CTL_REQ_GET, 6);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &et);
+	assert_int_equal(run(f, &n, NULL, NULL), ENOENT);
+	ctl_msg_begin(&f->req, CTL_REQ_DELETE, 7);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_tuple(&f->req, CTL_A_EXP_TUPLE, &et);
+	assert_int_equal(run(f, &n, NULL, NULL), ENOENT);
+	ctl_msg_begin(&f->req, CTL_REQ_UPDATE, 8);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	ctl_put_tuple(&f->req, CTL_A_ORIG, &et);
+	assert_int_equal(run(f, &n, NULL, NULL), EOPNOTSUPP);
+	/* 6: flush and stats answer DONE / STATS+DONE */
+	ctl_msg_begin(&f->req, CTL_REQ_FLUSH, 9);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	ctl_msg_begin(&f->req, CTL_REQ_STATS, 10);
+	ctl_put_u8(&f->req, CTL_A_TABLE, CTL_T_EXPECT);
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	/* the connection table is untouched by all of it */
+	assert_int_equal(ct_table_count(f->t), 1);
+}
+
 static void test_update_delete(void **state)
 {
 	struct fx *f = *state;
@@ -536,6 +606,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_get_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sctp_tags_and_nat_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expect_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_flush_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_and_ruleset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_is_the_daemons, setup, teardown),
