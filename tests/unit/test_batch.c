@@ -191,9 +191,9 @@ static struct ct_pkt *build(struct pb_pkt *k, const struct pb_pkt *all, const st
 
 		memset(ih, 0, 16);
 		ih[0] = (uint8_t)s->dport; /* type */
-		pb_w16(ih + 4, s->sport);  /* id */
-		pb_w16(ih + 6, 1);
-		pb_w16(ih + 2, pb_csum(ih, 16, 0));
+		pk_wr16(ih + 4, s->sport);  /* id */
+		pk_wr16(ih + 6, 1);
+		pk_wr16(ih + 2, pk_csum(ih, 16, 0));
 		p = pb_parse(k);
 		break;
 	}
