@@ -451,8 +451,8 @@ static int do_2threads(const struct opts *o, struct results *res)
 		res->mismatch = true;
 	rc = 0;
 out:
-	free(sh[0].pkts);
-	free(sh[1].pkts);
+	bench_stream_free(&sh[0]);
+	bench_stream_free(&sh[1]);
 	bench_stream_free(&s);
 	return rc;
 }
