@@ -478,7 +478,7 @@ static void print_notes(const struct results *r)
 	if (f->have && f->ns > 2 * f->limit_ns)
 		printf("  tcp-1m x limit: the limit is one random read per packet (%.0f ns); the TCP "
 		       "tracker's own work\n"
-		       "    (sanity, state table, window tracking: ~440 instructions, ~80 ns with the "
+		       "    (sanity, checksum, state table, window: ~440 instructions, 60-70 ns with the "
 		       "table in cache,\n"
 		       "    see scale at 1 K) is above twice that before any miss: the floor is the "
 		       "tracker, not the memory.\n",
