@@ -738,7 +738,9 @@ static int offline(const char *file, bool check, bool list, unsigned flags, cons
 	int rc = read_file(file, &buf, &len);
 
 	if (rc) {
-		fprintf(stderr, "Error: Could not open file \"%s\": %s\n", file, strerror(-rc));
+		/* nft reports it from its internal location, with two empty lines */
+		fprintf(stderr, "internal:0:0-0: Error: Could not open file \"%s\": %s\n\n\n", file,
+			strerror(-rc));
 		free(dir);
 		return 1;
 	}
@@ -793,7 +795,9 @@ static int live_file(const char *file, bool check)
 	int rc = read_file(file, &buf, &len);
 
 	if (rc) {
-		fprintf(stderr, "Error: Could not open file \"%s\": %s\n", file, strerror(-rc));
+		/* nft reports it from its internal location, with two empty lines */
+		fprintf(stderr, "internal:0:0-0: Error: Could not open file \"%s\": %s\n\n\n", file,
+			strerror(-rc));
 		return 1;
 	}
 	rc = live_apply(name, buf, len, check);

@@ -421,10 +421,27 @@ struct nft_script {
 	size_t len;
 	struct nft_kept_src *incs;
 	size_t ninc;
+	/*
+	 * Or, with burns != NULL, no script but the handles a transaction the
+	 * kernel aborted had taken (nft -c, or an error at commit): the
+	 * kernel's handle counters are not rolled back.
+	 */
+	struct nft_burn *burns;
+	size_t nburns;
+	uint64_t burn_table_handle;
+};
+
+struct nft_burn {
+	uint8_t family;
+	char *name;
+	uint64_t handle;      /* the table's */
+	uint64_t next_handle; /* its handle counter after the aborted transaction */
 };
 
 struct nft_ruleset {
-	struct nft_config cfg;
+	struct nft_config cfg;   /* cfg.ifaces points at own_ifaces */
+	struct nft_iface *own_ifaces; /* copy of the caller's list, names in own_names */
+	char *own_names;
 	struct nft_arena arena;
 	struct nft_table *tables, *tables_tail;
 	/* accepted scripts, replayed to build a new ruleset atomically */

@@ -15,14 +15,41 @@
 #include "nft_priv.h"
 #include "vm.h"
 
+/*
+ * The interface list is copied: a ruleset outlives the configuration it was
+ * made from (ctrackd builds its list on the stack), and every apply reads it.
+ */
 int nft_ruleset_new(const struct nft_config *cfg, struct nft_ruleset **out)
 {
 	struct nft_ruleset *rs = calloc(1, sizeof(*rs));
+	size_t names = 0;
 
 	if (!rs)
 		return -ENOMEM;
 	if (cfg)
 		rs->cfg = *cfg;
+	if (cfg && cfg->ifaces && cfg->n_ifaces) {
+		for (size_t i = 0; i < cfg->n_ifaces; i++)
+			names += strlen(cfg->ifaces[i].name) + 1;
+		rs->own_ifaces = calloc(cfg->n_ifaces, sizeof(*rs->own_ifaces));
+		rs->own_names = malloc(names);
+		if (!rs->own_ifaces || !rs->own_names) {
+			free(rs->own_ifaces);
+			free(rs->own_names);
+			free(rs);
+			return -ENOMEM;
+		}
+		names = 0;
+		for (size_t i = 0; i < cfg->n_ifaces; i++) {
+			size_t n = strlen(cfg->ifaces[i].name) + 1;
+
+			memcpy(rs->own_names + names, cfg->ifaces[i].name, n);
+			rs->own_ifaces[i].name = rs->own_names + names;
+			rs->own_ifaces[i].index = cfg->ifaces[i].index;
+			names += n;
+		}
+		rs->cfg.ifaces = rs->own_ifaces;
+	}
 	*out = rs;
 	return 0;
 }
@@ -36,6 +63,9 @@ static void script_free(struct nft_script *sc)
 		free(sc->incs[k].buf);
 	}
 	free(sc->incs);
+	for (size_t k = 0; k < sc->nburns; k++)
+		free(sc->burns[k].name);
+	free(sc->burns);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -57,6 +87,8 @@ void nft_ruleset_free(struct nft_ruleset *rs)
 	if (!rs)
 		return;
 	free_contents(rs);
+	free(rs->own_ifaces);
+	free(rs->own_names);
 	free(rs);
 }
 
@@ -122,6 +154,64 @@ oom:
 	return -ENOMEM;
 }
 
+/* Handle counters only go up: an aborted transaction's take stays taken. */
+static void apply_burns(struct nft_ruleset *rs, const struct nft_script *sc)
+{
+	if (rs->next_table_handle < sc->burn_table_handle)
+		rs->next_table_handle = sc->burn_table_handle;
+	for (size_t k = 0; k < sc->nburns; k++)
+		for (struct nft_table *t = rs->tables; t; t = t->next)
+			if (t->family == sc->burns[k].family && t->handle == sc->burns[k].handle &&
+			    !strcmp(t->name, sc->burns[k].name) &&
+			    t->next_handle < sc->burns[k].next_handle)
+				t->next_handle = sc->burns[k].next_handle;
+}
+
+/*
+ * The kernel ran the transaction of nrs and aborted it (nft -c, or an error
+ * at commit): tables that exist in rs keep the handles it took, and table
+ * handles stay taken.  Recorded in rs's history so that replays agree.
+ */
+static void keep_burns(struct nft_ruleset *rs, const struct nft_ruleset *nrs)
+{
+	struct nft_script *v = realloc(rs->scripts, (rs->nscripts + 1) * sizeof(*v));
+	struct nft_script *sc;
+
+	if (!v)
+		return;
+	rs->scripts = v;
+	sc = &v[rs->nscripts];
+	memset(sc, 0, sizeof(*sc));
+	sc->burn_table_handle = nrs->next_table_handle;
+	for (const struct nft_table *t = rs->tables; t; t = t->next) {
+		const struct nft_table *n = nrs->tables;
+
+		while (n && !(n->family == t->family && n->handle == t->handle &&
+			      !strcmp(n->name, t->name)))
+			n = n->next;
+		if (!n || n->next_handle <= t->next_handle)
+			continue;
+		struct nft_burn *b = realloc(sc->burns, (sc->nburns + 1) * sizeof(*b));
+
+		if (!b)
+			break;
+		sc->burns = b;
+		b[sc->nburns].family = t->family;
+		b[sc->nburns].name = strdup(t->name);
+		b[sc->nburns].handle = t->handle;
+		b[sc->nburns].next_handle = n->next_handle;
+		if (!b[sc->nburns].name)
+			break;
+		sc->nburns++;
+	}
+	if (!sc->nburns && sc->burn_table_handle <= rs->next_table_handle) {
+		script_free(sc);
+		return;
+	}
+	rs->nscripts++;
+	apply_burns(rs, sc);
+}
+
 /* Run script `idx` of rs (kept already); *flushed: it ran `flush ruleset`. */
 static int run_script(struct nft_ruleset *rs, size_t idx, bool replay, bool *flushed, char **err)
 {
@@ -132,6 +222,11 @@ static int run_script(struct nft_ruleset *rs, size_t idx, bool replay, bool *flu
 
 	if (!ps)
 		return -ENOMEM;
+	if (sc->burns || sc->burn_table_handle) {
+		apply_burns(rs, sc);
+		free(ps);
+		return 0;
+	}
 	if (rs->cfg.load) {
 		rs->cfg.load = ctx_load;
 		rs->cfg.load_arg = &lx;
@@ -192,12 +287,27 @@ static int keep_script(struct nft_ruleset *rs, const char *name, const char *buf
 /* A copy of an accepted script with its includes. */
 static int copy_script(struct nft_ruleset *rs, const struct nft_script *sc)
 {
-	int rc = keep_script(rs, sc->name, sc->buf, sc->len);
+	int rc = keep_script(rs, sc->name, sc->buf ? sc->buf : "", sc->len);
 	struct nft_script *d;
 
-	if (rc || !sc->ninc)
+	if (rc)
 		return rc;
 	d = &rs->scripts[rs->nscripts - 1];
+	d->burn_table_handle = sc->burn_table_handle;
+	if (sc->nburns) {
+		d->burns = calloc(sc->nburns, sizeof(*d->burns));
+		if (!d->burns)
+			return -ENOMEM;
+		for (size_t k = 0; k < sc->nburns; k++) {
+			d->burns[k] = sc->burns[k];
+			d->burns[k].name = strdup(sc->burns[k].name);
+			d->nburns = k + 1;
+			if (!d->burns[k].name)
+				return -ENOMEM;
+		}
+	}
+	if (!sc->ninc)
+		return 0;
 	d->incs = calloc(sc->ninc, sizeof(*d->incs));
 	if (!d->incs)
 		return -ENOMEM;
@@ -320,13 +430,15 @@ int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf,
 	struct nft_ruleset *nrs;
 	bool flushed = false;
 	uint64_t h0;
-	int rc;
+	int rc = 0;
 
 	if (err)
 		*err = NULL;
-	rc = nft_ruleset_new(&rs->cfg, &nrs);
-	if (rc)
-		return rc;
+	/* the new ruleset borrows rs's configuration (and interface list) */
+	nrs = calloc(1, sizeof(*nrs));
+	if (!nrs)
+		return -ENOMEM;
+	nrs->cfg = rs->cfg;
 	nrs->base_table_handle = rs->base_table_handle;
 	nrs->next_table_handle = rs->base_table_handle;
 	for (size_t i = 0; i < rs->nscripts && !rc; i++) {
@@ -337,8 +449,19 @@ int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf,
 	h0 = nrs->next_table_handle;
 	if (!rc)
 		rc = keep_script(nrs, name, buf, len);
-	if (!rc)
-		rc = run_script(nrs, nrs->nscripts - 1, false, &flushed, err);
+	if (!rc) {
+		char *msg = NULL;
+
+		rc = run_script(nrs, nrs->nscripts - 1, false, &flushed, &msg);
+		/* check-only, or refused at commit: the kernel saw the transaction */
+		if ((!rc && check_only) ||
+		    (rc == -EINVAL && msg && strstr(msg, "Error: Could not process rule:")))
+			keep_burns(rs, nrs);
+		if (err)
+			*err = msg;
+		else
+			free(msg);
+	}
 	if (!rc && !check_only)
 		rc = nft_compile(nrs);
 	if (rc || check_only) {
@@ -366,10 +489,10 @@ int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf,
 	}
 	carry_state(nrs, rs);
 	free_contents(rs);
-	struct nft_config cfg = rs->cfg;
-
+	nrs->cfg = rs->cfg;
+	nrs->own_ifaces = rs->own_ifaces;
+	nrs->own_names = rs->own_names;
 	*rs = *nrs;
-	rs->cfg = cfg;
 	free(nrs);
 	return 0;
 }
