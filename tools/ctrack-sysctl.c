@@ -318,10 +318,15 @@ static int do_write(const char *arg)
 		return 1;
 	}
 	if (!opt_quiet) {
+		/* echoed as given, less trailing blanks (sysctl strips them) */
+		int vl = (int)strlen(eq + 1);
+
+		while (vl && (eq[vl] == ' ' || eq[vl] == '\t'))
+			vl--;
 		if (opt_values)
-			printf("%s\n", eq + 1);
+			printf("%.*s\n", vl, eq + 1);
 		else
-			printf("%s = %s\n", key, eq + 1);
+			printf("%s = %.*s\n", key, vl, eq + 1);
 		fflush(stdout);
 	}
 	return 0;
