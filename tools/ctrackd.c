@@ -1432,6 +1432,13 @@ static void rx_ring(struct live_iface *i)
 		i->rx_cur = (i->rx_cur + 1) % RX_BLOCK_NR;
 		for (size_t k = 0; k < L.nifc; k++)
 			tx_flush(&L.ifc[k]);
+		/*
+		 * Under a flood this loop does not return to poll for long: the
+		 * replication messages the block's events queued leave now, or
+		 * the sync transmit queue would overflow (and lose entries).
+		 */
+		if (SYNC)
+			sync_service_run(SYNC, NULL, 0, now);
 	}
 }
 
