@@ -1786,7 +1786,11 @@ static void gc_tick(void)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
-	if (L.fw)
+	/*
+	 * A standby sends nothing on the shared links: a probe would carry a
+	 * shared address as its sender and move the hosts' entries to us.
+	 */
+	if (L.fw && !L.standby)
 		neigh_tick(now);
 	if (L.announce_left && now >= L.next_announce) {
 		announce();
