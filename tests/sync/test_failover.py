@@ -566,3 +566,15 @@ def test_04_without_the_entries_nothing_survives(rig, capsys):
     assert res["errors"] == [], res  # stalled, not reset
     # Forwarding itself works: the UDP probe (a new flow the ruleset accepts) passes.
     assert 0 <= res["udp_after_ms"] < 3000, res
+
+
+def test_05_standby_command(rig):
+    """`ctrack-sync --standby` silences the active node again; --takeover undoes it."""
+    B = rig.B
+    assert "standby: not forwarding" in B.sync("--standby")
+    assert "role standby" in B.sync("-s")
+    assert probe(rig, "arp", "10.0.1.1", "10.0.1.2") == []  # A is dead, B silent
+    assert probe(rig, "nd", "fd00:2::1", "fd00:2::2", ns=rig.s, dev="s0") == []
+    assert "active: forwarding" in B.sync("--takeover")
+    assert probe(rig, "arp", "10.0.1.1", "10.0.1.2") == [B.mac0]
+    assert probe(rig, "nd", "fd00:2::1", "fd00:2::2", ns=rig.s, dev="s0") == [B.mac1]
