@@ -299,9 +299,10 @@ sent=$(ip netns exec $G taskset -c $CPU_GEN "$GEN" g0 "$LAN_MAC" "$RSECS" 0)
 t1=$(date +%s.%N)
 created=$(CTRACK_SOCKET="$tmp/act.sock" "$B/ctrack" -C 2>/dev/null || echo 0)
 have=$(ext_count)
-# Wait for the standby to catch up (or to stop gaining for 1 s).
+# Wait for the standby to catch up, or to stop gaining for 3 s (a lost tail
+# is found by the next ALIVE message, one a second, then NACKed and resent).
 last=-1 still=0 t2=$t1
-while [ "$have" -lt "$created" ] && [ $still -lt 10 ]; do
+while [ "$have" -lt "$created" ] && [ $still -lt 30 ]; do
 	sleep 0.1
 	have=$(ext_count)
 	if [ "$have" = "$last" ]; then still=$((still + 1)); else still=0; t2=$(date +%s.%N); fi

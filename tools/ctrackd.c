@@ -1433,12 +1433,19 @@ static void rx_ring(struct live_iface *i)
 		for (size_t k = 0; k < L.nifc; k++)
 			tx_flush(&L.ifc[k]);
 		/*
-		 * Under a flood this loop does not return to poll for long: the
-		 * replication messages the block's events queued leave now, or
-		 * the sync transmit queue would overflow (and lose entries).
+		 * Under a flood this loop does not return to the main poll for
+		 * long: the replication messages the block's events queued leave
+		 * now, or the sync transmit queue would overflow (and lose
+		 * entries), and the peer's ACKs are read before its socket
+		 * buffer overflows.
 		 */
-		if (SYNC)
-			sync_service_run(SYNC, NULL, 0, now);
+		if (SYNC) {
+			struct pollfd sp[SYNC_POLLFDS];
+			size_t ns = sync_service_pollfds(SYNC, sp, SYNC_POLLFDS);
+
+			if (poll(sp, ns, 0) >= 0)
+				sync_service_run(SYNC, sp, ns, now);
+		}
 	}
 }
 
