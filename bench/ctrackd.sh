@@ -157,6 +157,23 @@ EOF
 	cc -O2 -Wall -o "$GEN" "$GEN.c" || { echo "ctrackd bench: cannot build the generator" >&2; exit 2; }
 fi
 
+# How busy the CPUs are with other work (0.5 s of /proc/stat): on a shared
+# 2-CPU machine a build next door halves the ctrackd figure.
+cpu_busy() {
+	set -- $(head -n 1 /proc/stat)
+	t0=$(($2 + $3 + $4 + $5 + $6 + $7 + $8)) i0=$(($5 + $6))
+	sleep 0.5
+	set -- $(head -n 1 /proc/stat)
+	t1=$(($2 + $3 + $4 + $5 + $6 + $7 + $8)) i1=$(($5 + $6))
+	echo $(( (t1 - t0 - (i1 - i0)) * 100 / (t1 - t0 + 1) ))
+}
+busy=$(cpu_busy)
+if [ "$busy" -gt 20 ]; then
+	echo "ctrackd bench: WARNING: the CPUs were ${busy}% busy with other work just before: figures are low and noisy"
+else
+	echo "ctrackd bench: CPUs ${busy}% busy with other work just before"
+fi
+
 tag=$$
 G=fbG$tag R=fbR$tag S=fbS$tag Y=fbY$tag
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ctrackd-bench.XXXXXX")
