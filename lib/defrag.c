@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "ct_priv.h"
+#include "ip6.h"
 
 enum {
 	BLK = 256,
@@ -674,7 +675,7 @@ static uint16_t ip6_prev_nh(const struct ct_pkt *p)
 		uint8_t nh = b[nh_at];
 
 		nh_at = o;
-		o += nh == 51 ? ((uint32_t)b[o + 1] + 2) * 4 : ((uint32_t)b[o + 1] + 1) * 8;
+		o += ct_ip6_ext_len(nh, b + o);
 	}
 	return (uint16_t)nh_at;
 }

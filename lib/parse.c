@@ -9,12 +9,14 @@
  * Every read goes through a length check against `len` (the bytes present)
  * and, above L3, against the IP length fields.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "ct_priv.h"
+#include "ip6.h"
 
 enum {
 	ETH_HLEN = 14,
@@ -25,20 +27,9 @@ enum {
 	ETH_P_8021AD = 0x88a8,
 	ETH_P_QINQ1 = 0x9100, /* pre-802.1ad QinQ, still seen on switches */
 	IP4_MIN_HLEN = 20,
-	IP6_HLEN = 40,
 	IP4_MF = 0x2000,
 	IP4_OFFMASK = 0x1fff,
 	GRE_PROTO_PPP = 0x880b,
-};
-
-/* IPv6 next-header values the conntrack walk treats as extension headers. */
-enum {
-	NH_HOP = 0,
-	NH_ROUTING = 43,
-	NH_FRAGMENT = 44,
-	NH_AUTH = 51,
-	NH_NONE = 59,
-	NH_DEST = 60,
 };
 
 static inline uint16_t rd16(const uint8_t *b)
@@ -162,7 +153,7 @@ static uint32_t ip6_jumbo_len(const uint8_t *hbh, uint32_t hlen, uint32_t avail)
 			if (olen != 4 || (o & 3) != 2)
 				return 0;
 			v = rd32(hbh + o + 2);
-			if (v <= 0xffff || v > avail - IP6_HLEN)
+			if (v <= 0xffff || v > avail - CT_IP6_HLEN)
 				return 0;
 			return v;
 		}
@@ -191,68 +182,94 @@ static bool ip6_hbh_ok(const uint8_t *hbh, uint32_t hlen)
 	return true;
 }
 
-/* Length of the extension header at h (at least 2 bytes present). */
-static uint32_t ip6_ext_len(uint8_t nh, const uint8_t *h)
+/* Length of the extension header nh at h (ip6.h). */
+uint32_t ct_ip6_ext_len(uint8_t nh, const uint8_t *h)
 {
-	if (nh == NH_FRAGMENT)
+	if (nh == CT_IP6_NH_FRAGMENT)
 		return 8;
-	if (nh == NH_AUTH)
+	if (nh == CT_IP6_NH_AUTH)
 		return ((uint32_t)h[1] + 2) * 4; /* RFC 4302: 32-bit words, minus 2 */
 	return ((uint32_t)h[1] + 1) * 8;         /* RFC 8200: 8-octet units, minus 1 */
 }
 
-/*
- * Walk the extension header chain as conntrack does (ipv6_skip_exthdr):
- * hop-by-hop, routing, fragment, destination options and AH are skipped;
- * anything else is the upper-layer protocol.  The walk stops at a fragment
- * header with a non-zero offset (the rest is not in this packet).  A chain
- * ending in "no next header" (59) leaves conntrack without an L4 protocol:
- * INVALID.  A header running past the payload is malformed.
- */
-static enum ct_parse_result ip6_walk(struct ct_pkt *p, uint32_t off, uint32_t end, uint8_t nh)
+static bool ip6_is_ext(uint8_t nh)
 {
-	uint32_t o = off + IP6_HLEN;
-	bool seen_frag = false;
+	return nh == CT_IP6_NH_HOP || nh == CT_IP6_NH_ROUTING || nh == CT_IP6_NH_FRAGMENT ||
+	       nh == CT_IP6_NH_AUTH || nh == CT_IP6_NH_DEST;
+}
 
-	for (;;) {
-		const uint8_t *h = p->data + o;
-		uint32_t hlen;
+/* The walk of ip6.h; how much of each header must be present is in flags. */
+int ct_ip6_walk(const uint8_t *d, uint32_t ip, uint32_t end, uint32_t flags,
+		struct ct_ip6_chain *out)
+{
+	bool whole = (flags & CT_IP6_WALK_WHOLE) != 0;
+	bool read_frag = true;
+	uint32_t o = ip + CT_IP6_HLEN;
+	uint8_t nh;
 
-		if (nh == NH_NONE) {
-			p->l4_bad = CT_L4_BAD_HEADER;
-			break;
-		}
-		if (nh != NH_HOP && nh != NH_ROUTING && nh != NH_FRAGMENT && nh != NH_AUTH &&
-		    nh != NH_DEST)
-			break;
-		if (end - o < 2)
-			return CT_PARSE_IP6_EXTHDR;
-		hlen = ip6_ext_len(nh, h);
-		if (end - o < hlen || o + hlen > UINT16_MAX)
-			return CT_PARSE_IP6_EXTHDR;
-		if (nh == NH_FRAGMENT && !seen_frag) {
-			uint16_t fo = rd16(h + 2);
+	memset(out, 0, sizeof(*out));
+	if (ip > end || end - ip < CT_IP6_HLEN)
+		return -EINVAL;
+	nh = d[ip + 6];
+	while (ip6_is_ext(nh)) {
+		uint32_t hlen, need;
 
-			seen_frag = true;
-			p->is_frag = true;
-			p->frag_hdr_off = (uint16_t)o;
-			p->frag_off = fo & 0xfff8u;
-			p->frag_more = (fo & 1) != 0;
-			p->frag_first = p->frag_off == 0;
-			p->frag_id = rd32(h + 4);
-			if (p->frag_off) {
+		if (o > end || end - o < 2)
+			return -EINVAL;
+		hlen = ct_ip6_ext_len(nh, d + o);
+		need = whole ? hlen : nh == CT_IP6_NH_FRAGMENT ? 4 : 2;
+		if (end - o < need)
+			return -EINVAL;
+		if (nh == CT_IP6_NH_FRAGMENT && read_frag) {
+			read_frag = !(flags & CT_IP6_WALK_FIRST_FRAG);
+			out->frag_hdr = o;
+			out->frag_off = rd16(d + o + 2) & 0xfff8u;
+			if (out->frag_off) {
 				/* Not the first fragment: no L4 header here. */
-				nh = h[0];
+				nh = d[o];
 				o += hlen;
 				break;
 			}
 		}
-		nh = h[0];
+		nh = d[o];
 		o += hlen;
 	}
-	p->proto = nh;
-	p->l4_off = (uint16_t)o;
-	p->l4_len = end - o;
+	out->proto = nh;
+	out->l4 = o;
+	return 0;
+}
+
+/*
+ * The extension header chain as conntrack walks it (ipv6_skip_exthdr),
+ * every header wholly inside the payload (a header running past it is
+ * malformed).  Only the first fragment header says whether this is a
+ * fragment; the walk stops after it if its offset is not zero (the rest
+ * is not in this packet).  A chain ending in "no next header" (59) leaves
+ * conntrack without an L4 protocol: INVALID.
+ */
+static enum ct_parse_result parse_ip6_ext(struct ct_pkt *p, uint32_t off, uint32_t end)
+{
+	struct ct_ip6_chain ch;
+	int err = ct_ip6_walk(p->data, off, end, CT_IP6_WALK_WHOLE | CT_IP6_WALK_FIRST_FRAG, &ch);
+
+	if (ch.frag_hdr) {
+		const uint8_t *h = p->data + ch.frag_hdr;
+
+		p->is_frag = true;
+		p->frag_hdr_off = (uint16_t)ch.frag_hdr;
+		p->frag_off = ch.frag_off;
+		p->frag_more = (h[3] & 1) != 0;
+		p->frag_first = ch.frag_off == 0;
+		p->frag_id = rd32(h + 4);
+	}
+	/* Offsets past 64 KiB do not fit the packet's 16-bit fields. */
+	if (err || ch.l4 > UINT16_MAX)
+		return CT_PARSE_IP6_EXTHDR;
+	if (ch.proto == CT_IP6_NH_NONE && !ch.frag_off)
+		p->l4_bad = CT_L4_BAD_HEADER;
+	p->proto = ch.proto;
+	p->l4_off = (uint16_t)ch.l4;
+	p->l4_len = end - ch.l4;
 	return CT_PARSE_OK;
 }
 
@@ -268,37 +285,37 @@ static enum ct_parse_result parse_ip6(struct ct_pkt *p, uint32_t off)
 	uint32_t plen, end;
 	uint8_t nh;
 
-	if (avail < IP6_HLEN || ip[0] >> 4 != 6)
+	if (avail < CT_IP6_HLEN || ip[0] >> 4 != 6)
 		return CT_PARSE_IP_HDR;
 	plen = rd16(ip + 4);
 	nh = ip[6];
-	if (IP6_HLEN + plen > avail)
+	if (CT_IP6_HLEN + plen > avail)
 		return CT_PARSE_IP_LEN;
-	if (nh == NH_HOP) {
-		uint32_t room = plen ? plen : avail - IP6_HLEN;
+	if (nh == CT_IP6_NH_HOP) {
+		uint32_t room = plen ? plen : avail - CT_IP6_HLEN;
 		uint32_t hlen;
 
 		if (room < 2)
 			return CT_PARSE_IP6_EXTHDR;
-		hlen = ((uint32_t)ip[IP6_HLEN + 1] + 1) * 8;
-		if (hlen > room || !ip6_hbh_ok(ip + IP6_HLEN, hlen))
+		hlen = ((uint32_t)ip[CT_IP6_HLEN + 1] + 1) * 8;
+		if (hlen > room || !ip6_hbh_ok(ip + CT_IP6_HLEN, hlen))
 			return CT_PARSE_IP6_EXTHDR;
 		if (plen == 0) {
-			plen = ip6_jumbo_len(ip + IP6_HLEN, hlen, avail);
+			plen = ip6_jumbo_len(ip + CT_IP6_HLEN, hlen, avail);
 			if (plen == 0)
 				return CT_PARSE_IP6_EXTHDR;
 		}
 	}
-	end = off + IP6_HLEN + plen;
+	end = off + CT_IP6_HLEN + plen;
 
 	p->l3num = 10;
 	p->l3_off = (uint16_t)off;
 	p->ttl = ip[7];
-	p->l3_len = IP6_HLEN + plen;
+	p->l3_len = CT_IP6_HLEN + plen;
 	p->tuple.l3num = 10;
 	memcpy(p->tuple.src, ip + 8, 16);
 	memcpy(p->tuple.dst, ip + 24, 16);
-	if (ip6_walk(p, off, end, nh) != CT_PARSE_OK)
+	if (parse_ip6_ext(p, off, end) != CT_PARSE_OK)
 		return CT_PARSE_IP6_EXTHDR;
 	p->tuple.proto = p->proto;
 	return CT_PARSE_OK;

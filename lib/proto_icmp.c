@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ct_priv.h"
+#include "ip6.h"
 #include "proto_l4.h"
 
 /* Highest ICMP type the kernel knows (NR_ICMP_TYPES); larger types are INVALID. */
@@ -63,51 +64,23 @@ static bool icmp_invert(const struct ct_tuple *orig, struct ct_tuple *reply)
 
 /* ---- the quoted packet ------------------------------------------------- */
 
-/* IPv6 extension headers the kernel skips (ipv6_ext_hdr): HBH, routing,
- * fragment, AH, no-next-header, destination options. */
-static bool ip6_is_exthdr(uint8_t nh)
-{
-	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 59 || nh == 60;
-}
-
 /*
- * Find the L4 header of a quoted IPv6 packet.  Mirrors the kernel's
- * extension-header walk: a non-first fragment ends the walk and the quote
- * is unusable; "no next header" is unusable.  The walk itself does not
- * require the L4 header to be present (the caller checks what it reads).
+ * Find the L4 header of a quoted IPv6 packet with the kernel's extension
+ * header walk: only the bytes the walk reads need be quoted (the caller
+ * checks what it reads at the L4 offset); a fragment header with a
+ * non-zero offset (no L4 header) or "no next header" makes the quote
+ * unusable.
  */
 static bool quote_ip6_l4(const uint8_t *d, uint32_t ip, uint32_t end, uint8_t *proto, uint32_t *l4)
 {
-	uint32_t off = ip + 40;
-	uint8_t nh;
+	struct ct_ip6_chain ch;
 
-	if (ip >= end || end - ip < 7)
+	if (ct_ip6_walk(d, ip, end, 0, &ch) != 0)
 		return false;
-	nh = d[ip + 6];
-	while (ip6_is_exthdr(nh)) {
-		uint32_t hlen;
-
-		if (nh == 59)
-			return false;
-		if (off > end || end - off < 2)
-			return false;
-		if (nh == 44) {
-			if (end - off < 4)
-				return false;
-			/* Offset bits set: a non-first fragment, no L4 header. */
-			if (ct_rd16(d + off + 2) & ~7u)
-				return false;
-			hlen = 8;
-		} else if (nh == 51) {
-			hlen = ((uint32_t)d[off + 1] + 2) << 2; /* RFC 4302: 4-byte units */
-		} else {
-			hlen = ((uint32_t)d[off + 1] + 1) << 3; /* RFC 8200: 8-byte units */
-		}
-		nh = d[off];
-		off += hlen;
-	}
-	*proto = nh;
-	*l4 = off;
+	if (ch.frag_off || ch.proto == CT_IP6_NH_NONE)
+		return false;
+	*proto = ch.proto;
+	*l4 = ch.l4;
 	return true;
 }
 
@@ -170,8 +143,6 @@ static bool quote_tuple(const struct ct_pkt *p, uint32_t ip, uint32_t end, struc
 		memcpy(tu->dst, d + ip + 16, 4);
 	} else if (p->l3num == 10) {
 		if (!quote_ip6_l4(d, ip, end, &tu->proto, &l4))
-			return false;
-		if (end - ip < 40)
 			return false;
 		memcpy(tu->src, d + ip + 8, 16);
 		memcpy(tu->dst, d + ip + 24, 16);

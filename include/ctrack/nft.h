@@ -193,6 +193,15 @@ bool nft_uses_conntrack(const struct nft_ruleset *rs, uint8_t l3num);
  * writes m->mark; `ct mark set` writes p->ct; `notrack` and `ct zone set`
  * set the packet's template.  Returns 0.
  */
+/*
+ * Would nft_eval with these arguments run any base chain?  Lets a caller
+ * skip hooks the ruleset does not use (the kernel registers no hook then).
+ */
+bool nft_would_run(const struct nft_ruleset *rs, enum ct_hook hook, uint8_t l3num,
+		   int32_t prio_lo, int32_t prio_hi, bool nat_chains);
+/* The family (2 or 10) has a nat-type base chain (NAT hooks active). */
+bool nft_nat_hooked(const struct nft_ruleset *rs, uint8_t l3num);
+
 int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res);

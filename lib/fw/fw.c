@@ -1101,10 +1101,19 @@ int fw_input(struct fw *fw, uint32_t ifindex, const uint8_t *frame, uint32_t len
 	}
 	memcpy(work_buf, q->data + q->l3_off, q->l3_len);
 	f.work = work_buf;
-	if (ct_pkt_parse(&f.p, work_buf, q->l3_len, CT_LINK_RAW) != CT_PARSE_OK) {
-		drop(fw, res, FW_R_MALFORMED);
-		return 0;
-	}
+	/*
+	 * The copy holds the same L3 packet: rebase the parse instead of
+	 * parsing again (offsets become relative to the IP header).
+	 */
+	f.p = *q;
+	f.p.data = work_buf;
+	f.p.len = q->l3_len;
+	f.p.wire_len = q->l3_len;
+	f.p.link = CT_LINK_RAW;
+	f.p.l4_off = (uint16_t)(q->l4_off - q->l3_off);
+	f.p.frag_hdr_off = q->frag_hdr_off ? (uint16_t)(q->frag_hdr_off - q->l3_off) : 0;
+	f.p.l3_off = 0;
+	f.p.nvlan = 0;
 	f.in_ifindex = ifindex;
 	f.meta.iif = ifindex;
 	f.meta.iifname = ifc->name;

@@ -55,6 +55,11 @@ int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook
 	memset(v, 0, sizeof(*v));
 	if (!rs)
 		return 0;
+	/* No base chain of this hook in range: nothing to run (the fast path). */
+	if (!nft_would_run(rs, hook, p->l3num, prio_lo, prio_hi, m->nat_chains)) {
+		v->nat_hooked = nft_nat_hooked(rs, p->l3num);
+		return 0;
+	}
 	nft_eval(rs, ct, hook, prio_lo, prio_hi, p, &nm, now, &r);
 	m->mark = nm.mark;
 	v->drop = r.verdict == NFT_DROP;

@@ -14,54 +14,33 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ip6.h"
 #include "nat_priv.h"
 
-/* IPv6 extension headers walked by the kernel's ipv6_skip_exthdr. */
-static bool ip6_is_ext(uint8_t nh)
-{
-	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 59 || nh == 60;
-}
-
 /*
- * The L4 offset of the IPv6 packet at ip.  *frag_off is the fragment
- * offset field (non-zero: no L4 header here); *frag_hdr the fragment
- * header's offset (0 if none).  False when the walk cannot complete
- * (truncated, or "no next header").
+ * The L4 offset of the IPv6 packet at ip, with the kernel's extension
+ * header walk (only the bytes it reads need be present).  *frag_off is
+ * the fragment offset field of the last fragment header read (non-zero:
+ * no L4 header here, and *l4 is that fragment header); *frag_hdr that
+ * header's offset (0 if none), set even when the walk fails after it.
+ * False when the walk cannot complete (truncated, or "no next header").
  */
 static bool ip6_walk(const uint8_t *d, uint32_t end, uint32_t ip, uint32_t *l4,
 		     uint16_t *frag_off, uint32_t *frag_hdr)
 {
-	uint32_t off = ip + 40;
-	uint8_t nh;
+	struct ct_ip6_chain ch;
+	int err = ct_ip6_walk(d, ip, end, 0, &ch);
 
-	*frag_off = 0;
-	*frag_hdr = 0;
-	if (ip + 40 > end)
+	*frag_off = ch.frag_off;
+	*frag_hdr = ch.frag_hdr;
+	if (err)
 		return false;
-	nh = d[ip + 6];
-	while (ip6_is_ext(nh)) {
-		uint32_t hlen;
-
-		if (nh == 59 || off + 2 > end)
-			return false;
-		if (nh == 44) {
-			if (off + 4 > end)
-				return false;
-			*frag_hdr = off;
-			*frag_off = nat_rd16(d + off + 2) & 0xfff8;
-			if (*frag_off)
-				break;
-			hlen = 8;
-		} else if (nh == 51) {
-			hlen = ((uint32_t)d[off + 1] + 2) << 2; /* RFC 4302: 4-byte units */
-		} else {
-			hlen = ((uint32_t)d[off + 1] + 1) << 3; /* RFC 8200: 8-byte units */
-		}
-		nh = d[off];
-		off += hlen;
+	if (ch.frag_off) {
+		*l4 = ch.frag_hdr;
+		return true;
 	}
-	*l4 = off;
-	return true;
+	*l4 = ch.l4;
+	return ch.proto != CT_IP6_NH_NONE;
 }
 
 /* ---- per-protocol L4 rewriting (nf_nat_l4proto_manip_pkt) ------------- */

@@ -487,18 +487,6 @@ static int canon_bitwise(struct ctx *x, struct nft_expr *e)
 
 /* ---- sets ---- */
 
-static void prefix_to_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo,
-			    uint8_t *hi)
-{
-	for (unsigned i = 0; i < len; i++) {
-		unsigned keep = plen >= (i + 1) * 8 ? 8 : plen > i * 8 ? plen - i * 8 : 0;
-		uint8_t m = (uint8_t)(keep ? 0xff << (8 - keep) : 0);
-
-		lo[i] = v[i] & m;
-		hi[i] = (uint8_t)(v[i] | (uint8_t)~m);
-	}
-}
-
 static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t len)
 {
 	struct nft_expr *p = e->r;
@@ -522,7 +510,7 @@ static int resolve_prefix(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t
 	/* the host part of a prefix is not kept (the kernel compares masked) */
 	uint8_t lo[16], hi[16];
 
-	prefix_to_range(e->l->v, (uint8_t)n, len, lo, hi);
+	nft_prefix_range(e->l->v, (uint8_t)n, len, lo, hi);
 	memcpy(e->l->v, lo, 16);
 	if (n == len * 8u) {
 		/* a full-length prefix is the address itself */
@@ -542,7 +530,7 @@ static int elem_key(struct ctx *x, struct nft_expr *k, uint8_t dt, uint8_t len,
 	if (k->kind == EK_SLASH) {
 		if (resolve_prefix(x, k, dt, len))
 			return -EINVAL;
-		prefix_to_range(k->l->v, k->plen, len, el->lo, el->hi);
+		nft_prefix_range(k->l->v, k->plen, len, el->lo, el->hi);
 		el->interval = true;
 		return 0;
 	}

@@ -5,6 +5,7 @@
  * an IPv4 packet) become checks of the load instructions, as the kernel's
  * payload expressions fail on packets without that header.
  */
+#define _GNU_SOURCE /* qsort_r: a comparator with a context, no global state */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,19 @@ void nft_prefix_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo, 
 		lo[i] = v[i] & m;
 		hi[i] = (uint8_t)(v[i] | (uint8_t)~m);
 	}
+}
+
+static int elem_cmp(const void *a, const void *b, void *key_len)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+
+	return memcmp(x->lo, y->lo, *(const uint8_t *)key_len);
+}
+
+void nft_elems_sort(const struct nft_elem **v, size_t n, uint8_t key_len)
+{
+	qsort_r(v, n, sizeof(*v), elem_cmp, &key_len);
 }
 
 static void mark_uses_ct(struct nft_compiled *c, uint8_t family)
@@ -106,16 +120,6 @@ bool nft_vm_set_find(const struct vm_set *s, const uint8_t *key, uint32_t *idx)
 	}
 }
 
-static uint8_t cmp_len;
-
-static int elem_cmp(const void *a, const void *b)
-{
-	const struct nft_elem *x = *(const struct nft_elem *const *)a;
-	const struct nft_elem *y = *(const struct nft_elem *const *)b;
-
-	return memcmp(x->lo, y->lo, cmp_len);
-}
-
 static void elem_data(const struct nft_expr *d, struct vm_elem_data *o)
 {
 	switch (d->kind) {
@@ -173,9 +177,8 @@ static struct vm_set *compile_set(struct cc *x, struct nft_set *ns)
 	s->interval = ns->flags & SETF_INTERVAL;
 	for (const struct nft_elem *e = ns->elems; e; e = e->next)
 		v[n++] = e;
-	cmp_len = ns->key_len;
 	if (s->interval)
-		qsort(v, n, sizeof(*v), elem_cmp);
+		nft_elems_sort(v, n, ns->key_len);
 	s->n = n;
 	s->lo = calloc(n + 1, sizeof(*s->lo));
 	s->hi = calloc(n + 1, sizeof(*s->hi));

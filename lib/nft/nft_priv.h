@@ -460,8 +460,29 @@ struct nft_pstate {
 void nft_error(struct nft_pstate *ps, const struct nft_loc *loc, const struct nft_loc *loc2,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* parse.c */
+/* cursor.c: reading the token stream of ps */
+struct nft_tok *nft_peek(struct nft_pstate *ps);
+struct nft_tok *nft_peek2(struct nft_pstate *ps);
+struct nft_tok *nft_next(struct nft_pstate *ps);
+bool nft_is_kw(struct nft_pstate *ps, const char *w);
+bool nft_accept_kw(struct nft_pstate *ps, const char *w);
+bool nft_accept_tok(struct nft_pstate *ps, enum nft_tok_kind k);
+int nft_syntax_error(struct nft_pstate *ps, const struct nft_tok *t); /* -EINVAL */
+int nft_expect(struct nft_pstate *ps, enum nft_tok_kind k);
+int nft_expect_kw(struct nft_pstate *ps, const char *w);
+const char *nft_tok_str(struct nft_pstate *ps, const struct nft_tok *t);
+const char *nft_parse_name(struct nft_pstate *ps, struct nft_loc *loc);
+bool nft_at_stmt_end(struct nft_pstate *ps);
+bool nft_parse_u64(const struct nft_tok *t, uint64_t *out);
+
+/* parse.c: rules and set literals */
+struct nft_rule *nft_parse_rule(struct nft_pstate *ps);
+struct nft_expr *nft_parse_setlit(struct nft_pstate *ps);
+
+/* cmd.c: a whole script */
 int nft_parse_script(struct nft_pstate *ps, uint16_t src);
+
+/* error.c */
 struct nft_loc nft_loc_join(const struct nft_loc *a, const struct nft_loc *b);
 
 /* check.c: commands the parser applies */
@@ -515,6 +536,9 @@ const char *nft_proto_name(uint8_t proto);
 /* compile.c */
 void nft_compiled_free(struct nft_compiled *c);
 int nft_compile(struct nft_ruleset *rs);
+/* [lo, hi] of the prefix v/plen of a len-byte value; lo and hi are 16 bytes, zero past len. */
 void nft_prefix_range(const uint8_t *v, uint8_t plen, uint8_t len, uint8_t *lo, uint8_t *hi);
+/* Sorts v by the first key_len bytes of lo (the kernel's key order). */
+void nft_elems_sort(const struct nft_elem **v, size_t n, uint8_t key_len);
 
 #endif

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Recursive-descent parser for nft scripts.  Commands are applied one at a
- * time to the working ruleset as nft does (a rule may use a set added two
- * lines above); the caller makes the whole script atomic.  Constants are left
- * as symbols (EK_SYM) for check.c, which knows the datatype they must have.
+ * Recursive-descent parser for nft rules: expressions, set literals and
+ * statements, up to the end of a rule.  The commands around them (tables,
+ * chains, sets, add/delete/flush, define, include) are in cmd.c.  Constants
+ * are left as symbols (EK_SYM) for check.c, which knows the datatype they
+ * must have.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,96 +12,6 @@
 #include <string.h>
 
 #include "nft_priv.h"
-
-static struct nft_tok *peek(struct nft_pstate *ps)
-{
-	return &ps->tk->v[ps->pos < ps->end ? ps->pos : ps->end];
-}
-
-static struct nft_tok *peek2(struct nft_pstate *ps)
-{
-	size_t p = ps->pos + 1;
-
-	return &ps->tk->v[p < ps->end ? p : ps->end];
-}
-
-static struct nft_tok *next(struct nft_pstate *ps)
-{
-	struct nft_tok *t = peek(ps);
-
-	if (ps->pos < ps->end)
-		ps->pos++;
-	return t;
-}
-
-static bool is_kw(struct nft_pstate *ps, const char *w)
-{
-	return nft_tok_is(peek(ps), w);
-}
-
-static bool accept_kw(struct nft_pstate *ps, const char *w)
-{
-	if (!is_kw(ps, w))
-		return false;
-	next(ps);
-	return true;
-}
-
-static bool accept_tok(struct nft_pstate *ps, enum nft_tok_kind k)
-{
-	if (peek(ps)->kind != k)
-		return false;
-	next(ps);
-	return true;
-}
-
-static int syntax_error(struct nft_pstate *ps, const struct nft_tok *t)
-{
-	char what[64];
-
-	switch (t->kind) {
-	case TK_NL:
-		snprintf(what, sizeof(what), "newline");
-		break;
-	case TK_EOF:
-		snprintf(what, sizeof(what), "end of file");
-		break;
-	case TK_IDENT:
-		snprintf(what, sizeof(what), "%.*s", (int)(t->len < 40 ? t->len : 40), t->s);
-		break;
-	case TK_NUM:
-		snprintf(what, sizeof(what), "number");
-		break;
-	case TK_STRING:
-		snprintf(what, sizeof(what), "quoted string");
-		break;
-	case TK_ADDR4:
-	case TK_ADDR6:
-	case TK_AT:
-	case TK_VAR:
-		snprintf(what, sizeof(what), "string");
-		break;
-	default:
-		snprintf(what, sizeof(what), "'%.*s'", (int)(t->len < 4 ? t->len : 4), t->s);
-		break;
-	}
-	nft_error(ps, &t->loc, NULL, "syntax error, unexpected %s", what);
-	return -EINVAL;
-}
-
-static int expect(struct nft_pstate *ps, enum nft_tok_kind k)
-{
-	if (accept_tok(ps, k))
-		return 0;
-	return syntax_error(ps, peek(ps));
-}
-
-static int expect_kw(struct nft_pstate *ps, const char *w)
-{
-	if (accept_kw(ps, w))
-		return 0;
-	return syntax_error(ps, peek(ps));
-}
 
 static struct nft_expr *new_expr(struct nft_pstate *ps, enum nft_ek k, const struct nft_loc *l)
 {
@@ -115,63 +26,14 @@ static struct nft_expr *new_expr(struct nft_pstate *ps, enum nft_ek k, const str
 	return e;
 }
 
-static const char *tok_str(struct nft_pstate *ps, const struct nft_tok *t)
-{
-	return nft_strndup(ps->a, t->s, t->len);
-}
-
-/* A name (table, chain, set): identifier, number-word or quoted string. */
-static const char *parse_name(struct nft_pstate *ps, struct nft_loc *loc)
-{
-	struct nft_tok *t = peek(ps);
-
-	if (t->kind != TK_IDENT && t->kind != TK_STRING && t->kind != TK_NUM) {
-		syntax_error(ps, t);
-		return NULL;
-	}
-	next(ps);
-	if (loc)
-		*loc = t->loc;
-	/*
-	 * The kernel refuses empty names; names nft would list in a form it
-	 * cannot read back (blanks, quotes, control characters) are refused
-	 * here so that every listing is a valid script.
-	 */
-	bool bad = t->len == 0 || t->len > 255;
-
-	if (t->kind == TK_STRING && !bad) {
-		/* a quoted name must read back as one word when listed */
-		for (uint32_t i = 0; i < t->len && !bad; i++) {
-			char c = t->s[i];
-			bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-
-			bad = !(alpha || (i && ((c >= '0' && c <= '9') || c == '-')));
-		}
-		bad |= t->s[t->len - 1] == '-';
-	}
-	if (bad) {
-		nft_error(ps, &t->loc, NULL, "Could not process rule: Invalid argument");
-		return NULL;
-	}
-	return tok_str(ps, t);
-}
-
 static void skip_nl(struct nft_pstate *ps)
 {
-	while (peek(ps)->kind == TK_NL)
-		next(ps);
-}
-
-static bool at_stmt_end(struct nft_pstate *ps)
-{
-	enum nft_tok_kind k = peek(ps)->kind;
-
-	return k == TK_NL || k == TK_SEMI || k == TK_EOF || k == TK_RBRACE;
+	while (nft_peek(ps)->kind == TK_NL)
+		nft_next(ps);
 }
 
 /* ---- expressions ---- */
 
-static struct nft_expr *parse_setlit(struct nft_pstate *ps);
 static struct nft_expr *parse_value(struct nft_pstate *ps);
 static struct nft_expr *parse_or(struct nft_pstate *ps, bool selectors);
 static struct nft_expr *parse_rhs(struct nft_pstate *ps);
@@ -205,14 +67,14 @@ static struct nft_expr *parse_var(struct nft_pstate *ps, const struct nft_tok *t
 	ps->pos = d->first;
 	ps->end = d->end;
 	ps->depth++;
-	if (peek(ps)->kind == TK_LBRACE)
-		e = parse_setlit(ps);
+	if (nft_peek(ps)->kind == TK_LBRACE)
+		e = nft_parse_setlit(ps);
 	else if (selectors)
 		e = parse_or(ps, selectors);
 	else
 		e = parse_rhs(ps);
 	if (e && ps->pos != ps->end) {
-		syntax_error(ps, peek(ps));
+		nft_syntax_error(ps, nft_peek(ps));
 		e = NULL;
 	}
 	ps->depth--;
@@ -267,7 +129,7 @@ static int meta_index(const struct nft_tok *t, bool bare)
 /* Is the current token the start of a selector (payload, meta, ct)? */
 static bool at_selector(struct nft_pstate *ps)
 {
-	struct nft_tok *t = peek(ps), *t2 = peek2(ps);
+	struct nft_tok *t = nft_peek(ps), *t2 = nft_peek2(ps);
 	int pi = proto_index(t);
 
 	if (pi >= 0) {
@@ -283,13 +145,13 @@ static bool at_selector(struct nft_pstate *ps)
 
 static struct nft_expr *parse_selector(struct nft_pstate *ps)
 {
-	struct nft_tok *t = next(ps);
+	struct nft_tok *t = nft_next(ps);
 	struct nft_loc loc = t->loc;
 	int pi = proto_index(t);
 	struct nft_expr *e;
 
 	if (pi >= 0) {
-		struct nft_tok *f = next(ps);
+		struct nft_tok *f = nft_next(ps);
 		uint8_t proto = payload_proto_ids[pi];
 
 		e = new_expr(ps, EK_PAYLOAD, &loc);
@@ -302,15 +164,15 @@ static struct nft_expr *parse_selector(struct nft_pstate *ps)
 				e->loc = nft_loc_join(&loc, &f->loc);
 				return e;
 			}
-		syntax_error(ps, f);
+		nft_syntax_error(ps, f);
 		return NULL;
 	}
 	if (nft_tok_is(t, "meta")) {
-		struct nft_tok *k = next(ps);
+		struct nft_tok *k = nft_next(ps);
 		int mi = meta_index(k, false);
 
 		if (mi < 0) {
-			syntax_error(ps, k);
+			nft_syntax_error(ps, k);
 			return NULL;
 		}
 		e = new_expr(ps, EK_META, &loc);
@@ -324,15 +186,15 @@ static struct nft_expr *parse_selector(struct nft_pstate *ps)
 		e = new_expr(ps, EK_CT, &loc);
 		if (!e)
 			return NULL;
-		if (accept_kw(ps, "original"))
+		if (nft_accept_kw(ps, "original"))
 			e->dir = 1;
-		else if (accept_kw(ps, "reply"))
+		else if (nft_accept_kw(ps, "reply"))
 			e->dir = 2;
-		if (accept_kw(ps, "ip"))
+		if (nft_accept_kw(ps, "ip"))
 			e->nfproto = NFT_FAM_IP;
-		else if (accept_kw(ps, "ip6"))
+		else if (nft_accept_kw(ps, "ip6"))
 			e->nfproto = NFT_FAM_IP6;
-		struct nft_tok *k = next(ps);
+		struct nft_tok *k = nft_next(ps);
 
 		for (size_t i = 0; i < sizeof(ct_keys) / sizeof(ct_keys[0]); i++)
 			if (nft_tok_is(k, ct_keys[i].name)) {
@@ -340,13 +202,13 @@ static struct nft_expr *parse_selector(struct nft_pstate *ps)
 				e->loc = nft_loc_join(&loc, &k->loc);
 				return e;
 			}
-		syntax_error(ps, k);
+		nft_syntax_error(ps, k);
 		return NULL;
 	}
 	int mi = meta_index(t, true);
 
 	if (mi < 0) {
-		syntax_error(ps, t);
+		nft_syntax_error(ps, t);
 		return NULL;
 	}
 	e = new_expr(ps, EK_META, &loc);
@@ -358,7 +220,7 @@ static struct nft_expr *parse_selector(struct nft_pstate *ps)
 /* A constant token, a parenthesised expression, a set, @set or $var. */
 static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 {
-	struct nft_tok *t = peek(ps);
+	struct nft_tok *t = nft_peek(ps);
 	struct nft_expr *e;
 
 	switch (t->kind) {
@@ -369,7 +231,7 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 	case TK_ADDR6:
 		if (selectors && t->kind == TK_IDENT && at_selector(ps))
 			return parse_selector(ps);
-		next(ps);
+		nft_next(ps);
 		e = new_expr(ps, EK_SYM, &t->loc);
 		if (!e)
 			return NULL;
@@ -378,14 +240,14 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 		e->tlen = t->len;
 		return e;
 	case TK_LBRACK: {
-		next(ps);
-		struct nft_tok *a = next(ps);
+		nft_next(ps);
+		struct nft_tok *a = nft_next(ps);
 
 		if (a->kind != TK_ADDR6) {
-			syntax_error(ps, a);
+			nft_syntax_error(ps, a);
 			return NULL;
 		}
-		if (expect(ps, TK_RBRACK))
+		if (nft_expect(ps, TK_RBRACK))
 			return NULL;
 		e = new_expr(ps, EK_SYM, &a->loc);
 		if (!e)
@@ -396,19 +258,19 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 		return e;
 	}
 	case TK_LPAREN: {
-		next(ps);
+		nft_next(ps);
 		e = parse_or(ps, selectors);
-		struct nft_tok *close = peek(ps);
+		struct nft_tok *close = nft_peek(ps);
 
-		if (!e || expect(ps, TK_RPAREN))
+		if (!e || nft_expect(ps, TK_RPAREN))
 			return NULL;
 		e->loc = nft_loc_join(&t->loc, &close->loc);
 		return e;
 	}
 	case TK_LBRACE:
-		return parse_setlit(ps);
+		return nft_parse_setlit(ps);
 	case TK_AT:
-		next(ps);
+		nft_next(ps);
 		e = new_expr(ps, EK_SETREF, &t->loc);
 		if (!e)
 			return NULL;
@@ -416,10 +278,10 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 		e->tlen = t->len;
 		return e;
 	case TK_VAR:
-		next(ps);
+		nft_next(ps);
 		return parse_var(ps, t, selectors);
 	default:
-		syntax_error(ps, t);
+		nft_syntax_error(ps, t);
 		return NULL;
 	}
 }
@@ -431,9 +293,9 @@ static struct nft_expr *parse_range(struct nft_pstate *ps, bool selectors)
 
 	if (!l)
 		return NULL;
-	if (peek(ps)->kind != TK_DASH)
+	if (nft_peek(ps)->kind != TK_DASH)
 		return l;
-	next(ps);
+	nft_next(ps);
 	r = parse_prim(ps, false);
 	if (!r)
 		return NULL;
@@ -449,7 +311,7 @@ static struct nft_expr *parse_range(struct nft_pstate *ps, bool selectors)
 
 static int binop_tok(struct nft_pstate *ps, int level)
 {
-	struct nft_tok *t = peek(ps);
+	struct nft_tok *t = nft_peek(ps);
 
 	switch (level) {
 	case 0:
@@ -470,7 +332,7 @@ static struct nft_expr *parse_binlevel(struct nft_pstate *ps, int level, bool se
 
 	l = level == 4 ? parse_range(ps, selectors) : parse_binlevel(ps, level + 1, selectors);
 	while (l && (op = binop_tok(ps, level))) {
-		next(ps);
+		nft_next(ps);
 		r = level == 4 ? parse_range(ps, selectors) :
 				 parse_binlevel(ps, level + 1, selectors);
 		if (!r)
@@ -500,9 +362,9 @@ static struct nft_expr *parse_value(struct nft_pstate *ps)
 
 	if (!e)
 		return NULL;
-	if (!is_kw(ps, "map"))
+	if (!nft_is_kw(ps, "map"))
 		return e;
-	next(ps);
+	nft_next(ps);
 	m = new_expr(ps, EK_MAP, &e->loc);
 	if (!m)
 		return NULL;
@@ -511,7 +373,7 @@ static struct nft_expr *parse_value(struct nft_pstate *ps)
 	if (!m->r)
 		return NULL;
 	if (m->r->kind != EK_SETLIT && m->r->kind != EK_SETREF) {
-		syntax_error(ps, peek(ps));
+		nft_syntax_error(ps, nft_peek(ps));
 		return NULL;
 	}
 	return m;
@@ -522,13 +384,13 @@ static struct nft_expr *parse_list(struct nft_pstate *ps)
 {
 	struct nft_expr *first = parse_or(ps, false), *last = first, *e;
 
-	if (!first || peek(ps)->kind != TK_COMMA)
+	if (!first || nft_peek(ps)->kind != TK_COMMA)
 		return first;
 	e = new_expr(ps, EK_LIST, &first->loc);
 	if (!e)
 		return NULL;
 	e->l = first;
-	while (accept_tok(ps, TK_COMMA)) {
+	while (nft_accept_tok(ps, TK_COMMA)) {
 		struct nft_expr *n = parse_or(ps, false);
 
 		if (!n)
@@ -545,9 +407,9 @@ static struct nft_expr *parse_rhs(struct nft_pstate *ps)
 {
 	struct nft_expr *l = parse_list(ps), *r, *e;
 
-	if (!l || peek(ps)->kind != TK_SLASH)
+	if (!l || nft_peek(ps)->kind != TK_SLASH)
 		return l;
-	next(ps);
+	nft_next(ps);
 	r = parse_list(ps);
 	if (!r)
 		return NULL;
@@ -568,12 +430,12 @@ static struct nft_expr *parse_verdict_expr(struct nft_pstate *ps)
 		uint8_t code;
 	} v[] = { { "accept", VC_ACCEPT }, { "drop", VC_DROP }, { "continue", VC_CONTINUE },
 		  { "return", VC_RETURN }, { "jump", VC_JUMP }, { "goto", VC_GOTO } };
-	struct nft_tok *t = peek(ps);
+	struct nft_tok *t = nft_peek(ps);
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		if (!nft_tok_is(t, v[i].w))
 			continue;
-		next(ps);
+		nft_next(ps);
 		struct nft_expr *e = new_expr(ps, EK_VERDICT, &t->loc);
 
 		if (!e)
@@ -583,7 +445,7 @@ static struct nft_expr *parse_verdict_expr(struct nft_pstate *ps)
 		if (v[i].code == VC_JUMP || v[i].code == VC_GOTO) {
 			struct nft_loc nl;
 
-			e->text = parse_name(ps, &nl);
+			e->text = nft_parse_name(ps, &nl);
 			if (!e->text)
 				return NULL;
 			e->loc = nft_loc_join(&e->loc, &nl);
@@ -599,63 +461,58 @@ static bool at_verdict(struct nft_pstate *ps)
 	static const char *const w[] = { "accept", "drop", "continue", "return", "jump", "goto" };
 
 	for (size_t i = 0; i < 6; i++)
-		if (is_kw(ps, w[i]))
+		if (nft_is_kw(ps, w[i]))
 			return true;
 	return false;
 }
 
 /* One set element: value [/ len] [: data] [comment "..."] */
+/* An optional "/ length" after a set element's key or data, or a nat address: v / n. */
+static struct nft_expr *parse_prefix_len(struct nft_pstate *ps, struct nft_expr *v)
+{
+	struct nft_expr *n, *e;
+	struct nft_loc loc;
+
+	if (nft_peek(ps)->kind != TK_SLASH)
+		return v;
+	nft_next(ps);
+	n = parse_prim(ps, false);
+	if (!n)
+		return NULL;
+	loc = nft_loc_join(&v->loc, &n->loc);
+	e = new_expr(ps, EK_SLASH, &loc);
+	if (!e)
+		return NULL;
+	e->l = v;
+	e->r = n;
+	return e;
+}
+
 static struct nft_expr *parse_elem(struct nft_pstate *ps)
 {
 	struct nft_expr *k, *d, *e;
 
-	if (peek(ps)->kind == TK_LBRACE)
-		return parse_setlit(ps);
+	if (nft_peek(ps)->kind == TK_LBRACE)
+		return nft_parse_setlit(ps);
 	k = parse_or(ps, false);
+	if (k)
+		k = parse_prefix_len(ps, k);
 	if (!k)
 		return NULL;
-	if (peek(ps)->kind == TK_SLASH) {
-		next(ps);
-		struct nft_expr *p = parse_prim(ps, false);
-
-		if (!p)
-			return NULL;
-		struct nft_loc loc = nft_loc_join(&k->loc, &p->loc);
-
-		e = new_expr(ps, EK_SLASH, &loc);
-		if (!e)
-			return NULL;
-		e->l = k;
-		e->r = p;
-		k = e;
+	if (nft_accept_kw(ps, "comment")) {
+		if (nft_peek(ps)->kind != TK_STRING)
+			return nft_syntax_error(ps, nft_peek(ps)), NULL;
+		nft_next(ps);
 	}
-	if (accept_kw(ps, "comment")) {
-		if (peek(ps)->kind != TK_STRING)
-			return syntax_error(ps, peek(ps)), NULL;
-		next(ps);
-	}
-	if (peek(ps)->kind != TK_COLON)
+	if (nft_peek(ps)->kind != TK_COLON)
 		return k;
-	next(ps);
+	nft_next(ps);
 	if (at_verdict(ps))
 		d = parse_verdict_expr(ps);
 	else {
 		d = parse_or(ps, false);
-		if (d && peek(ps)->kind == TK_SLASH) {
-			next(ps);
-			struct nft_expr *p = parse_prim(ps, false);
-
-			if (!p)
-				return NULL;
-			struct nft_loc loc = nft_loc_join(&d->loc, &p->loc);
-
-			e = new_expr(ps, EK_SLASH, &loc);
-			if (!e)
-				return NULL;
-			e->l = d;
-			e->r = p;
-			d = e;
-		}
+		if (d)
+			d = parse_prefix_len(ps, d);
 	}
 	if (!d)
 		return NULL;
@@ -669,16 +526,16 @@ static struct nft_expr *parse_elem(struct nft_pstate *ps)
 	return e;
 }
 
-static struct nft_expr *parse_setlit(struct nft_pstate *ps)
+struct nft_expr *nft_parse_setlit(struct nft_pstate *ps)
 {
-	struct nft_tok *open = next(ps);
+	struct nft_tok *open = nft_next(ps);
 	struct nft_expr *s = new_expr(ps, EK_SETLIT, &open->loc), *last = NULL;
 
 	if (!s)
 		return NULL;
 	for (;;) {
 		skip_nl(ps);
-		if (peek(ps)->kind == TK_RBRACE)
+		if (nft_peek(ps)->kind == TK_RBRACE)
 			break;
 		struct nft_expr *e = parse_elem(ps);
 
@@ -690,16 +547,16 @@ static struct nft_expr *parse_setlit(struct nft_pstate *ps)
 			s->l = e;
 		last = e;
 		skip_nl(ps);
-		if (!accept_tok(ps, TK_COMMA))
+		if (!nft_accept_tok(ps, TK_COMMA))
 			break;
 	}
 	skip_nl(ps);
-	struct nft_tok *close = peek(ps);
+	struct nft_tok *close = nft_peek(ps);
 
-	if (expect(ps, TK_RBRACE))
+	if (nft_expect(ps, TK_RBRACE))
 		return NULL;
 	if (!s->l) {
-		syntax_error(ps, close);
+		nft_syntax_error(ps, close);
 		return NULL;
 	}
 	s->loc = nft_loc_join(&open->loc, &close->loc);
@@ -722,35 +579,20 @@ static struct nft_stmt *new_stmt(struct nft_pstate *ps, enum nft_sk k, const str
 	return s;
 }
 
-static bool parse_u64(const struct nft_tok *t, uint64_t *out)
-{
-	uint64_t x = 0;
-
-	if (t->kind != TK_NUM)
-		return false;
-	for (uint32_t i = 0; i < t->len; i++) {
-		if (t->s[i] < '0' || t->s[i] > '9')
-			return false;
-		x = x * 10 + (uint64_t)(t->s[i] - '0');
-	}
-	*out = x;
-	return true;
-}
-
 static int parse_counter(struct nft_pstate *ps, struct nft_stmt *s)
 {
 	for (;;) {
 		uint64_t *dst;
 
-		if (accept_kw(ps, "packets"))
+		if (nft_accept_kw(ps, "packets"))
 			dst = &s->packets;
-		else if (accept_kw(ps, "bytes"))
+		else if (nft_accept_kw(ps, "bytes"))
 			dst = &s->bytes;
 		else
 			return 0;
-		if (!parse_u64(peek(ps), dst))
-			return syntax_error(ps, peek(ps));
-		next(ps);
+		if (!nft_parse_u64(nft_peek(ps), dst))
+			return nft_syntax_error(ps, nft_peek(ps));
+		nft_next(ps);
 	}
 }
 
@@ -760,18 +602,18 @@ static const char *const log_levels[] = { "emerg", "alert", "crit", "err", "warn
 static int parse_log(struct nft_pstate *ps, struct nft_stmt *s)
 {
 	for (;;) {
-		struct nft_tok *t = peek(ps);
+		struct nft_tok *t = nft_peek(ps);
 
-		if (accept_kw(ps, "prefix")) {
-			if (peek(ps)->kind != TK_STRING)
-				return syntax_error(ps, peek(ps));
-			s->prefix = tok_str(ps, next(ps));
+		if (nft_accept_kw(ps, "prefix")) {
+			if (nft_peek(ps)->kind != TK_STRING)
+				return nft_syntax_error(ps, nft_peek(ps));
+			s->prefix = nft_tok_str(ps, nft_next(ps));
 			if (strlen(s->prefix) > 127) {
 				nft_error(ps, &t->loc, NULL, "log prefix is too long");
 				return -EINVAL;
 			}
-		} else if (accept_kw(ps, "level")) {
-			struct nft_tok *l = next(ps);
+		} else if (nft_accept_kw(ps, "level")) {
+			struct nft_tok *l = nft_next(ps);
 			size_t i;
 
 			for (i = 0; i < 9; i++)
@@ -783,31 +625,31 @@ static int parse_log(struct nft_pstate *ps, struct nft_stmt *s)
 			}
 			s->level = (int8_t)i;
 			s->level_set = true;
-		} else if (accept_kw(ps, "flags")) {
-			if (accept_kw(ps, "all")) {
+		} else if (nft_accept_kw(ps, "flags")) {
+			if (nft_accept_kw(ps, "all")) {
 				s->log_flags = 0x2f;
-			} else if (accept_kw(ps, "tcp")) {
+			} else if (nft_accept_kw(ps, "tcp")) {
 				do {
-					if (accept_kw(ps, "sequence"))
+					if (nft_accept_kw(ps, "sequence"))
 						s->log_flags |= 0x1;
-					else if (accept_kw(ps, "options"))
+					else if (nft_accept_kw(ps, "options"))
 						s->log_flags |= 0x2;
 					else
-						return syntax_error(ps, peek(ps));
-				} while (accept_tok(ps, TK_COMMA));
-			} else if (accept_kw(ps, "ip")) {
-				if (expect_kw(ps, "options"))
+						return nft_syntax_error(ps, nft_peek(ps));
+				} while (nft_accept_tok(ps, TK_COMMA));
+			} else if (nft_accept_kw(ps, "ip")) {
+				if (nft_expect_kw(ps, "options"))
 					return -EINVAL;
 				s->log_flags |= 0x4;
-			} else if (accept_kw(ps, "skuid")) {
+			} else if (nft_accept_kw(ps, "skuid")) {
 				s->log_flags |= 0x8;
-			} else if (accept_kw(ps, "ether")) {
+			} else if (nft_accept_kw(ps, "ether")) {
 				s->log_flags |= 0x20;
 			} else {
-				return syntax_error(ps, peek(ps));
+				return nft_syntax_error(ps, nft_peek(ps));
 			}
-		} else if (is_kw(ps, "snaplen") || is_kw(ps, "group") ||
-			   is_kw(ps, "queue-threshold")) {
+		} else if (nft_is_kw(ps, "snaplen") || nft_is_kw(ps, "group") ||
+			   nft_is_kw(ps, "queue-threshold")) {
 			nft_error(ps, &t->loc, NULL, "log %.*s is not supported", (int)t->len, t->s);
 			return -EINVAL;
 		} else {
@@ -826,15 +668,15 @@ static int parse_limit(struct nft_pstate *ps, struct nft_stmt *s)
 	uint64_t n;
 	size_t i;
 
-	if (expect_kw(ps, "rate"))
+	if (nft_expect_kw(ps, "rate"))
 		return -EINVAL;
-	s->over = accept_kw(ps, "over");
-	t = next(ps);
-	if (!parse_u64(t, &n))
-		return syntax_error(ps, t);
+	s->over = nft_accept_kw(ps, "over");
+	t = nft_next(ps);
+	if (!nft_parse_u64(t, &n))
+		return nft_syntax_error(ps, t);
 	s->rate = n;
-	if (peek(ps)->kind == TK_IDENT) {
-		u = next(ps);
+	if (nft_peek(ps)->kind == TK_IDENT) {
+		u = nft_next(ps);
 		struct nft_loc l = nft_loc_join(&t->loc, &u->loc);
 
 		if (nft_tok_is(u, "bytes"))
@@ -849,9 +691,9 @@ static int parse_limit(struct nft_pstate *ps, struct nft_stmt *s)
 		}
 		s->bytes_mode = true;
 	}
-	if (expect(ps, TK_SLASH))
+	if (nft_expect(ps, TK_SLASH))
 		return -EINVAL;
-	u = next(ps);
+	u = nft_next(ps);
 	for (i = 0; i < 5; i++)
 		if (nft_tok_is(u, time_units[i]))
 			break;
@@ -860,23 +702,23 @@ static int parse_limit(struct nft_pstate *ps, struct nft_stmt *s)
 		return -EINVAL;
 	}
 	s->unit = (uint8_t)i;
-	if (!accept_kw(ps, "burst"))
+	if (!nft_accept_kw(ps, "burst"))
 		return 0;
-	t = next(ps);
-	if (!parse_u64(t, &n))
-		return syntax_error(ps, t);
+	t = nft_next(ps);
+	if (!nft_parse_u64(t, &n))
+		return nft_syntax_error(ps, t);
 	s->burst_set = true;
 	s->burst = n;
-	if (accept_kw(ps, "packets")) {
+	if (nft_accept_kw(ps, "packets")) {
 		if (s->bytes_mode) {
 			nft_error(ps, &t->loc, NULL, "syntax error, unexpected packets");
 			return -EINVAL;
 		}
 		return 0;
 	}
-	u = peek(ps);
+	u = nft_peek(ps);
 	if (nft_tok_is(u, "bytes") || nft_tok_is(u, "kbytes") || nft_tok_is(u, "mbytes")) {
-		next(ps);
+		nft_next(ps);
 		if (!s->bytes_mode) {
 			nft_error(ps, &u->loc, NULL, "syntax error, unexpected %.*s", (int)u->len,
 				  u->s);
@@ -889,7 +731,7 @@ static int parse_limit(struct nft_pstate *ps, struct nft_stmt *s)
 		return 0;
 	}
 	if (s->bytes_mode)
-		return syntax_error(ps, u);
+		return nft_syntax_error(ps, u);
 	return 0;
 }
 
@@ -898,12 +740,12 @@ static int parse_reject(struct nft_pstate *ps, struct nft_stmt *s)
 	struct nft_tok *t;
 
 	s->rj_type = RJ_ICMP;
-	if (!accept_kw(ps, "with"))
+	if (!nft_accept_kw(ps, "with"))
 		return 0;
 	s->rj_explicit = true;
-	t = next(ps);
+	t = nft_next(ps);
 	if (nft_tok_is(t, "tcp")) {
-		if (expect_kw(ps, "reset"))
+		if (nft_expect_kw(ps, "reset"))
 			return -EINVAL;
 		s->rj_type = RJ_TCP_RST;
 		return 0;
@@ -922,14 +764,14 @@ static int parse_reject(struct nft_pstate *ps, struct nft_stmt *s)
 		s->rj_type = RJ_ICMPX;
 		syms = nft_icmpx_code_syms;
 	} else {
-		return syntax_error(ps, t);
+		return nft_syntax_error(ps, t);
 	}
-	accept_kw(ps, "type");
-	t = next(ps);
+	nft_accept_kw(ps, "type");
+	t = nft_next(ps);
 	uint32_t v;
 	uint64_t n;
 
-	if (parse_u64(t, &n) && n < 256)
+	if (nft_parse_u64(t, &n) && n < 256)
 		v = (uint32_t)n;
 	else if (t->kind != TK_IDENT || !nft_sym_lookup(syms, t->s, t->len, &v)) {
 		nft_error(ps, &t->loc, NULL, "Could not parse %s code",
@@ -944,22 +786,23 @@ static int parse_reject(struct nft_pstate *ps, struct nft_stmt *s)
 static int parse_nat_flags(struct nft_pstate *ps, struct nft_stmt *s)
 {
 	for (;;) {
-		if (accept_kw(ps, "random"))
+		if (nft_accept_kw(ps, "random"))
 			s->nat_flags |= NATF_RANDOM;
-		else if (accept_kw(ps, "fully-random"))
+		else if (nft_accept_kw(ps, "fully-random"))
 			s->nat_flags |= NATF_FULLY_RANDOM;
-		else if (accept_kw(ps, "persistent"))
+		else if (nft_accept_kw(ps, "persistent"))
 			s->nat_flags |= NATF_PERSISTENT;
 		else
-			return syntax_error(ps, peek(ps));
-		if (!accept_tok(ps, TK_COMMA))
+			return nft_syntax_error(ps, nft_peek(ps));
+		if (!nft_accept_tok(ps, TK_COMMA))
 			return 0;
 	}
 }
 
 static bool at_nat_flag(struct nft_pstate *ps)
 {
-	return is_kw(ps, "random") || is_kw(ps, "fully-random") || is_kw(ps, "persistent");
+	return nft_is_kw(ps, "random") || nft_is_kw(ps, "fully-random") ||
+	       nft_is_kw(ps, "persistent");
 }
 
 /* Port part after ':' : PORT [- PORT] or an expression with map. */
@@ -980,18 +823,18 @@ static int parse_nat(struct nft_pstate *ps, struct nft_stmt *s)
 	bool need_to = false;
 
 	if (s->nat_type == NAT_SNAT || s->nat_type == NAT_DNAT) {
-		if (accept_kw(ps, "ip")) {
+		if (nft_accept_kw(ps, "ip")) {
 			s->nat_family = NFT_FAM_IP;
 			need_to = true;
-		} else if (accept_kw(ps, "ip6")) {
+		} else if (nft_accept_kw(ps, "ip6")) {
 			s->nat_family = NFT_FAM_IP6;
 			need_to = true;
 		}
 		s->nat_fam_written = need_to;
-		if (expect_kw(ps, "to"))
+		if (nft_expect_kw(ps, "to"))
 			return -EINVAL;
-		if (peek(ps)->kind == TK_COLON) {
-			next(ps);
+		if (nft_peek(ps)->kind == TK_COLON) {
+			nft_next(ps);
 			if (parse_nat_ports(ps, s))
 				return -EINVAL;
 		} else {
@@ -1002,22 +845,10 @@ static int parse_nat(struct nft_pstate *ps, struct nft_stmt *s)
 				s->addr_hi = s->addr->r;
 				s->addr = s->addr->l;
 			}
-			if (peek(ps)->kind == TK_SLASH) {
-				next(ps);
-				struct nft_expr *p = parse_prim(ps, false), *e;
-
-				if (!p)
-					return -EINVAL;
-				struct nft_loc loc = nft_loc_join(&s->addr->loc, &p->loc);
-
-				e = new_expr(ps, EK_SLASH, &loc);
-				if (!e)
-					return -EINVAL;
-				e->l = s->addr;
-				e->r = p;
-				s->addr = e;
-			}
-			if (accept_tok(ps, TK_COLON) && parse_nat_ports(ps, s))
+			s->addr = parse_prefix_len(ps, s->addr);
+			if (!s->addr)
+				return -EINVAL;
+			if (nft_accept_tok(ps, TK_COLON) && parse_nat_ports(ps, s))
 				return -EINVAL;
 		}
 		if (at_nat_flag(ps))
@@ -1027,13 +858,13 @@ static int parse_nat(struct nft_pstate *ps, struct nft_stmt *s)
 	/* masquerade / redirect */
 	if (at_nat_flag(ps) && parse_nat_flags(ps, s))
 		return -EINVAL;
-	if (accept_kw(ps, "to")) {
+	if (nft_accept_kw(ps, "to")) {
 		if (s->nat_flags) {
-			syntax_error(ps, &ps->tk->v[ps->pos - 1]);
+			nft_syntax_error(ps, &ps->tk->v[ps->pos - 1]);
 			return -EINVAL;
 		}
-		if (!accept_tok(ps, TK_COLON) && s->nat_type == NAT_MASQ)
-			return syntax_error(ps, peek(ps));
+		if (!nft_accept_tok(ps, TK_COLON) && s->nat_type == NAT_MASQ)
+			return nft_syntax_error(ps, nft_peek(ps));
 		if (parse_nat_ports(ps, s))
 			return -EINVAL;
 		if (at_nat_flag(ps))
@@ -1046,14 +877,14 @@ static struct nft_stmt *parse_set_stmt(struct nft_pstate *ps, struct nft_expr *s
 {
 	struct nft_stmt *s;
 
-	next(ps); /* set */
+	nft_next(ps); /* set */
 	s = new_stmt(ps, sel->kind == EK_META ? SK_META_SET : SK_CT_SET, &sel->loc);
 	if (!s)
 		return NULL;
 	s->key = sel->key;
 	s->l = sel;
-	if (peek(ps)->kind == TK_LBRACE) {
-		syntax_error(ps, peek(ps));
+	if (nft_peek(ps)->kind == TK_LBRACE) {
+		nft_syntax_error(ps, nft_peek(ps));
 		return NULL;
 	}
 	s->r = parse_value(ps);
@@ -1065,7 +896,7 @@ static struct nft_stmt *parse_set_stmt(struct nft_pstate *ps, struct nft_expr *s
 
 static int relop(struct nft_pstate *ps)
 {
-	struct nft_tok *t = peek(ps);
+	struct nft_tok *t = nft_peek(ps);
 	static const struct {
 		enum nft_tok_kind k;
 		const char *w;
@@ -1076,7 +907,7 @@ static int relop(struct nft_pstate *ps)
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (t->kind == ops[i].k || (ops[i].w && nft_tok_is(t, ops[i].w))) {
-			next(ps);
+			nft_next(ps);
 			return ops[i].op;
 		}
 	return OP_IMPLICIT;
@@ -1089,10 +920,10 @@ static struct nft_stmt *parse_match(struct nft_pstate *ps)
 
 	if (!lhs)
 		return NULL;
-	if (is_kw(ps, "set") && (lhs->kind == EK_META || lhs->kind == EK_CT))
+	if (nft_is_kw(ps, "set") && (lhs->kind == EK_META || lhs->kind == EK_CT))
 		return parse_set_stmt(ps, lhs);
-	if (is_kw(ps, "vmap")) {
-		next(ps);
+	if (nft_is_kw(ps, "vmap")) {
+		nft_next(ps);
 		s = new_stmt(ps, SK_VMAP, &lhs->loc);
 		if (!s)
 			return NULL;
@@ -1111,11 +942,11 @@ static struct nft_stmt *parse_match(struct nft_pstate *ps)
 		return NULL;
 	s->l = lhs;
 	s->op = (uint8_t)relop(ps);
-	struct nft_tok *t = peek(ps);
+	struct nft_tok *t = nft_peek(ps);
 
 	if (t->kind == TK_NL || t->kind == TK_SEMI || t->kind == TK_EOF ||
 	    t->kind == TK_RBRACE) {
-		syntax_error(ps, t);
+		nft_syntax_error(ps, t);
 		return NULL;
 	}
 	s->r = parse_rhs(ps);
@@ -1127,7 +958,7 @@ static struct nft_stmt *parse_match(struct nft_pstate *ps)
 
 static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 {
-	struct nft_tok *t = peek(ps);
+	struct nft_tok *t = nft_peek(ps);
 	struct nft_stmt *s = NULL;
 	int rc = 0;
 
@@ -1145,31 +976,31 @@ static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 		return s;
 	}
 	if (nft_tok_is(t, "counter")) {
-		next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_COUNTER, &t->loc);
-		if (s && is_kw(ps, "name")) {
-			nft_error(ps, &peek(ps)->loc, NULL, "named counters are not supported");
+		if (s && nft_is_kw(ps, "name")) {
+			nft_error(ps, &nft_peek(ps)->loc, NULL, "named counters are not supported");
 			return NULL;
 		}
 		rc = s ? parse_counter(ps, s) : -ENOMEM;
 	} else if (nft_tok_is(t, "log")) {
-		next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_LOG, &t->loc);
 		rc = s ? parse_log(ps, s) : -ENOMEM;
 	} else if (nft_tok_is(t, "limit")) {
-		next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_LIMIT, &t->loc);
 		rc = s ? parse_limit(ps, s) : -ENOMEM;
 	} else if (nft_tok_is(t, "reject")) {
-		next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_REJECT, &t->loc);
 		rc = s ? parse_reject(ps, s) : -ENOMEM;
 	} else if (nft_tok_is(t, "notrack")) {
-		next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_NOTRACK, &t->loc);
 	} else if (nft_tok_is(t, "snat") || nft_tok_is(t, "dnat") ||
 		   nft_tok_is(t, "masquerade") || nft_tok_is(t, "redirect")) {
-		next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_NAT, &t->loc);
 		if (s) {
 			s->nat_type = nft_tok_is(t, "snat") ? NAT_SNAT :
@@ -1177,34 +1008,34 @@ static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 				      nft_tok_is(t, "masquerade") ? NAT_MASQ : NAT_REDIR;
 			rc = parse_nat(ps, s);
 		}
-	} else if (nft_tok_is(t, "ct") && nft_tok_is(peek2(ps), "count")) {
-		next(ps);
-		next(ps);
+	} else if (nft_tok_is(t, "ct") && nft_tok_is(nft_peek2(ps), "count")) {
+		nft_next(ps);
+		nft_next(ps);
 		s = new_stmt(ps, SK_CT_COUNT, &t->loc);
 		if (!s)
 			return NULL;
-		s->count_over = accept_kw(ps, "over");
+		s->count_over = nft_accept_kw(ps, "over");
 		uint64_t n;
 
-		if (!parse_u64(peek(ps), &n) || n > UINT32_MAX)
-			return syntax_error(ps, peek(ps)), NULL;
-		next(ps);
+		if (!nft_parse_u64(nft_peek(ps), &n) || n > UINT32_MAX)
+			return nft_syntax_error(ps, nft_peek(ps)), NULL;
+		nft_next(ps);
 		s->count = (uint32_t)n;
 	} else if (t->kind == TK_IDENT || t->kind == TK_VAR || t->kind == TK_LPAREN) {
 		if (t->kind == TK_IDENT && !at_selector(ps)) {
-			syntax_error(ps, t);
+			nft_syntax_error(ps, t);
 			return NULL;
 		}
 		return parse_match(ps);
 	} else {
-		syntax_error(ps, t);
+		nft_syntax_error(ps, t);
 		return NULL;
 	}
 	return rc ? NULL : s;
 }
 
 /* Statements up to the end of the line; `comment "..."` ends a rule. */
-static struct nft_rule *parse_rule(struct nft_pstate *ps)
+struct nft_rule *nft_parse_rule(struct nft_pstate *ps)
 {
 	struct nft_rule *r = nft_alloc(ps->a, sizeof(*r));
 	struct nft_stmt *last = NULL;
@@ -1212,16 +1043,16 @@ static struct nft_rule *parse_rule(struct nft_pstate *ps)
 	if (!r)
 		return NULL;
 	r->gen = ps->gen;
-	r->loc = peek(ps)->loc;
-	while (!at_stmt_end(ps)) {
-		if (accept_kw(ps, "comment")) {
-			if (peek(ps)->kind != TK_STRING) {
-				syntax_error(ps, peek(ps));
+	r->loc = nft_peek(ps)->loc;
+	while (!nft_at_stmt_end(ps)) {
+		if (nft_accept_kw(ps, "comment")) {
+			if (nft_peek(ps)->kind != TK_STRING) {
+				nft_syntax_error(ps, nft_peek(ps));
 				return NULL;
 			}
-			r->comment = tok_str(ps, next(ps));
-			if (!at_stmt_end(ps)) {
-				syntax_error(ps, peek(ps));
+			r->comment = nft_tok_str(ps, nft_next(ps));
+			if (!nft_at_stmt_end(ps)) {
+				nft_syntax_error(ps, nft_peek(ps));
 				return NULL;
 			}
 			break;
@@ -1238,1017 +1069,8 @@ static struct nft_rule *parse_rule(struct nft_pstate *ps)
 		r->loc = nft_loc_join(&r->loc, &s->loc);
 	}
 	if (!r->stmts) {
-		syntax_error(ps, peek(ps));
+		nft_syntax_error(ps, nft_peek(ps));
 		return NULL;
 	}
 	return r;
-}
-
-/* ---- commands ---- */
-
-static int parse_family(struct nft_pstate *ps, uint8_t *fam)
-{
-	struct nft_tok *t = peek(ps);
-
-	if (nft_tok_is(t, "ip"))
-		*fam = NFT_FAM_IP;
-	else if (nft_tok_is(t, "ip6"))
-		*fam = NFT_FAM_IP6;
-	else if (nft_tok_is(t, "inet"))
-		*fam = NFT_FAM_INET;
-	else if (nft_tok_is(t, "arp") || nft_tok_is(t, "bridge") || nft_tok_is(t, "netdev")) {
-		nft_error(ps, &t->loc, NULL, "family %.*s is not supported", (int)t->len, t->s);
-		return -EINVAL;
-	} else {
-		*fam = NFT_FAM_IP;
-		return 0;
-	}
-	/* `ip` followed by end-of-names means it is the table name */
-	struct nft_tok *t2 = peek2(ps);
-
-	if (t2->kind == TK_IDENT || t2->kind == TK_STRING || t2->kind == TK_NUM) {
-		next(ps);
-		return 0;
-	}
-	*fam = NFT_FAM_IP;
-	return 0;
-}
-
-static int no_such(struct nft_pstate *ps, const struct nft_loc *loc)
-{
-	nft_error(ps, loc, NULL, "Could not process rule: No such file or directory");
-	return -ENOENT;
-}
-
-static struct nft_table *get_table(struct nft_pstate *ps, uint8_t *fam, struct nft_loc *loc)
-{
-	const char *name;
-	struct nft_table *t;
-
-	if (parse_family(ps, fam))
-		return NULL;
-	name = parse_name(ps, loc);
-	if (!name)
-		return NULL;
-	t = nft_table_find(ps->rs, *fam, name);
-	if (!t)
-		no_such(ps, loc);
-	return t;
-}
-
-static struct nft_table *add_table(struct nft_pstate *ps, uint8_t fam, const char *name)
-{
-	struct nft_table *t = nft_table_find(ps->rs, fam, name);
-
-	if (t)
-		return t;
-	t = nft_alloc(ps->a, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->family = fam;
-	t->name = name;
-	t->handle = ++ps->rs->next_table_handle;
-	if (ps->rs->tables_tail)
-		ps->rs->tables_tail->next = t;
-	else
-		ps->rs->tables = t;
-	ps->rs->tables_tail = t;
-	return t;
-}
-
-static int parse_prio(struct nft_pstate *ps, struct nft_chain *c)
-{
-	static const struct {
-		const char *n;
-		int32_t v;
-	} names[] = { { "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
-		      { "filter", 0 }, { "security", 50 }, { "srcnat", 100 } };
-	struct nft_tok *t = next(ps);
-	int32_t base = 0, sign = 1;
-	uint64_t n;
-	bool neg = false;
-
-	if (t->kind == TK_DASH) {
-		neg = true;
-		t = next(ps);
-	}
-	if (parse_u64(t, &n) && n <= INT32_MAX) {
-		c->prio = neg ? -(int32_t)n : (int32_t)n;
-		return 0;
-	}
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (nft_tok_is(t, names[i].n))
-			break;
-	if (neg || i == sizeof(names) / sizeof(names[0])) {
-		nft_error(ps, &t->loc, NULL, "'%.*s' is invalid priority in this context.",
-			  (int)t->len, t->s);
-		return -EINVAL;
-	}
-	base = names[i].v;
-	if (peek(ps)->kind == TK_DASH || nft_tok_is(peek(ps), "+") ||
-	    peek(ps)->kind == TK_ERROR) {
-		if (peek(ps)->kind == TK_DASH)
-			sign = -1;
-		else if (!(peek(ps)->len == 1 && peek(ps)->s[0] == '+'))
-			return syntax_error(ps, peek(ps));
-		next(ps);
-		if (!parse_u64(peek(ps), &n) || n > INT32_MAX)
-			return syntax_error(ps, peek(ps));
-		next(ps);
-		base += sign * (int32_t)n;
-	}
-	c->prio = base;
-	return 0;
-}
-
-/*
- * Rules of a table block are checked once the whole block is read: nft
- * creates a block's chains, sets and objects before its rules, so a rule may
- * jump to a chain or use a set declared further down.
- */
-struct nft_pending {
-	struct nft_chain *c;
-	struct nft_rule *r;
-	struct nft_pending *next;
-};
-
-static int defer_rule(struct nft_pstate *ps, struct nft_chain *c, struct nft_rule *r)
-{
-	struct nft_pending *p = nft_alloc(ps->a, sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	p->c = c;
-	p->r = r;
-	*ps->pending_tail = p;
-	ps->pending_tail = &p->next;
-	return 0;
-}
-
-static int parse_chain_spec(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
-			    bool block)
-{
-	struct nft_loc loc = peek(ps)->loc;
-
-	for (;;) {
-		while (peek(ps)->kind == TK_NL || peek(ps)->kind == TK_SEMI)
-			next(ps);
-		struct nft_tok *k = peek(ps);
-
-		if (k->kind == TK_RBRACE)
-			break;
-		if (accept_kw(ps, "type")) {
-			struct nft_tok *ty = next(ps);
-
-			if (nft_tok_is(ty, "filter"))
-				c->type = CHT_FILTER;
-			else if (nft_tok_is(ty, "nat"))
-				c->type = CHT_NAT;
-			else if (nft_tok_is(ty, "route"))
-				c->type = CHT_ROUTE;
-			else {
-				nft_error(ps, &ty->loc, NULL, "unknown chain type");
-				return -EINVAL;
-			}
-			if (expect_kw(ps, "hook"))
-				return -EINVAL;
-			struct nft_tok *h = next(ps);
-			static const char *const hooks[] = { "prerouting", "input", "forward",
-							     "output", "postrouting" };
-			size_t i;
-
-			for (i = 0; i < 5; i++)
-				if (nft_tok_is(h, hooks[i]))
-					break;
-			if (i == 5) {
-				nft_error(ps, &h->loc, NULL, "unknown chain hook");
-				return -EINVAL;
-			}
-			c->hook = (uint8_t)i;
-			c->base = true;
-			if (accept_kw(ps, "device")) {
-				nft_error(ps, &h->loc, NULL, "device is not supported here");
-				return -EINVAL;
-			}
-			if (expect_kw(ps, "priority") || parse_prio(ps, c))
-				return -EINVAL;
-			loc = nft_loc_join(&loc, &ps->tk->v[ps->pos - 1].loc);
-		} else if (accept_kw(ps, "policy")) {
-			struct nft_tok *p = next(ps);
-
-			if (nft_tok_is(p, "accept"))
-				c->policy = NFT_ACCEPT;
-			else if (nft_tok_is(p, "drop"))
-				c->policy = NFT_DROP;
-			else
-				return syntax_error(ps, p);
-		} else if (accept_kw(ps, "comment")) {
-			if (peek(ps)->kind != TK_STRING)
-				return syntax_error(ps, peek(ps));
-			c->comment = tok_str(ps, next(ps));
-		} else if (block) {
-			struct nft_rule *r = parse_rule(ps);
-
-			if (!r || defer_rule(ps, c, r))
-				return -EINVAL;
-			continue;
-		} else {
-			return syntax_error(ps, k);
-		}
-		if (!at_stmt_end(ps))
-			return syntax_error(ps, peek(ps));
-	}
-	return nft_check_chain(ps, t, c, &loc);
-}
-
-static struct nft_chain *add_chain(struct nft_pstate *ps, struct nft_table *t, const char *name,
-				   const struct nft_loc *loc)
-{
-	struct nft_chain *c = nft_chain_find(t, name);
-
-	if (c)
-		return c;
-	if (strlen(name) > 255) {
-		nft_error(ps, loc, NULL, "Chain name too long");
-		return NULL;
-	}
-	c = nft_alloc(ps->a, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->name = name;
-	c->policy = NFT_ACCEPT;
-	if (t->chains_tail)
-		t->chains_tail->next = c;
-	else
-		t->chains = c;
-	t->chains_tail = c;
-	c->handle = ++t->next_handle;
-	return c;
-}
-
-static int chain_body(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
-		      bool block)
-{
-	/* a base chain keeps its hook when re-added without a spec */
-	if (!accept_tok(ps, TK_LBRACE))
-		return 0;
-	if (parse_chain_spec(ps, t, c, block))
-		return -EINVAL;
-	return expect(ps, TK_RBRACE);
-}
-
-/* Set / map declaration body: type, flags, elements. */
-static int parse_set_body(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
-			  bool is_map)
-{
-	struct nft_expr *elems = NULL;
-	bool have_type = false;
-
-	if (expect(ps, TK_LBRACE))
-		return -EINVAL;
-	for (;;) {
-		while (peek(ps)->kind == TK_NL || peek(ps)->kind == TK_SEMI)
-			next(ps);
-		if (peek(ps)->kind == TK_RBRACE)
-			break;
-		if (accept_kw(ps, "type")) {
-			struct nft_tok *ty = next(ps);
-			enum nft_dt dt;
-
-			if (!nft_dtype_by_name(ty->s, ty->len, &dt) || dt == DT_VERDICT ||
-			    dt == DT_INVALID) {
-				nft_error(ps, &ty->loc, NULL, "unknown datatype %.*s", (int)ty->len,
-					  ty->s);
-				return -EINVAL;
-			}
-			s->key_dt = (uint8_t)dt;
-			s->key_len = nft_dtypes[dt].bytes;
-			if (dt == DT_INET_SERVICE)
-				s->key_len = 2;
-			if (is_map) {
-				if (expect(ps, TK_COLON))
-					return -EINVAL;
-				ty = next(ps);
-				if (!nft_dtype_by_name(ty->s, ty->len, &dt) || dt == DT_INVALID) {
-					nft_error(ps, &ty->loc, NULL, "unknown datatype %.*s",
-						  (int)ty->len, ty->s);
-					return -EINVAL;
-				}
-				s->data_dt = (uint8_t)dt;
-				s->data_len = nft_dtypes[dt].bytes;
-				if (dt == DT_INET_SERVICE)
-					s->data_len = 2;
-			} else if (peek(ps)->kind == TK_COLON) {
-				return syntax_error(ps, peek(ps));
-			}
-			have_type = true;
-		} else if (accept_kw(ps, "flags")) {
-			do {
-				struct nft_tok *f = next(ps);
-
-				if (nft_tok_is(f, "interval"))
-					s->flags |= SETF_INTERVAL;
-				else if (nft_tok_is(f, "constant"))
-					s->flags |= SETF_CONSTANT;
-				else {
-					nft_error(ps, &f->loc, NULL, "unsupported set flag");
-					return -EINVAL;
-				}
-			} while (accept_tok(ps, TK_COMMA));
-		} else if (accept_kw(ps, "elements")) {
-			if (expect(ps, TK_ASSIGN))
-				return -EINVAL;
-			if (peek(ps)->kind != TK_LBRACE)
-				return syntax_error(ps, peek(ps));
-			elems = parse_setlit(ps);
-			if (!elems)
-				return -EINVAL;
-		} else if (accept_kw(ps, "comment")) {
-			if (peek(ps)->kind != TK_STRING)
-				return syntax_error(ps, peek(ps));
-			next(ps);
-		} else if (accept_kw(ps, "policy")) {
-			next(ps);
-		} else if (accept_kw(ps, "auto-merge")) {
-		} else {
-			return syntax_error(ps, peek(ps));
-		}
-		if (!at_stmt_end(ps))
-			return syntax_error(ps, peek(ps));
-	}
-	struct nft_tok *close = peek(ps);
-
-	if (expect(ps, TK_RBRACE))
-		return -EINVAL;
-	if (!have_type && !s->key_dt) {
-		nft_error(ps, &close->loc, NULL, "set definition does not specify key");
-		return -EINVAL;
-	}
-	s->is_map = is_map;
-	if (elems)
-		return nft_check_set_elems(ps, t, s, elems, true);
-	return 0;
-}
-
-static struct nft_set *add_set(struct nft_pstate *ps, struct nft_table *t, const char *name,
-			       const struct nft_loc *loc, bool is_map)
-{
-	struct nft_set *s = nft_set_find(t, name);
-
-	if (s) {
-		if (s->is_map != is_map) {
-			nft_error(ps, loc, NULL, "Could not process rule: File exists");
-			return NULL;
-		}
-		return s;
-	}
-	s = nft_alloc(ps->a, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->name = name;
-	if (t->sets_tail)
-		t->sets_tail->next = s;
-	else
-		t->sets = s;
-	t->sets_tail = s;
-	return s;
-}
-
-static int parse_ct_helper_body(struct nft_pstate *ps, struct nft_table *t, struct nft_obj *o)
-{
-	bool have_type = false;
-
-	if (expect(ps, TK_LBRACE))
-		return -EINVAL;
-	for (;;) {
-		while (peek(ps)->kind == TK_NL || peek(ps)->kind == TK_SEMI)
-			next(ps);
-		if (peek(ps)->kind == TK_RBRACE)
-			break;
-		if (accept_kw(ps, "type")) {
-			struct nft_tok *n = next(ps);
-
-			if (n->kind != TK_STRING)
-				return syntax_error(ps, n);
-			if (n->len == 0 || n->len > 15) {
-				nft_error(ps, &n->loc, NULL, "invalid helper name");
-				return -EINVAL;
-			}
-			memcpy(o->helper, n->s, n->len);
-			if (expect_kw(ps, "protocol"))
-				return -EINVAL;
-			struct nft_tok *p = next(ps);
-
-			if (nft_tok_is(p, "tcp"))
-				o->l4proto = 6;
-			else if (nft_tok_is(p, "udp"))
-				o->l4proto = 17;
-			else
-				return syntax_error(ps, p);
-			have_type = true;
-		} else if (accept_kw(ps, "l3proto")) {
-			struct nft_tok *p = next(ps);
-
-			if (nft_tok_is(p, "ip"))
-				o->l3proto = NFT_FAM_IP;
-			else if (nft_tok_is(p, "ip6"))
-				o->l3proto = NFT_FAM_IP6;
-			else if (nft_tok_is(p, "inet"))
-				o->l3proto = NFT_FAM_INET;
-			else
-				return syntax_error(ps, p);
-			if (t->family != NFT_FAM_INET && o->l3proto != t->family) {
-				nft_error(ps, &p->loc, NULL,
-					  "Could not process rule: Operation not supported");
-				return -EINVAL;
-			}
-		} else {
-			return syntax_error(ps, peek(ps));
-		}
-		if (!at_stmt_end(ps))
-			return syntax_error(ps, peek(ps));
-	}
-	struct nft_tok *close = peek(ps);
-
-	if (expect(ps, TK_RBRACE))
-		return -EINVAL;
-	if (!have_type) {
-		nft_error(ps, &close->loc, NULL, "missing helper type");
-		return -EINVAL;
-	}
-	if (!o->l3proto)
-		o->l3proto = t->family;
-	return 0;
-}
-
-static int add_ct_helper(struct nft_pstate *ps, struct nft_table *t, const char *name)
-{
-	struct nft_obj *o = nft_obj_find(t, name);
-	bool fresh = !o;
-
-	if (fresh) {
-		o = nft_alloc(ps->a, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		o->name = name;
-	}
-	if (parse_ct_helper_body(ps, t, o))
-		return -EINVAL;
-	if (fresh) {
-		if (t->objs_tail)
-			t->objs_tail->next = o;
-		else
-			t->objs = o;
-		t->objs_tail = o;
-	}
-	return 0;
-}
-
-static int parse_table_items(struct nft_pstate *ps, struct nft_table *t);
-
-/* Create the chains a block declares, by name, before anything else. */
-static int prescan_chains(struct nft_pstate *ps, struct nft_table *t)
-{
-	int depth = 0;
-
-	for (size_t i = ps->pos; i < ps->end; i++) {
-		struct nft_tok *k = &ps->tk->v[i];
-
-		if (k->kind == TK_LBRACE)
-			depth++;
-		else if (k->kind == TK_RBRACE && --depth < 0)
-			break;
-		else if (!depth && nft_tok_is(k, "chain") && i + 1 < ps->end) {
-			struct nft_tok *n = &ps->tk->v[i + 1];
-
-			if ((n->kind == TK_IDENT || n->kind == TK_STRING || n->kind == TK_NUM) &&
-			    !add_chain(ps, t, tok_str(ps, n), &n->loc))
-				return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int parse_table_block(struct nft_pstate *ps, struct nft_table *t)
-{
-	struct nft_pending *first = NULL, **otail = ps->pending_tail;
-
-	if (expect(ps, TK_LBRACE))
-		return -EINVAL;
-	ps->pending_tail = &first;
-	if (prescan_chains(ps, t))
-		return -EINVAL;
-	if (parse_table_items(ps, t))
-		return -EINVAL;
-	ps->pending_tail = otail;
-	/* the kernel numbers a block's objects, then its sets, then its rules */
-	for (struct nft_obj *o = t->objs; o; o = o->next)
-		if (!o->handle)
-			o->handle = ++t->next_handle;
-	for (struct nft_set *s = t->sets; s; s = s->next)
-		if (!s->handle)
-			s->handle = ++t->next_handle;
-	for (struct nft_pending *p = first; p; p = p->next) {
-		if (nft_check_rule(ps, t, p->c, p->r))
-			return -EINVAL;
-		nft_chain_link(p->c, p->r, NULL, false);
-	}
-	return expect(ps, TK_RBRACE);
-}
-
-static int parse_table_items(struct nft_pstate *ps, struct nft_table *t)
-{
-	for (;;) {
-		while (peek(ps)->kind == TK_NL || peek(ps)->kind == TK_SEMI)
-			next(ps);
-		struct nft_tok *k = peek(ps);
-		struct nft_loc nl;
-		const char *name;
-
-		if (k->kind == TK_RBRACE)
-			break;
-		if (accept_kw(ps, "chain")) {
-			name = parse_name(ps, &nl);
-			if (!name)
-				return -EINVAL;
-			struct nft_chain *c = add_chain(ps, t, name, &nl);
-
-			if (!c || expect(ps, TK_LBRACE) || parse_chain_spec(ps, t, c, true) ||
-			    expect(ps, TK_RBRACE))
-				return -EINVAL;
-		} else if (accept_kw(ps, "set") || accept_kw(ps, "map")) {
-			bool is_map = nft_tok_is(k, "map");
-
-			name = parse_name(ps, &nl);
-			if (!name)
-				return -EINVAL;
-			struct nft_set *s = add_set(ps, t, name, &nl, is_map);
-
-			if (!s || parse_set_body(ps, t, s, is_map))
-				return -EINVAL;
-		} else if (accept_kw(ps, "ct")) {
-			if (expect_kw(ps, "helper"))
-				return -EINVAL;
-			name = parse_name(ps, &nl);
-			if (!name || add_ct_helper(ps, t, name))
-				return -EINVAL;
-		} else if (accept_kw(ps, "comment")) {
-			if (peek(ps)->kind != TK_STRING)
-				return syntax_error(ps, peek(ps));
-			t->comment = tok_str(ps, next(ps));
-		} else {
-			return syntax_error(ps, k);
-		}
-		if (!at_stmt_end(ps))
-			return syntax_error(ps, peek(ps));
-	}
-	return 0;
-}
-
-static void chain_unlink_rules(struct nft_chain *c)
-{
-	c->rules = c->rules_tail = NULL;
-}
-
-static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
-{
-	/* the command's first token: `add`, `insert`, ... (or `rule` itself) */
-	size_t cmd_first = ps->pos > 0 && !nft_tok_is(peek(ps), "table") ? ps->pos - 1 : ps->pos;
-	struct nft_tok *what = next(ps);
-	struct nft_loc nl;
-	uint8_t fam;
-	struct nft_table *t;
-	const char *name;
-
-	if (nft_tok_is(what, "table")) {
-		if (parse_family(ps, &fam))
-			return -EINVAL;
-		name = parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		if (create && nft_table_find(ps->rs, fam, name)) {
-			nft_error(ps, &nl, NULL, "Could not process rule: File exists");
-			return -EEXIST;
-		}
-		t = add_table(ps, fam, name);
-		if (!t)
-			return -ENOMEM;
-		if (peek(ps)->kind == TK_LBRACE)
-			return parse_table_block(ps, t);
-		return 0;
-	}
-	if (nft_tok_is(what, "chain")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		name = parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = add_chain(ps, t, name, &nl);
-
-		if (!c)
-			return -EINVAL;
-		return chain_body(ps, t, c, false);
-	}
-	if (nft_tok_is(what, "rule")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		name = parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = nft_chain_find(t, name);
-
-		if (!c)
-			return no_such(ps, &nl);
-		struct nft_rule *ref = NULL;
-		struct nft_tok *pk = peek(ps);
-
-		if (accept_kw(ps, "position") || accept_kw(ps, "handle") ||
-		    accept_kw(ps, "index")) {
-			uint64_t n;
-			struct nft_tok *nt = peek(ps);
-
-			if (!parse_u64(nt, &n))
-				return syntax_error(ps, nt);
-			next(ps);
-			/* only rules committed before this script have handles */
-			uint64_t k = 0;
-
-			for (ref = c->rules; ref; ref = ref->next) {
-				if (ref->gen == ps->gen)
-					continue;
-				if (nft_tok_is(pk, "index") ? k == n : ref->handle == n)
-					break;
-				k++;
-			}
-			if (!ref) {
-				struct nft_loc l = nft_loc_join(&pk->loc, &nt->loc);
-
-				return no_such(ps, &l);
-			}
-		}
-		struct nft_rule *r = parse_rule(ps);
-
-		if (!r)
-			return -EINVAL;
-		r->cmd_loc = nft_loc_join(&ps->tk->v[cmd_first].loc, &r->loc);
-		/* nft's command location takes in the terminating newline */
-		if (peek(ps)->kind == TK_NL && peek(ps)->loc.line == r->cmd_loc.line)
-			r->cmd_loc.c2 = peek(ps)->loc.c2;
-		if (nft_check_rule(ps, t, c, r))
-			return -EINVAL;
-		nft_chain_link(c, r, ref, insert);
-		return 0;
-	}
-	if (nft_tok_is(what, "set") || nft_tok_is(what, "map")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		name = parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = add_set(ps, t, name, &nl, nft_tok_is(what, "map"));
-
-		if (!s || parse_set_body(ps, t, s, nft_tok_is(what, "map")))
-			return -EINVAL;
-		if (!s->handle)
-			s->handle = ++t->next_handle;
-		return 0;
-	}
-	if (nft_tok_is(what, "element")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		name = parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = nft_set_find(t, name);
-
-		if (!s)
-			return no_such(ps, &nl);
-		if (peek(ps)->kind != TK_LBRACE)
-			return syntax_error(ps, peek(ps));
-		struct nft_expr *lit = parse_setlit(ps);
-
-		return lit ? nft_check_set_elems(ps, t, s, lit, true) : -EINVAL;
-	}
-	if (nft_tok_is(what, "ct")) {
-		if (expect_kw(ps, "helper"))
-			return -EINVAL;
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		name = parse_name(ps, &nl);
-		if (!name || add_ct_helper(ps, t, name))
-			return -EINVAL;
-		if (!t->objs_tail->handle)
-			t->objs_tail->handle = ++t->next_handle;
-		return 0;
-	}
-	return syntax_error(ps, what);
-}
-
-static int unlink_table(struct nft_pstate *ps, struct nft_table *t)
-{
-	struct nft_table **pp = &ps->rs->tables, *prev = NULL;
-
-	for (; *pp; prev = *pp, pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			if (ps->rs->tables_tail == t)
-				ps->rs->tables_tail = prev;
-			return 0;
-		}
-	return -ENOENT;
-}
-
-static int cmd_flush_delete(struct nft_pstate *ps, bool del)
-{
-	struct nft_tok *what = next(ps);
-	struct nft_loc nl;
-	uint8_t fam;
-	struct nft_table *t;
-
-	if (!del && nft_tok_is(what, "ruleset")) {
-		if (parse_family(ps, &fam))
-			return -EINVAL;
-		ps->rs->tables = ps->rs->tables_tail = NULL;
-		return 0;
-	}
-	if (nft_tok_is(what, "table")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		if (del)
-			return unlink_table(ps, t);
-		for (struct nft_chain *c = t->chains; c; c = c->next)
-			chain_unlink_rules(c);
-		return 0;
-	}
-	if (nft_tok_is(what, "chain")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		const char *name = parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = nft_chain_find(t, name);
-
-		if (!c)
-			return no_such(ps, &nl);
-		if (!del) {
-			chain_unlink_rules(c);
-			return 0;
-		}
-		if (c->rules || nft_chain_referenced(t, c)) {
-			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
-			return -EBUSY;
-		}
-		struct nft_chain **pp = &t->chains, *prev = NULL;
-
-		for (; *pp; prev = *pp, pp = &(*pp)->next)
-			if (*pp == c) {
-				*pp = c->next;
-				if (t->chains_tail == c)
-					t->chains_tail = prev;
-				break;
-			}
-		return 0;
-	}
-	if (nft_tok_is(what, "set") || nft_tok_is(what, "map")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		const char *name = parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = nft_set_find(t, name);
-
-		if (!s)
-			return no_such(ps, &nl);
-		if (del && nft_set_referenced(t, s)) {
-			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
-			return -EBUSY;
-		}
-		s->elems = s->elems_tail = NULL;
-		s->nelems = 0;
-		if (del) {
-			struct nft_set **pp = &t->sets, *prev = NULL;
-
-			for (; *pp; prev = *pp, pp = &(*pp)->next)
-				if (*pp == s) {
-					*pp = s->next;
-					if (t->sets_tail == s)
-						t->sets_tail = prev;
-					break;
-				}
-		}
-		return 0;
-	}
-	if (del && nft_tok_is(what, "rule")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		const char *name = parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = nft_chain_find(t, name);
-		struct nft_tok *h;
-		uint64_t n;
-
-		if (!c)
-			return no_such(ps, &nl);
-		if (expect_kw(ps, "handle"))
-			return -EINVAL;
-		h = peek(ps);
-		if (!parse_u64(h, &n))
-			return syntax_error(ps, h);
-		next(ps);
-		struct nft_rule **pp = &c->rules;
-
-		while (*pp && ((*pp)->handle != n || (*pp)->gen == ps->gen))
-			pp = &(*pp)->next;
-		if (!*pp)
-			return no_such(ps, &h->loc);
-		*pp = (*pp)->next;
-		c->rules_tail = NULL;
-		for (struct nft_rule *r = c->rules; r; r = r->next)
-			c->rules_tail = r;
-		return 0;
-	}
-	if (del && nft_tok_is(what, "element")) {
-		t = get_table(ps, &fam, &nl);
-		if (!t)
-			return -EINVAL;
-		const char *name = parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = nft_set_find(t, name);
-
-		if (!s)
-			return no_such(ps, &nl);
-		if (peek(ps)->kind != TK_LBRACE)
-			return syntax_error(ps, peek(ps));
-		struct nft_expr *lit = parse_setlit(ps);
-
-		return lit ? nft_set_delete_elems(ps, t, s, lit) : -EINVAL;
-	}
-	return syntax_error(ps, what);
-}
-
-static int cmd_define(struct nft_pstate *ps)
-{
-	struct nft_tok *n = next(ps);
-	struct nft_define *d;
-
-	if (n->kind != TK_IDENT)
-		return syntax_error(ps, n);
-	if (expect(ps, TK_ASSIGN))
-		return -EINVAL;
-	d = nft_alloc(ps->a, sizeof(*d));
-	if (!d)
-		return -ENOMEM;
-	d->name = n->s;
-	d->nlen = n->len;
-	for (size_t i = 0; i < ps->nsrc; i++)
-		if (&ps->srcs[i].toks == ps->tk)
-			d->src = (uint16_t)i;
-	d->first = ps->pos;
-	int depth = 0;
-
-	while (peek(ps)->kind != TK_EOF) {
-		enum nft_tok_kind k = peek(ps)->kind;
-
-		if (k == TK_LBRACE)
-			depth++;
-		else if (k == TK_RBRACE)
-			depth--;
-		else if (depth <= 0 && (k == TK_NL || k == TK_SEMI))
-			break;
-		if (depth <= 0 && k == TK_NL)
-			break;
-		next(ps);
-	}
-	d->end = ps->pos;
-	if (d->end == d->first)
-		return syntax_error(ps, peek(ps));
-	d->next = ps->defines;
-	ps->defines = d;
-	return 0;
-}
-
-static int parse_commands(struct nft_pstate *ps);
-
-static int cmd_include(struct nft_pstate *ps)
-{
-	struct nft_tok *f = next(ps);
-	const struct nft_config *cfg = &ps->rs->cfg;
-	char name[4096];
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (f->kind != TK_STRING)
-		return syntax_error(ps, f);
-	if (f->len >= sizeof(name)) {
-		nft_error(ps, &f->loc, NULL, "File name too long");
-		return -EINVAL;
-	}
-	memcpy(name, f->s, f->len);
-	name[f->len] = 0;
-	if (!cfg->load || ps->nsrc >= sizeof(ps->srcs) / sizeof(ps->srcs[0]) || ps->depth > 8) {
-		nft_error(ps, &f->loc, NULL, "Could not process include");
-		return -EINVAL;
-	}
-	rc = cfg->load(cfg->load_arg, name, &buf, &len);
-	if (rc) {
-		struct nft_loc l = nft_loc_join(&ps->tk->v[ps->pos - 2].loc, &f->loc);
-
-		nft_error(ps, &l, NULL, "File not found: %s", name);
-		return rc;
-	}
-	uint16_t src = (uint16_t)ps->nsrc++;
-	struct nft_src *s = &ps->srcs[src];
-
-	s->name = nft_strndup(ps->a, name, strlen(name));
-	s->buf = buf;
-	s->len = len;
-	s->owned = buf;
-	if (nft_lex(buf, len, src, &s->toks))
-		return -ENOMEM;
-	struct nft_toks *otk = ps->tk;
-	size_t opos = ps->pos, oend = ps->end;
-
-	ps->tk = &s->toks;
-	ps->pos = 0;
-	ps->end = s->toks.n - 1;
-	ps->depth++;
-	rc = parse_commands(ps);
-	ps->depth--;
-	ps->tk = otk;
-	ps->pos = opos;
-	ps->end = oend;
-	return rc;
-}
-
-static int parse_command(struct nft_pstate *ps)
-{
-	struct nft_tok *t = peek(ps);
-
-	if (accept_kw(ps, "add"))
-		return cmd_add(ps, false, false);
-	if (accept_kw(ps, "create"))
-		return cmd_add(ps, false, true);
-	if (accept_kw(ps, "insert"))
-		return cmd_add(ps, true, false);
-	if (accept_kw(ps, "flush"))
-		return cmd_flush_delete(ps, false);
-	if (accept_kw(ps, "delete") || accept_kw(ps, "destroy"))
-		return cmd_flush_delete(ps, true);
-	if (accept_kw(ps, "define") || accept_kw(ps, "redefine"))
-		return cmd_define(ps);
-	if (accept_kw(ps, "include"))
-		return cmd_include(ps);
-	if (is_kw(ps, "table"))
-		return cmd_add(ps, false, false);
-	if (is_kw(ps, "chain") || is_kw(ps, "rule") || is_kw(ps, "set") || is_kw(ps, "map") ||
-	    is_kw(ps, "element"))
-		return cmd_add(ps, false, false);
-	if (is_kw(ps, "list")) {
-		nft_error(ps, &t->loc, NULL, "list commands are not supported in scripts");
-		return -EINVAL;
-	}
-	return syntax_error(ps, t);
-}
-
-static int parse_commands(struct nft_pstate *ps)
-{
-	for (;;) {
-		while (peek(ps)->kind == TK_NL || peek(ps)->kind == TK_SEMI)
-			next(ps);
-		if (peek(ps)->kind == TK_EOF || ps->pos >= ps->end)
-			return 0;
-		if (parse_command(ps) || ps->failed || ps->a->failed) {
-			if (!ps->failed)
-				nft_error(ps, &peek(ps)->loc, NULL, "out of memory");
-			return -EINVAL;
-		}
-		if (!at_stmt_end(ps) || peek(ps)->kind == TK_RBRACE)
-			return syntax_error(ps, peek(ps));
-	}
-}
-
-int nft_parse_script(struct nft_pstate *ps, uint16_t src)
-{
-	ps->tk = &ps->srcs[src].toks;
-	ps->pos = 0;
-	ps->end = ps->tk->n - 1;
-	return parse_commands(ps);
 }

@@ -109,16 +109,6 @@ static void print_data(struct nft_sbuf *b, const struct nft_expr *d, unsigned fl
 		print_expr(b, d, flags);
 }
 
-static uint8_t cmp_len;
-
-static int elem_cmp(const void *a, const void *b)
-{
-	const struct nft_elem *x = *(const struct nft_elem *const *)a;
-	const struct nft_elem *y = *(const struct nft_elem *const *)b;
-
-	return memcmp(x->lo, y->lo, cmp_len);
-}
-
 /*
  * nft breaks the element list of a named set after every 5 (integer-like
  * types) or 2 (others) elements; anonymous sets stay on one line.
@@ -156,8 +146,7 @@ static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned fl
 	for (const struct nft_elem *e = s->elems; e; e = e->next)
 		v[n++] = e;
 	/* listings come back from the kernel in key order */
-	cmp_len = s->key_len;
-	qsort(v, n, sizeof(*v), elem_cmp);
+	nft_elems_sort(v, n, s->key_len);
 	nft_sb_puts(b, "{ ");
 	for (unsigned i = 0; i < n; i++) {
 		const struct nft_elem *e = v[i];

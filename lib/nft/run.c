@@ -503,6 +503,32 @@ static int run_base(struct run *x, uint32_t base)
 	return bc->policy == NFT_ACCEPT ? VC_ACCEPT : VC_DROP;
 }
 
+bool nft_would_run(const struct nft_ruleset *rs, enum ct_hook hook, uint8_t l3num,
+		   int32_t prio_lo, int32_t prio_hi, bool nat_chains)
+{
+	const struct nft_compiled *c;
+	int f = l3num == NFT_FAM_IP6 ? 1 : 0;
+
+	if (!rs || !rs->compiled || (unsigned)hook > CT_HOOK_POSTROUTING)
+		return false;
+	c = rs->compiled;
+	for (uint32_t k = 0; k < c->nhooks[f][hook]; k++) {
+		const struct vm_chain *ch = &c->chains[c->hooks[f][hook][k]];
+
+		if ((ch->type == CHT_NAT) != nat_chains)
+			continue;
+		if (!nat_chains && (ch->prio < prio_lo || ch->prio >= prio_hi))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+bool nft_nat_hooked(const struct nft_ruleset *rs, uint8_t l3num)
+{
+	return rs && rs->compiled && rs->compiled->nat_hooked[l3num == NFT_FAM_IP6 ? 1 : 0];
+}
+
 int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int32_t prio_lo,
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test-only builders of raw IPv4/IPv6 packets (TCP, UDP, ICMP) with valid
- * checksums, parsed with ct_pkt_parse(CT_LINK_RAW).  Used by the helper
- * and expectation tests.
+ * checksums (pkt_build.h), parsed with ct_pkt_parse(CT_LINK_RAW).  Used by
+ * the helper and expectation tests.
  */
 #ifndef CTRACK_TEST_PKTBUILD_H
 #define CTRACK_TEST_PKTBUILD_H
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctrack/pkt.h"
+#include "pkt_build.h"
 
 #define PB_MAX 2048
 
@@ -22,18 +23,6 @@ struct pb_pkt {
 };
 
 enum { PB_FIN = 0x01, PB_SYN = 0x02, PB_RST = 0x04, PB_PSH = 0x08, PB_ACK = 0x10 };
-
-static inline void pb_w16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void pb_w32(uint8_t *p, uint32_t v)
-{
-	pb_w16(p, (uint16_t)(v >> 16));
-	pb_w16(p + 2, (uint16_t)v);
-}
 
 /* Parse "10.0.1.2" or "fd00::1" into 16 bytes; returns the family (2/10). */
 static inline uint8_t pb_addr(const char *s, uint8_t out[16])
@@ -47,11 +36,6 @@ static inline uint8_t pb_addr(const char *s, uint8_t out[16])
 	return 2;
 }
 
-static inline uint16_t pb_csum(const uint8_t *b, size_t len, uint32_t sum)
-{
-	return ct_csum_fold(ct_csum_partial(b, len, sum));
-}
-
 /* IP header for an L4 payload of l4len bytes; returns the L4 offset. */
 static inline uint32_t pb_ip(struct pb_pkt *k, const char *src, const char *dst, uint8_t proto,
 			     uint32_t l4len, uint32_t *pseudo)
@@ -59,46 +43,23 @@ static inline uint32_t pb_ip(struct pb_pkt *k, const char *src, const char *dst,
 	uint8_t s[16], d[16];
 	uint8_t fam = pb_addr(src, s);
 	uint8_t *ip = k->buf;
-	uint32_t sum = 0;
-	uint8_t ph[4];
 
 	pb_addr(dst, d);
 	memset(k->buf, 0, sizeof(k->buf));
 	if (fam == 2) {
-		ip[0] = 0x45;
-		pb_w16(ip + 2, (uint16_t)(20 + l4len));
-		pb_w16(ip + 4, 0x1234);
-		ip[8] = 64;
-		ip[9] = proto;
-		memcpy(ip + 12, s, 4);
-		memcpy(ip + 16, d, 4);
-		pb_w16(ip + 10, pb_csum(ip, 20, 0));
-		sum = ct_csum_partial(s, 4, 0);
-		sum = ct_csum_partial(d, 4, sum);
-		ph[0] = 0;
-		ph[1] = proto;
-		pb_w16(ph + 2, (uint16_t)l4len);
-		sum = ct_csum_partial(ph, 4, sum);
+		pk_ip4_hdr(ip, s, d, proto, 64, 0x1234, 0, l4len);
 		k->len = 20 + l4len;
-		*pseudo = sum;
+		*pseudo = pk_pseudo4(ip, proto, l4len);
 		return 20;
 	}
 	ip[0] = 0x60;
-	pb_w16(ip + 4, (uint16_t)l4len);
+	pk_wr16(ip + 4, (uint16_t)l4len);
 	ip[6] = proto;
 	ip[7] = 64;
 	memcpy(ip + 8, s, 16);
 	memcpy(ip + 24, d, 16);
-	sum = ct_csum_partial(s, 16, 0);
-	sum = ct_csum_partial(d, 16, sum);
-	pb_w16(ph, 0);
-	pb_w16(ph + 2, (uint16_t)l4len);
-	sum = ct_csum_partial(ph, 4, sum);
-	ph[0] = ph[1] = ph[2] = 0;
-	ph[3] = proto;
-	sum = ct_csum_partial(ph, 4, sum);
 	k->len = 40 + l4len;
-	*pseudo = sum;
+	*pseudo = pk_pseudo6(ip, proto, l4len);
 	return 40;
 }
 
@@ -119,18 +80,18 @@ static inline struct ct_pkt *pb_tcp_opt(struct pb_pkt *k, const char *src, uint1
 	uint32_t pseudo, off = pb_ip(k, src, dst, 6, hl + dlen, &pseudo);
 	uint8_t *th = k->buf + off;
 
-	pb_w16(th, sport);
-	pb_w16(th + 2, dport);
-	pb_w32(th + 4, seq);
-	pb_w32(th + 8, (flags & PB_ACK) ? ack : 0);
+	pk_wr16(th, sport);
+	pk_wr16(th + 2, dport);
+	pk_wr32(th + 4, seq);
+	pk_wr32(th + 8, (flags & PB_ACK) ? ack : 0);
 	th[12] = (uint8_t)((hl / 4) << 4);
 	th[13] = flags;
-	pb_w16(th + 14, 64240);
+	pk_wr16(th + 14, 64240);
 	if (olen)
 		memcpy(th + 20, opt, olen);
 	if (dlen)
 		memcpy(th + hl, data, dlen);
-	pb_w16(th + 16, pb_csum(th, hl + dlen, pseudo));
+	pk_wr16(th + 16, pk_csum(th, hl + dlen, pseudo));
 	return pb_parse(k);
 }
 
@@ -149,13 +110,13 @@ static inline struct ct_pkt *pb_udp(struct pb_pkt *k, const char *src, uint16_t 
 	uint8_t *uh = k->buf + off;
 	uint16_t c;
 
-	pb_w16(uh, sport);
-	pb_w16(uh + 2, dport);
-	pb_w16(uh + 4, (uint16_t)(8 + dlen));
+	pk_wr16(uh, sport);
+	pk_wr16(uh + 2, dport);
+	pk_wr16(uh + 4, (uint16_t)(8 + dlen));
 	if (dlen)
 		memcpy(uh + 8, data, dlen);
-	c = pb_csum(uh, 8 + dlen, pseudo);
-	pb_w16(uh + 6, c ? c : 0xffff);
+	c = pk_csum(uh, 8 + dlen, pseudo);
+	pk_wr16(uh + 6, c ? c : 0xffff);
 	return pb_parse(k);
 }
 
@@ -170,7 +131,7 @@ static inline struct ct_pkt *pb_icmp_err(struct pb_pkt *k, const char *src, cons
 	ih[0] = type;
 	ih[1] = code;
 	memcpy(ih + 8, quoted->buf, qlen);
-	pb_w16(ih + 2, pb_csum(ih, 8 + qlen, 0));
+	pk_wr16(ih + 2, pk_csum(ih, 8 + qlen, 0));
 	return pb_parse(k);
 }
 

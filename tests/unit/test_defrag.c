@@ -19,18 +19,13 @@
 #include <string.h>
 
 #include "ct_priv.h"
+#include "pkt_build.h"
 
 #define SEC CT_NSEC_PER_SEC
 
 static const uint8_t SRC4[4] = {10, 0, 0, 1}, DST4[4] = {10, 0, 0, 2};
 static const uint8_t SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
-
-static void wr16(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
 
 /* ---- datagrams: UDP 4000 -> 5000 with a checksum over the whole datagram ---- */
 
@@ -41,17 +36,17 @@ static void make_udp(uint32_t n, bool v6, uint32_t seed)
 	uint32_t sum;
 
 	assert_true(n >= 8 && n <= sizeof(dg));
-	wr16(dg, 4000);
-	wr16(dg + 2, 5000);
-	wr16(dg + 4, n <= 0xffff ? n : 0);
-	wr16(dg + 6, 0);
+	pk_wr16(dg, 4000);
+	pk_wr16(dg + 2, 5000);
+	pk_wr16(dg + 4, n <= 0xffff ? n : 0);
+	pk_wr16(dg + 6, 0);
 	for (uint32_t i = 8; i < n; i++)
 		dg[i] = (uint8_t)(i * 7 + seed);
 	sum = v6 ? ct_csum_partial(SRC6, 16, 0) : ct_csum_partial(SRC4, 4, 0);
 	sum = v6 ? ct_csum_partial(DST6, 16, sum) : ct_csum_partial(DST4, 4, sum);
 	sum += 17 + (n >> 16) + (n & 0xffff);
 	sum = ct_csum_partial(dg, n, sum);
-	wr16(dg + 6, ct_csum_fold(sum) ? ct_csum_fold(sum) : 0xffff);
+	pk_wr16(dg + 6, ct_csum_fold(sum) ? ct_csum_fold(sum) : 0xffff);
 }
 
 /* ---- fragment frames ---- */
@@ -86,15 +81,15 @@ static void frag4(struct frame *f, uint32_t off, uint32_t len, bool mf, const st
 	ip = f->b + f->l3;
 	ip[0] = 0x45;
 	ip[1] = o->tos;
-	wr16(ip + 2, 20 + len);
-	wr16(ip + 4, o->id);
-	wr16(ip + 6, (o->df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | off / 8);
+	pk_wr16(ip + 2, 20 + len);
+	pk_wr16(ip + 4, o->id);
+	pk_wr16(ip + 6, (o->df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | off / 8);
 	ip[8] = 64;
 	ip[9] = o->proto ? o->proto : 17;
 	memcpy(ip + 12, SRC4, 4);
 	memcpy(ip + 16, DST4, 4);
 	c = ct_csum_fold(ct_csum_partial(ip, 20, 0));
-	wr16(ip + 10, c);
+	pk_wr16(ip + 10, c);
 	assert_true(f->l3 + 20 + len <= sizeof(f->b));
 	memcpy(ip + 20, dg + off, len);
 	f->n = f->l3 + 20 + len;
@@ -114,7 +109,7 @@ static void frag6(struct frame *f, uint32_t off, uint32_t len, bool m, const str
 	memset(f, 0, sizeof(*f));
 	ip[0] = (uint8_t)(0x60 | o->tc >> 4);
 	ip[1] = (uint8_t)(o->tc << 4);
-	wr16(ip + 4, ext + len);
+	pk_wr16(ip + 4, ext + len);
 	ip[6] = o->dst_hdr ? 60 : 44;
 	ip[7] = 64;
 	memcpy(ip + 8, SRC6, 16);
@@ -128,7 +123,7 @@ static void frag6(struct frame *f, uint32_t off, uint32_t len, bool m, const str
 		h += 8;
 	}
 	h[0] = 17;
-	wr16(h + 2, off | (m ? 1 : 0));
+	pk_wr16(h + 2, off | (m ? 1 : 0));
 	h[4] = (uint8_t)(o->id >> 24);
 	h[5] = (uint8_t)(o->id >> 16);
 	h[6] = (uint8_t)(o->id >> 8);
@@ -343,7 +338,7 @@ static void test_pass(void **state)
 	frag4(&f, 0, 100, false, &o);
 	f.b[6] = 0x40; /* DF, offset 0: not a fragment */
 	f.b[10] = f.b[11] = 0;
-	wr16(f.b + 10, ct_csum_fold(ct_csum_partial(f.b, 20, 0)));
+	pk_wr16(f.b + 10, ct_csum_fold(ct_csum_partial(f.b, 20, 0)));
 	assert_int_equal(feed(d, &f, 0, &out), CT_DEFRAG_PASS);
 	assert_null(out);
 	assert_int_equal(ct_defrag_fragments(d, &frames, &lens), 0);

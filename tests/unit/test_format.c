@@ -20,6 +20,7 @@
 
 #include "ct_priv.h"
 #include "ctrack/format.h"
+#include "pkt_build.h"
 
 #define MS 1000000ull
 #define S_ 1000000000ull
@@ -967,29 +968,6 @@ static void on_replay_event(void *arg, enum ct_event_type type, const struct ct_
 		ct_format_conn(r->t, c, &o, r->line[r->n++], sizeof(r->line[0]));
 }
 
-static uint16_t sum16(const uint8_t *b, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b + 2, (uint16_t)v);
-}
-
 /* One loopback IPv4/TCP segment through conntrack and confirm. */
 static void replay_seg(struct replay *r, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
 		       uint16_t len, uint64_t now, uint32_t mark)
@@ -1000,27 +978,22 @@ static void replay_seg(struct replay *r, int dir, uint8_t flags, uint32_t seq, u
 	uint8_t buf[128], *th = buf + 20;
 	uint16_t sp = dir ? 8080 : 53310, dp = dir ? 53310 : 8080;
 	uint32_t optlen = (flags & 0x02) ? 20 : 12, l4 = 20 + optlen + len, tot = 20 + l4;
-	uint32_t lo = 0x7f000001, nlo = __builtin_bswap32(lo), sum = 0;
+	uint32_t lo = 0x7f000001, nlo = __builtin_bswap32(lo);
+	uint8_t la[4];
 	struct ct_pkt p;
 
 	memset(buf, 0, sizeof(buf));
-	buf[0] = 0x45;
-	put16(buf + 2, (uint16_t)tot);
-	buf[8] = 64;
-	buf[9] = 6;
-	put32(buf + 12, lo);
-	put32(buf + 16, lo);
-	put16(buf + 10, sum16(buf, 20, 0));
-	put16(th, sp);
-	put16(th + 2, dp);
-	put32(th + 4, seq);
-	put32(th + 8, ack);
+	pk_wr32(la, lo);
+	pk_ip4_hdr(buf, la, la, 6, 64, 0, 0, l4);
+	pk_wr16(th, sp);
+	pk_wr16(th + 2, dp);
+	pk_wr32(th + 4, seq);
+	pk_wr32(th + 8, ack);
 	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
 	th[13] = flags;
-	put16(th + 14, 65483);
+	pk_wr16(th + 14, 65483);
 	memcpy(th + 20, (flags & 0x02) ? syn_opt : ts_opt, optlen);
-	sum = 2 * (lo >> 16) + 2 * (lo & 0xffff) + 6 + l4;
-	put16(th + 16, sum16(th, l4, sum));
+	pk_wr16(th + 16, pk_csum(th, l4, pk_pseudo4(buf, 6, l4)));
 
 	memset(&p, 0, sizeof(p));
 	p.data = buf;

@@ -606,11 +606,6 @@ static void test_syn_payload_ignored(void **state)
 	ct_table_free(t);
 }
 
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* 14. Sequence adjustment (spec §9.3 [V] snat example: PORT grew by 2 bytes):
  *     the rewritten segment keeps its seq, later client segments leave
  *     with seq + 2, later server segments with ack - 2 (SACK edges too);
@@ -636,26 +631,26 @@ static void test_seqadj(void **state)
 	p = pb_tcp(&k, C4, 40000, S4, 21, PB_ACK | PB_PSH, port_seq, s.sseq, cmd,
 		   (uint32_t)strlen(cmd));
 	assert_int_equal(pb_run(t, p, T0), 0);
-	assert_int_equal(rd32(k.buf + 24), port_seq); /* kept */
+	assert_int_equal(pk_rd32(k.buf + 24), port_seq); /* kept */
 	s.cseq += (uint32_t)strlen(cmd);
 	p = pb_tcp(&k, C4, 40000, S4, 21, PB_ACK | PB_PSH, s.cseq, s.sseq, "LIST\r\n", 6);
 	assert_int_equal(pb_run(t, p, T0), 0);
-	assert_int_equal(rd32(k.buf + 24), s.cseq + 2);
-	assert_int_equal(rd32(k.buf + 28), s.sseq); /* the server's side did not change */
+	assert_int_equal(pk_rd32(k.buf + 24), s.cseq + 2);
+	assert_int_equal(pk_rd32(k.buf + 28), s.sseq); /* the server's side did not change */
 	assert_int_equal(ct_pkt_parse(&q, k.buf, k.len, CT_LINK_RAW), CT_PARSE_OK);
 	assert_true(ct_pkt_l4_csum_ok(&q));
 	s.cseq += 6;
 	/* the server acks the client; one SACK block above and one below the correction */
 	sack_l = port_seq - 10;
 	sack_r = s.cseq;
-	pb_w32(opt + 4, sack_l);
-	pb_w32(opt + 8, sack_r);
+	pk_wr32(opt + 4, sack_l);
+	pk_wr32(opt + 8, sack_r);
 	p = pb_tcp_opt(&k, S4, 21, C4, 40000, PB_ACK, s.sseq, s.cseq, opt, 12, NULL, 0);
 	assert_int_equal(pb_run(t, p, T0), 0);
-	assert_int_equal(rd32(k.buf + 24), s.sseq);
-	assert_int_equal(rd32(k.buf + 28), s.cseq - 2);
-	assert_int_equal(rd32(k.buf + 20 + 24), sack_l);
-	assert_int_equal(rd32(k.buf + 20 + 28), sack_r - 2);
+	assert_int_equal(pk_rd32(k.buf + 24), s.sseq);
+	assert_int_equal(pk_rd32(k.buf + 28), s.cseq - 2);
+	assert_int_equal(pk_rd32(k.buf + 20 + 24), sack_l);
+	assert_int_equal(pk_rd32(k.buf + 20 + 28), sack_r - 2);
 	assert_int_equal(ct_pkt_parse(&q, k.buf, k.len, CT_LINK_RAW), CT_PARSE_OK);
 	assert_true(ct_pkt_l4_csum_ok(&q));
 	assert_int_equal(ct_seqadj_offset(t, s.ct, CT_DIR_ORIGINAL, port_seq), 0);

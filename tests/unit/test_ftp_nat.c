@@ -186,7 +186,7 @@ static void assert_out_valid(const struct rig *r)
 	assert_true(ct_pkt_l4_csum_ok(&r->op));
 	if (r->op.l3num == 2) {
 		assert_int_equal((r->out[2] << 8 | r->out[3]), r->out_len);
-		assert_int_equal(pb_csum(r->out, 20, 0), 0);
+		assert_int_equal(pk_csum(r->out, 20, 0), 0);
 	} else {
 		assert_int_equal((r->out[4] << 8 | r->out[5]) + 40, r->out_len);
 	}

@@ -15,36 +15,12 @@
 
 #include "ctrack/fw.h"
 #include "ctrack/pkt.h"
+#include "pkt_build.h"
 
 static const uint8_t MAC_FW1[6] = {2, 0, 0, 0, 1, 1}, MAC_FW2[6] = {2, 0, 0, 0, 2, 1};
 static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_SRV[6] = {2, 0, 0, 0, 2, 2};
 static const uint8_t MAC_GW[6] = {2, 0, 0, 0, 2, 0xfe};
 #define SEC 1000000000ull
-
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)get16(b) << 16 | get16(b + 2);
-}
-
-static void v4(uint8_t *a, int x, int y, int z, int w)
-{
-	memset(a, 0, 16);
-	a[0] = (uint8_t)x;
-	a[1] = (uint8_t)y;
-	a[2] = (uint8_t)z;
-	a[3] = (uint8_t)w;
-}
 
 static struct fw *mk_fw(void)
 {
@@ -54,15 +30,15 @@ static struct fw *mk_fw(void)
 	assert_int_equal(fw_new(NULL, &fw), 0);
 	assert_int_equal(fw_add_iface(fw, "eth1", MAC_FW1), 2);
 	assert_int_equal(fw_add_iface(fw, "eth2", MAC_FW2), 3);
-	v4(a, 10, 0, 1, 1);
+	pk_addr4(a, 10, 0, 1, 1);
 	assert_int_equal(fw_add_addr(fw, 2, 2, a, 24), 0);
-	v4(a, 10, 0, 2, 1);
+	pk_addr4(a, 10, 0, 2, 1);
 	assert_int_equal(fw_add_addr(fw, 3, 2, a, 24), 0);
-	v4(a, 10, 9, 0, 0);
+	pk_addr4(a, 10, 9, 0, 0);
 	uint8_t gw[16];
-	v4(gw, 10, 0, 2, 254);
+	pk_addr4(gw, 10, 0, 2, 254);
 	assert_int_equal(fw_add_route(fw, 2, a, 16, 3, gw), 0);
-	v4(a, 10, 0, 2, 2);
+	pk_addr4(a, 10, 0, 2, 2);
 	assert_int_equal(fw_add_neigh(fw, 3, 2, a, MAC_SRV), 0);
 	assert_int_equal(fw_add_neigh(fw, 3, 2, gw, MAC_GW), 0);
 	return fw;
@@ -74,31 +50,18 @@ static uint32_t frame4(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, con
 {
 	uint8_t *ip = f + 14;
 
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 8;
-	f[13] = 0;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4len));
-	put16(ip + 4, 0x1234);
-	put16(ip + 6, fo);
-	ip[8] = ttl;
-	ip[9] = proto;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
+	pk_eth_hdr(f, dmac, smac, 0x0800);
+	pk_ip4_hdr(ip, src, dst, proto, ttl, 0x1234, fo, l4len);
 	return 14 + 20 + l4len;
 }
 
 static void l4_csum(uint8_t *f, int off)
 {
 	uint8_t *ip = f + 14, *l4 = f + 34;
-	uint32_t len = get16(ip + 2) - 20u;
-	uint32_t sum = ct_csum_partial(ip + 12, 8, 0) + ip[9] + len;
+	uint32_t len = pk_rd16(ip + 2) - 20u;
 
-	put16(l4 + off, 0);
-	put16(l4 + off, ct_csum_fold(ct_csum_partial(l4, len, sum)));
+	pk_wr16(l4 + off, 0);
+	pk_wr16(l4 + off, pk_csum(l4, len, pk_pseudo4(ip, ip[9], len)));
 }
 
 static uint32_t tcp_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *src, const uint8_t *dst,
@@ -109,15 +72,7 @@ static uint32_t tcp_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *src, c
 	uint8_t *t = f + 34;
 
 	memset(t, 0, 20 + plen);
-	put16(t, sp);
-	put16(t + 2, dp);
-	put16(t + 4, (uint16_t)(seq >> 16));
-	put16(t + 6, (uint16_t)seq);
-	put16(t + 8, (uint16_t)(ack >> 16));
-	put16(t + 10, (uint16_t)ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	put16(t + 14, 1000);
+	pk_tcp_hdr(t, sp, dp, seq, ack, flags, 1000);
 	l4_csum(f, 16);
 	return n;
 }
@@ -135,8 +90,8 @@ static void test_forward(void **state)
 	uint8_t f[128], cli[16], srv[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(srv, 10, 0, 2, 2);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(srv, 10, 0, 2, 2);
 	uint32_t n = tcp_frame(f, MAC_FW1, cli, srv, 40000, 80, 1000, 0, 0x02, 0, 64);
 	assert_int_equal(fw_input(fw, 2, f, n, SEC, &res), 0);
 	assert_int_equal(res.outcome, FW_FORWARDED);
@@ -147,7 +102,7 @@ static void test_forward(void **state)
 	assert_memory_equal(o + 6, MAC_FW2, 6);
 	assert_int_equal(o[14 + 8], 63);
 	assert_true(ip_csum_ok(o + 14));
-	assert_int_equal(get16(o + 14 + 4), 0x1234); /* IPv4 ID untouched */
+	assert_int_equal(pk_rd16(o + 14 + 4), 0x1234); /* IPv4 ID untouched */
 	assert_memory_equal(o + 34, f + 34, 20);     /* TCP untouched */
 	assert_int_equal(res.ctinfo, CT_INFO_NEW);
 	assert_int_equal(ct_table_count(fw_ct(fw)), 1);
@@ -169,9 +124,9 @@ static void test_routes(void **state)
 	uint8_t f[128], cli[16], far[16], none[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(far, 10, 9, 3, 4);
-	v4(none, 172, 16, 0, 1);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(far, 10, 9, 3, 4);
+	pk_addr4(none, 172, 16, 0, 1);
 	uint32_t n = tcp_frame(f, MAC_FW1, cli, far, 1, 2, 1, 0, 0x02, 0, 64);
 	fw_input(fw, 2, f, n, SEC, &res);
 	assert_int_equal(res.outcome, FW_FORWARDED);
@@ -198,8 +153,8 @@ static void test_ttl_exceeded(void **state)
 	uint8_t f[128], cli[16], srv[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(srv, 10, 0, 2, 2);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(srv, 10, 0, 2, 2);
 	/* teach the firewall the client's MAC first */
 	uint32_t n = tcp_frame(f, MAC_FW1, cli, srv, 7, 8, 1, 0, 0x02, 0, 64);
 	fw_input(fw, 2, f, n, SEC, &res);
@@ -223,7 +178,7 @@ static void test_ttl_exceeded(void **state)
 	/* quote: the original IP header (TTL 1 as received) and its TCP header */
 	assert_memory_equal(ip + 28, f + 14, 40);
 	assert_true(ip_csum_ok(ip));
-	assert_int_equal(ct_csum_fold(ct_csum_partial(ip + 20, get16(ip + 2) - 20u, 0)), 0);
+	assert_int_equal(ct_csum_fold(ct_csum_partial(ip + 20, pk_rd16(ip + 2) - 20u, 0)), 0);
 	/* the first flow only */
 	assert_int_equal(ct_table_count(fw_ct(fw)), 1);
 	fw_free(fw);
@@ -237,23 +192,23 @@ static void test_local_tcp_reset(void **state)
 	uint8_t f[128], cli[16], me[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(me, 10, 0, 1, 1);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(me, 10, 0, 1, 1);
 	uint32_t n = tcp_frame(f, MAC_FW1, cli, me, 40000, 22, 1000, 0, 0x02, 0, 64);
 	fw_input(fw, 2, f, n, SEC, &res);
 	assert_int_equal(res.outcome, FW_DELIVERED);
 	assert_int_equal(res.n_emit, 1);
 	const uint8_t *ip = res.emit[0].frame + 14, *t = ip + 20;
 	assert_memory_equal(res.emit[0].frame, MAC_CLI, 6);
-	assert_int_equal(get16(ip + 6), 0x4000); /* DF */
-	assert_int_equal(get16(ip + 4), 0);      /* ID 0 */
+	assert_int_equal(pk_rd16(ip + 6), 0x4000); /* DF */
+	assert_int_equal(pk_rd16(ip + 4), 0);      /* ID 0 */
 	assert_int_equal(ip[8], 64);
-	assert_int_equal(get16(t), 22);
-	assert_int_equal(get16(t + 2), 40000);
-	assert_int_equal(get32(t + 4), 0);
-	assert_int_equal(get32(t + 8), 1001);
+	assert_int_equal(pk_rd16(t), 22);
+	assert_int_equal(pk_rd16(t + 2), 40000);
+	assert_int_equal(pk_rd32(t + 4), 0);
+	assert_int_equal(pk_rd32(t + 8), 1001);
 	assert_int_equal(t[13], 0x14);
-	assert_int_equal(get16(t + 14), 0); /* window 0 */
+	assert_int_equal(pk_rd16(t + 14), 0); /* window 0 */
 	/* The RST was the only reply: the entry is gone (spec §11.3). */
 	assert_int_equal(ct_table_count(fw_ct(fw)), 0);
 	/* An ACK segment gets a bare RST with seq = its ack. */
@@ -261,8 +216,8 @@ static void test_local_tcp_reset(void **state)
 	fw_input(fw, 2, f, n, 2 * SEC, &res);
 	t = res.emit[0].frame + 34;
 	assert_int_equal(t[13], 0x04);
-	assert_int_equal(get32(t + 4), 777);
-	assert_int_equal(get32(t + 8), 0);
+	assert_int_equal(pk_rd32(t + 4), 777);
+	assert_int_equal(pk_rd32(t + 8), 0);
 	/* A RST is never answered. */
 	n = tcp_frame(f, MAC_FW1, cli, me, 40002, 22, 5, 0, 0x04, 0, 64);
 	fw_input(fw, 2, f, n, 3 * SEC, &res);
@@ -278,12 +233,12 @@ static void test_local_udp(void **state)
 	uint8_t f[128], cli[16], me[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(me, 10, 0, 1, 1);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(me, 10, 0, 1, 1);
 	uint32_t n = frame4(f, MAC_FW1, MAC_CLI, cli, me, 17, 64, 12, 0);
-	put16(f + 34, 5353);
-	put16(f + 36, 9999);
-	put16(f + 38, 12);
+	pk_wr16(f + 34, 5353);
+	pk_wr16(f + 36, 9999);
+	pk_wr16(f + 38, 12);
 	memcpy(f + 42, "abcd", 4);
 	l4_csum(f, 6);
 	fw_input(fw, 2, f, n, SEC, &res);
@@ -312,16 +267,16 @@ static void test_local_ping(void **state)
 	uint8_t f[128], cli[16], me[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(me, 10, 0, 2, 1); /* the other interface's address is ours too */
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(me, 10, 0, 2, 1); /* the other interface's address is ours too */
 	uint32_t n = frame4(f, MAC_FW1, MAC_CLI, cli, me, 1, 64, 16, 0);
 	uint8_t *ic = f + 34;
 	memset(ic, 0, 16);
 	ic[0] = 8;
-	put16(ic + 4, 0x77);
-	put16(ic + 6, 3);
+	pk_wr16(ic + 4, 0x77);
+	pk_wr16(ic + 6, 3);
 	memcpy(ic + 8, "pingping", 8);
-	put16(ic + 2, ct_csum_fold(ct_csum_partial(ic, 16, 0)));
+	pk_wr16(ic + 2, ct_csum_fold(ct_csum_partial(ic, 16, 0)));
 	fw_input(fw, 2, f, n, SEC, &res);
 	assert_int_equal(res.outcome, FW_DELIVERED);
 	assert_int_equal(res.n_emit, 1);
@@ -348,15 +303,15 @@ static void test_fragments(void **state)
 	uint8_t f1[128], f2[128], cli[16], srv[16];
 
 	(void)state;
-	v4(cli, 10, 0, 1, 2);
-	v4(srv, 10, 0, 2, 2);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(srv, 10, 0, 2, 2);
 	/* UDP datagram of 8 + 24 bytes split at 16: [0,16) MF and [16,32) */
 	uint8_t udp[32];
 	memset(udp, 'u', sizeof(udp));
-	put16(udp, 1111);
-	put16(udp + 2, 2222);
-	put16(udp + 4, 32);
-	put16(udp + 6, 0);
+	pk_wr16(udp, 1111);
+	pk_wr16(udp + 2, 2222);
+	pk_wr16(udp + 4, 32);
+	pk_wr16(udp + 6, 0);
 	uint32_t n1 = frame4(f1, MAC_FW1, MAC_CLI, cli, srv, 17, 64, 16, 0x2000);
 	memcpy(f1 + 34, udp, 16);
 	uint32_t n2 = frame4(f2, MAC_FW1, MAC_CLI, cli, srv, 17, 64, 16, 2);
@@ -368,8 +323,8 @@ static void test_fragments(void **state)
 	assert_int_equal(res.outcome, FW_FORWARDED);
 	assert_int_equal(res.n_emit, 2);
 	/* in offset order, same lengths, TTL 63, checksums valid */
-	assert_int_equal(get16(res.emit[0].frame + 14 + 6), 0x2000);
-	assert_int_equal(get16(res.emit[1].frame + 14 + 6), 2);
+	assert_int_equal(pk_rd16(res.emit[0].frame + 14 + 6), 0x2000);
+	assert_int_equal(pk_rd16(res.emit[1].frame + 14 + 6), 2);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(res.emit[i].len, 14 + 20 + 16);
 		assert_int_equal(res.emit[i].frame[14 + 8], 63);

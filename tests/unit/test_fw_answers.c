@@ -26,23 +26,13 @@
 #include "ctrack/nft.h"
 #include "ctrack/pkt.h"
 #include "fw/fw_priv.h"
+#include "pkt_build.h"
 
 static const uint8_t MAC_FW1[6] = {2, 0, 0, 0, 1, 1}, MAC_FW2[6] = {2, 0, 0, 0, 2, 1};
 static const uint8_t MAC_CLI[6] = {2, 0, 0, 0, 1, 2}, MAC_SRV[6] = {2, 0, 0, 0, 2, 2};
 static const uint8_t CLI[4] = {10, 0, 1, 2}, SRV[4] = {10, 0, 2, 2}, ME[4] = {10, 0, 1, 1};
 static const uint8_t CLI6[16] = {0xfd, 0, 0, 1, [15] = 2}, ME6[16] = {0xfd, 0, 0, 1, [15] = 1};
 #define SEC 1000000000ull
-
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
 static struct fw *mk_fw(void)
 {
@@ -71,7 +61,6 @@ static uint32_t frame4(uint8_t *f, const uint8_t *dst, uint8_t proto, uint16_t d
 {
 	uint8_t *ip = f + 14, *l4 = f + 34;
 	uint32_t l4len = proto == 6 ? 20 : 12;
-	uint32_t sum;
 
 	memset(f, 0, 14 + 20 + l4len);
 	memcpy(f, MAC_FW1, 6);
@@ -79,26 +68,25 @@ static uint32_t frame4(uint8_t *f, const uint8_t *dst, uint8_t proto, uint16_t d
 	f[12] = 8;
 	ip[0] = 0x45;
 	ip[1] = tos;
-	put16(ip + 2, (uint16_t)(20 + l4len));
-	put16(ip + 6, 0x4000);
+	pk_wr16(ip + 2, (uint16_t)(20 + l4len));
+	pk_wr16(ip + 6, 0x4000);
 	ip[8] = ttl;
 	ip[9] = proto;
 	memcpy(ip + 12, CLI, 4);
 	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
-	put16(l4, 40000);
-	put16(l4 + 2, dport);
+	pk_wr16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
+	pk_wr16(l4, 40000);
+	pk_wr16(l4 + 2, dport);
 	if (proto == 6) {
-		put16(l4 + 6, 1000);
+		pk_wr16(l4 + 6, 1000);
 		l4[12] = 5 << 4;
 		l4[13] = 0x02;
-		put16(l4 + 14, 1000);
+		pk_wr16(l4 + 14, 1000);
 	} else {
-		put16(l4 + 4, (uint16_t)l4len);
+		pk_wr16(l4 + 4, (uint16_t)l4len);
 		memcpy(l4 + 8, "ping", 4);
 	}
-	sum = ct_csum_partial(ip + 12, 8, 0) + proto + l4len;
-	put16(l4 + (proto == 6 ? 16 : 6), ct_csum_fold(ct_csum_partial(l4, l4len, sum)));
+	pk_wr16(l4 + (proto == 6 ? 16 : 6), pk_csum(l4, l4len, pk_pseudo4(ip, proto, l4len)));
 	return 14 + 20 + l4len;
 }
 
@@ -106,7 +94,6 @@ static uint32_t frame4(uint8_t *f, const uint8_t *dst, uint8_t proto, uint16_t d
 static uint32_t syn6(uint8_t *f, uint8_t tclass)
 {
 	uint8_t *ip = f + 14, *t = f + 54;
-	uint32_t sum;
 
 	memset(f, 0, 74);
 	memcpy(f, MAC_FW1, 6);
@@ -115,20 +102,19 @@ static uint32_t syn6(uint8_t *f, uint8_t tclass)
 	f[13] = 0xdd;
 	ip[0] = (uint8_t)(0x60 | tclass >> 4);
 	ip[1] = (uint8_t)(tclass << 4 | 0x1);
-	put16(ip + 2, 0x2345); /* flow label 0x12345 */
-	put16(ip + 4, 20);
+	pk_wr16(ip + 2, 0x2345); /* flow label 0x12345 */
+	pk_wr16(ip + 4, 20);
 	ip[6] = 6;
 	ip[7] = 64;
 	memcpy(ip + 8, CLI6, 16);
 	memcpy(ip + 24, ME6, 16);
-	put16(t, 40000);
-	put16(t + 2, 22);
-	put16(t + 6, 1000);
+	pk_wr16(t, 40000);
+	pk_wr16(t + 2, 22);
+	pk_wr16(t + 6, 1000);
 	t[12] = 5 << 4;
 	t[13] = 0x02;
-	put16(t + 14, 1000);
-	sum = ct_csum_partial(ip + 8, 32, 0) + 6 + 20;
-	put16(t + 16, ct_csum_fold(ct_csum_partial(t, 20, sum)));
+	pk_wr16(t + 14, 1000);
+	pk_wr16(t + 16, pk_csum(t, 20, pk_pseudo6(ip, 6, 20)));
 	return 74;
 }
 
@@ -153,8 +139,8 @@ static void test_host_reset_tos(void **state)
 	assert_int_equal(res.outcome, FW_DELIVERED);
 	assert_int_equal(res.n_emit, 1);
 	/* version 6, traffic class 0x28, flow label 0 */
-	assert_int_equal(get16(res.emit[0].frame + 14), 0x6280);
-	assert_int_equal(get16(res.emit[0].frame + 16), 0);
+	assert_int_equal(pk_rd16(res.emit[0].frame + 14), 0x6280);
+	assert_int_equal(pk_rd16(res.emit[0].frame + 16), 0);
 	fw_free(fw);
 }
 
@@ -220,15 +206,13 @@ static uint32_t udp4_to(uint8_t *f, const uint8_t *dmac, const uint8_t *src, con
 {
 	uint32_t n = frame4(f, dst, 17, 9999, 0, 64);
 	uint8_t *ip = f + 14, *l4 = f + 34;
-	uint32_t sum;
 
 	memcpy(f, dmac, 6);
 	memcpy(ip + 12, src, 4);
-	put16(ip + 10, 0);
-	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
-	put16(l4 + 6, 0);
-	sum = ct_csum_partial(ip + 12, 8, 0) + 17 + 12;
-	put16(l4 + 6, ct_csum_fold(ct_csum_partial(l4, 12, sum)));
+	pk_wr16(ip + 10, 0);
+	pk_wr16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 20, 0)));
+	pk_wr16(l4 + 6, 0);
+	pk_wr16(l4 + 6, pk_csum(l4, 12, pk_pseudo4(ip, 17, 12)));
 	return n;
 }
 
@@ -317,7 +301,7 @@ static void test_nd_advert(void **state)
 	f[12] = 0x86;
 	f[13] = 0xdd;
 	ip[0] = 0x60;
-	put16(ip + 4, 32);
+	pk_wr16(ip + 4, 32);
 	ip[6] = 58;
 	ip[7] = 255;
 	memcpy(ip + 8, CLI6, 16);
@@ -328,7 +312,7 @@ static void test_nd_advert(void **state)
 	ns[25] = 1;
 	memcpy(ns + 26, MAC_CLI, 6);
 	sum = ct_csum_partial(ip + 8, 32, 0) + 58 + 32;
-	put16(ns + 2, ct_csum_fold(ct_csum_partial(ns, 32, sum)));
+	pk_wr16(ns + 2, ct_csum_fold(ct_csum_partial(ns, 32, sum)));
 	fw_input(fw, 2, f, 14 + 40 + 32, SEC, &res);
 	assert_int_equal(res.outcome, FW_DELIVERED);
 	assert_int_equal(res.n_emit, 1);
@@ -337,7 +321,7 @@ static void test_nd_advert(void **state)
 	assert_int_equal(o[7], 255);
 	assert_memory_equal(o + 8, ME6, 16);
 	assert_memory_equal(o + 24, CLI6, 16);
-	assert_int_equal(get16(o + 4), 32);
+	assert_int_equal(pk_rd16(o + 4), 32);
 	assert_int_equal(na[0], 136);
 	assert_int_equal(na[4], 0xe0); /* Router, Solicited, Override */
 	assert_memory_equal(na + 8, ME6, 16);
@@ -418,7 +402,7 @@ static void test_record_route(void **state)
 	uint8_t copy[28];
 
 	(void)state;
-	put16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 32, 0)));
+	pk_wr16(ip + 10, ct_csum_fold(ct_csum_partial(ip, 32, 0)));
 	fw_ip4_record_route(ip, me);
 	assert_memory_equal(ip + 23, me, 4);
 	assert_int_equal(ip[22], 8);

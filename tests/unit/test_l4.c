@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ct_priv.h"
+#include "pkt_build.h"
 
 #define SEC CT_NSEC_PER_SEC
 
@@ -38,40 +39,6 @@ static uint8_t B6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 static uint8_t R6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe};
 static uint8_t LL6[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe};
 
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static void wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *b, uint32_t v)
-{
-	wr16(b, (uint16_t)(v >> 16));
-	wr16(b + 2, (uint16_t)v);
-}
-
-/* RFC 1071 one's-complement sum, folded at the end by fold(). */
-static uint32_t sum16(const uint8_t *b, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* CRC32c (Castagnoli), bit by bit: RFC 9260 appendix A. */
 static uint32_t crc32c(const uint8_t *b, size_t n)
 {
@@ -89,13 +56,10 @@ static uint32_t crc32c(const uint8_t *b, size_t n)
 static uint32_t pseudo(const struct tp *t, uint8_t proto)
 {
 	const struct ct_pkt *p = &t->p;
-	uint32_t s;
 
 	if (p->l3num == 2)
-		s = sum16(t->b + 12, 8, 0);
-	else
-		s = sum16(t->b + 8, 32, 0);
-	return s + proto + (p->l4_len >> 16) + (p->l4_len & 0xffff);
+		return pk_pseudo4(t->b, proto, p->l4_len);
+	return pk_pseudo6(t->b, proto, p->l4_len);
 }
 
 /* Write the L4 checksum the way a correct sender would. */
@@ -108,28 +72,28 @@ static void l4_checksum(struct tp *t)
 
 	switch (p->proto) {
 	case 17:
-		wr16(l4 + 6, 0);
-		wr16(l4 + 6, fold(sum16(l4, p->l4_len, pseudo(t, 17))));
-		if (rd16(l4 + 6) == 0)
-			wr16(l4 + 6, 0xffff); /* RFC 768: computed zero is sent as all ones */
+		pk_wr16(l4 + 6, 0);
+		pk_wr16(l4 + 6, pk_fold(pk_sum16(l4, p->l4_len, pseudo(t, 17))));
+		if (pk_rd16(l4 + 6) == 0)
+			pk_wr16(l4 + 6, 0xffff); /* RFC 768: computed zero is sent as all ones */
 		break;
 	case 136:
 		/*
 		 * Linux conntrack verifies UDP-Lite with a pseudo-header that
 		 * says 17; sum it that way so the packet is valid for it.
 		 */
-		if (rd16(l4 + 4))
-			cover = rd16(l4 + 4);
-		wr16(l4 + 6, 0);
-		wr16(l4 + 6, fold(sum16(l4, cover, pseudo(t, 17))));
+		if (pk_rd16(l4 + 4))
+			cover = pk_rd16(l4 + 4);
+		pk_wr16(l4 + 6, 0);
+		pk_wr16(l4 + 6, pk_fold(pk_sum16(l4, cover, pseudo(t, 17))));
 		break;
 	case 1:
-		wr16(l4 + 2, 0);
-		wr16(l4 + 2, fold(sum16(l4, p->l4_len, 0)));
+		pk_wr16(l4 + 2, 0);
+		pk_wr16(l4 + 2, pk_fold(pk_sum16(l4, p->l4_len, 0)));
 		break;
 	case 58:
-		wr16(l4 + 2, 0);
-		wr16(l4 + 2, fold(sum16(l4, p->l4_len, pseudo(t, 58))));
+		pk_wr16(l4 + 2, 0);
+		pk_wr16(l4 + 2, pk_fold(pk_sum16(l4, p->l4_len, pseudo(t, 58))));
 		break;
 	case 132:
 		memset(l4 + 8, 0, 4);
@@ -174,18 +138,18 @@ static void fill_tuple(struct tp *t)
 	case 17:
 	case 132:
 	case 136:
-		tu->src_l4 = rd16(l4);
-		tu->dst_l4 = rd16(l4 + 2);
+		tu->src_l4 = pk_rd16(l4);
+		tu->dst_l4 = pk_rd16(l4 + 2);
 		break;
 	case 1:
 	case 58:
-		tu->dst_l4 = rd16(l4);
+		tu->dst_l4 = pk_rd16(l4);
 		if (icmp_query(p->proto, l4[0]))
-			tu->src_l4 = rd16(l4 + 4);
+			tu->src_l4 = pk_rd16(l4 + 4);
 		break;
 	case 47:
-		if ((l4[1] & 7) == 1 && rd16(l4 + 2) == 0x880b)
-			tu->dst_l4 = rd16(l4 + 6);
+		if ((l4[1] & 7) == 1 && pk_rd16(l4 + 2) == 0x880b)
+			tu->dst_l4 = pk_rd16(l4 + 6);
 		break;
 	default:
 		break;
@@ -219,13 +183,7 @@ static void ip4(struct tp *t, const uint8_t src[4], const uint8_t dst[4], uint8_
 	uint8_t *h = t->b;
 
 	memset(t->b, 0, sizeof(t->b));
-	h[0] = 0x45;
-	wr16(h + 2, (uint16_t)(20 + n));
-	h[8] = 64;
-	h[9] = proto;
-	memcpy(h + 12, src, 4);
-	memcpy(h + 16, dst, 4);
-	wr16(h + 10, fold(sum16(h, 20, 0)));
+	pk_ip4_hdr(h, src, dst, proto, 64, 0, 0, n);
 	memcpy(h + 20, l4, n);
 	finish(t, 2, 20, n, proto, 64);
 }
@@ -239,7 +197,7 @@ static void ip6(struct tp *t, const uint8_t src[16], const uint8_t dst[16], uint
 
 	memset(t->b, 0, sizeof(t->b));
 	h[0] = 0x60;
-	wr16(h + 4, (uint16_t)(next + n));
+	pk_wr16(h + 4, (uint16_t)(next + n));
 	h[6] = next ? first_nh : proto;
 	h[7] = hop;
 	memcpy(h + 8, src, 16);
@@ -255,9 +213,9 @@ static void udp4(struct tp *t, const uint8_t *src, const uint8_t *dst, uint16_t 
 {
 	uint8_t l4[512] = {0};
 
-	wr16(l4, sp);
-	wr16(l4 + 2, dp);
-	wr16(l4 + 4, (uint16_t)(8 + payload));
+	pk_wr16(l4, sp);
+	pk_wr16(l4 + 2, dp);
+	pk_wr16(l4 + 4, (uint16_t)(8 + payload));
 	memset(l4 + 8, 'u', payload);
 	ip4(t, src, dst, 17, l4, 8 + payload);
 }
@@ -269,8 +227,8 @@ static void icmp4(struct tp *t, const uint8_t *src, const uint8_t *dst, uint8_t 
 
 	l4[0] = type;
 	l4[1] = code;
-	wr16(l4 + 4, id);
-	wr16(l4 + 6, 1); /* sequence */
+	pk_wr16(l4 + 4, id);
+	pk_wr16(l4 + 6, 1); /* sequence */
 	if (n)
 		memcpy(l4 + 8, body, n);
 	ip4(t, src, dst, 1, l4, 8 + n);
@@ -434,7 +392,7 @@ static void test_udp_checksum(void **state)
 
 	/* 4.4 a zero checksum means "none" and is valid over IPv4 */
 	udp4(&x, A, B, 4444, 2222, 16);
-	wr16(x.b + x.p.l4_off + 6, 0);
+	pk_wr16(x.b + x.p.l4_off + 6, 0);
 	x.b[x.p.l4_off + 9] ^= 0x55;
 	assert_int_equal(run(t, &x, 1 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_NEW);
@@ -459,8 +417,8 @@ static void test_udp_length(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		udp4(&x, A, B, (uint16_t)(7000 + i), 9, 16);
-		wr16(x.b + x.p.l4_off + 4, cases[i].len);
-		wr16(x.b + x.p.l4_off + 6, 0); /* no checksum: only the length matters */
+		pk_wr16(x.b + x.p.l4_off + 4, cases[i].len);
+		pk_wr16(x.b + x.p.l4_off + 6, 0); /* no checksum: only the length matters */
 		assert_int_equal(run_hook(t, &x, CT_HOOK_OUTPUT, 1 * SEC), 0);
 		assert_int_equal(x.p.ctinfo, cases[i].ctinfo);
 	}
@@ -512,17 +470,17 @@ static void test_udplite(void **state)
 	struct tp x;
 
 	(void)state;
-	wr16(l4, 5000);
-	wr16(l4 + 2, 6000);
-	wr16(l4 + 4, 8); /* 7.1 coverage: the header only */
+	pk_wr16(l4, 5000);
+	pk_wr16(l4 + 2, 6000);
+	pk_wr16(l4 + 4, 8); /* 7.1 coverage: the header only */
 	ip4(&x, A, B, 136, l4, 40);
 	assert_int_equal(run(t, &x, 1 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_NEW);
 	assert_int_equal(left(&x, 1 * SEC), 30 * SEC);
 	/* 7.2 reply, then a stream after 2 s */
-	wr16(l4, 6000);
-	wr16(l4 + 2, 5000);
-	wr16(l4 + 4, 0); /* coverage 0: everything */
+	pk_wr16(l4, 6000);
+	pk_wr16(l4 + 2, 5000);
+	pk_wr16(l4 + 4, 0); /* coverage 0: everything */
 	ip4(&x, B, A, 136, l4, 40);
 	assert_int_equal(run(t, &x, 2 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_ESTABLISHED_REPLY);
@@ -532,20 +490,20 @@ static void test_udplite(void **state)
 	assert_true(ct_conn_status(x.p.ct) & CT_S_ASSURED);
 
 	/* 7.3 coverage beyond the datagram */
-	wr16(l4, 5001);
-	wr16(l4 + 4, 41);
+	pk_wr16(l4, 5001);
+	pk_wr16(l4 + 4, 41);
 	ip4(&x, A, B, 136, l4, 40);
 	assert_int_equal(run(t, &x, 5 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
 	/* 7.4 coverage below the header */
-	wr16(l4 + 4, 4);
+	pk_wr16(l4 + 4, 4);
 	ip4(&x, A, B, 136, l4, 40);
 	assert_int_equal(run(t, &x, 5 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
 	/* 7.5 checksum 0 is not allowed (RFC 3828 §3.1), at any hook */
-	wr16(l4 + 4, 0);
+	pk_wr16(l4 + 4, 0);
 	ip4(&x, A, B, 136, l4, 40);
-	wr16(x.b + x.p.l4_off + 6, 0);
+	pk_wr16(x.b + x.p.l4_off + 6, 0);
 	assert_int_equal(run_hook(t, &x, CT_HOOK_OUTPUT, 5 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
 	/* 7.6 bad checksum inside the coverage at prerouting */
@@ -554,7 +512,7 @@ static void test_udplite(void **state)
 	assert_int_equal(run(t, &x, 5 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
 	/* 7.7 a change outside the coverage is not checked */
-	wr16(l4 + 4, 16);
+	pk_wr16(l4 + 4, 16);
 	ip4(&x, A, B, 136, l4, 40);
 	x.b[x.p.l4_off + 30] ^= 1;
 	assert_int_equal(run(t, &x, 5 * SEC), 0);
@@ -566,11 +524,11 @@ static void test_udplite(void **state)
 	 * datagram summed per RFC 3828 (protocol 136) fails at prerouting
 	 * and passes elsewhere.
 	 */
-	wr16(l4, 5002);
-	wr16(l4 + 4, 0);
+	pk_wr16(l4, 5002);
+	pk_wr16(l4 + 4, 0);
 	ip4(&x, A, B, 136, l4, 40);
-	wr16(x.b + x.p.l4_off + 6, 0);
-	wr16(x.b + x.p.l4_off + 6, fold(sum16(x.b + x.p.l4_off, 40, pseudo(&x, 136))));
+	pk_wr16(x.b + x.p.l4_off + 6, 0);
+	pk_wr16(x.b + x.p.l4_off + 6, pk_fold(pk_sum16(x.b + x.p.l4_off, 40, pseudo(&x, 136))));
 	assert_int_equal(run(t, &x, 6 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
 	assert_int_equal(run_hook(t, &x, CT_HOOK_OUTPUT, 6 * SEC), 0);
@@ -817,14 +775,14 @@ static void test_icmp_quote_shapes(void **state)
 
 	/* 12.2 quoted non-first fragment: no L4 header to match */
 	memcpy(q, orig.b, 28);
-	wr16(q + 6, 0x0001); /* offset 8 bytes */
+	pk_wr16(q + 6, 0x0001); /* offset 8 bytes */
 	icmp4(&e, B, A, 3, 3, 0, q, 28);
 	assert_int_equal(run(t, &e, 2 * SEC), 0);
 	assert_int_equal(e.p.ctinfo, CT_INFO_INVALID);
 
 	/* 12.3 quoted first fragment (MF set, offset 0) is fine */
 	memcpy(q, orig.b, 28);
-	wr16(q + 6, 0x2000);
+	pk_wr16(q + 6, 0x2000);
 	icmp4(&e, B, A, 3, 3, 0, q, 28);
 	assert_int_equal(run(t, &e, 2 * SEC), 0);
 	assert_int_equal(e.p.ctinfo, CT_INFO_RELATED_REPLY);
@@ -923,8 +881,8 @@ static void icmp6(struct tp *t, const uint8_t *src, const uint8_t *dst, uint8_t 
 
 	l4[0] = type;
 	l4[1] = code;
-	wr16(l4 + 4, id);
-	wr16(l4 + 6, 1);
+	pk_wr16(l4 + 4, id);
+	pk_wr16(l4 + 6, 1);
 	if (n)
 		memcpy(l4 + 8, body, n);
 	ip6(t, src, dst, 0, NULL, 0, 58, l4, 8 + n, hop);
@@ -935,9 +893,9 @@ static void udp6(struct tp *t, const uint8_t *src, const uint8_t *dst, uint16_t 
 {
 	uint8_t l4[64] = {0};
 
-	wr16(l4, sp);
-	wr16(l4 + 2, dp);
-	wr16(l4 + 4, 16);
+	pk_wr16(l4, sp);
+	pk_wr16(l4 + 2, dp);
+	pk_wr16(l4 + 4, 16);
 	ip6(t, src, dst, first_nh, ext, next, 17, l4, 16, 64);
 }
 
@@ -954,7 +912,7 @@ static void test_udp6_checksum(void **state)
 
 	(void)state;
 	udp6(&x, A6, B6, 10, 20, NULL, 0, 0);
-	wr16(x.b + x.p.l4_off + 6, 0);
+	pk_wr16(x.b + x.p.l4_off + 6, 0);
 	assert_int_equal(run(t, &x, 1 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_NEW);
 	udp6(&x, A6, B6, 11, 20, NULL, 0, 0);
@@ -1077,7 +1035,7 @@ static void test_icmp6_errors(void **state)
 	q[6] = 44;
 	q[40] = 17;
 	q[41] = 0;
-	wr16(q + 42, 8 << 3); /* offset 64 bytes */
+	pk_wr16(q + 42, 8 << 3); /* offset 64 bytes */
 	memset(q + 44, 0, 4);
 	memcpy(q + 48, orig.b + orig.p.l4_off, 8);
 	icmp6(&e, R6, A6, 1, 4, 0, q, 56, 64);
@@ -1085,7 +1043,7 @@ static void test_icmp6_errors(void **state)
 	assert_int_equal(e.p.ctinfo, CT_INFO_INVALID);
 
 	/* 16.5 the same with offset 0 (first fragment): RELATED_REPLY */
-	wr16(q + 42, 1); /* M flag only */
+	pk_wr16(q + 42, 1); /* M flag only */
 	icmp6(&e, R6, A6, 1, 4, 0, q, 56, 64);
 	assert_int_equal(run(t, &e, 3 * SEC), 0);
 	assert_int_equal(e.p.ctinfo, CT_INFO_RELATED_REPLY);
@@ -1180,12 +1138,12 @@ static void gre4(struct tp *t, const uint8_t *src, const uint8_t *dst, int versi
 	if (version == 1) {
 		l4[0] = 0x20; /* K (key present: payload length + call ID) */
 		l4[1] = 0x01;
-		wr16(l4 + 2, proto);
-		wr16(l4 + 4, 0);
-		wr16(l4 + 6, call_id);
+		pk_wr16(l4 + 2, proto);
+		pk_wr16(l4 + 4, 0);
+		pk_wr16(l4 + 6, call_id);
 		n = 8;
 	} else {
-		wr16(l4 + 2, proto);
+		pk_wr16(l4 + 2, proto);
 	}
 	memset(l4 + n, 0x45, 12);
 	ip4(t, src, dst, 47, l4, n + 12);
@@ -1276,26 +1234,26 @@ static void sctp4(struct tp *t, const uint8_t *src, const uint8_t *dst, uint16_t
 	uint8_t l4[512] = {0};
 	uint32_t n = 12;
 
-	wr16(l4, sp);
-	wr16(l4 + 2, dp);
-	wr32(l4 + 4, vtag);
+	pk_wr16(l4, sp);
+	pk_wr16(l4 + 2, dp);
+	pk_wr32(l4 + 4, vtag);
 	for (size_t i = 0; i < nch; i++) {
 		uint16_t clen = 4;
 
 		l4[n] = ch[i].type;
 		l4[n + 1] = ch[i].flags;
 		if (ch[i].type == 1 || ch[i].type == 2) {
-			wr32(l4 + n + 4, ch[i].init_tag);
-			wr32(l4 + n + 8, 65536);
-			wr16(l4 + n + 12, 10);
-			wr16(l4 + n + 14, 10);
-			wr32(l4 + n + 16, 1000);
+			pk_wr32(l4 + n + 4, ch[i].init_tag);
+			pk_wr32(l4 + n + 8, 65536);
+			pk_wr16(l4 + n + 12, 10);
+			pk_wr16(l4 + n + 14, 10);
+			pk_wr32(l4 + n + 16, 1000);
 			clen = 20;
 		} else {
 			clen = (uint16_t)(4 + ch[i].len);
 			memset(l4 + n + 4, 0xab, ch[i].len);
 		}
-		wr16(l4 + n + 2, clen);
+		pk_wr16(l4 + n + 2, clen);
 		n += (clen + 3u) & ~3u;
 	}
 	ip4(t, src, dst, 132, l4, n);
@@ -1495,7 +1453,7 @@ static void test_sctp_new(void **state)
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);
 	/* 22.14 a zero-length chunk */
 	sctp1(&x, true, 0, 1, 0);
-	wr16(x.b + x.p.l4_off + 14, 0);
+	pk_wr16(x.b + x.p.l4_off + 14, 0);
 	l4_checksum(&x);
 	assert_int_equal(run(t, &x, 1 * SEC), 0);
 	assert_int_equal(x.p.ctinfo, CT_INFO_INVALID);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ct_priv.h"
+#include "pkt_build.h"
 #include "ctrack/nat.h"
 #include "nat/nat_priv.h"
 
@@ -43,78 +44,22 @@ struct pk {
 	struct ct_pkt p;
 };
 
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static void wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-/* RFC 1071 sum (odd tail padded with zero), folded by fold(). */
-static uint32_t sum16(const uint8_t *b, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static uint32_t pseudo4(const uint8_t *ip, uint8_t proto, uint32_t len)
-{
-	uint32_t s = sum16(ip + 12, 8, 0);
-
-	return s + proto + len;
-}
-
-static uint32_t pseudo6(const uint8_t *ip, uint8_t proto, uint32_t len)
-{
-	uint32_t s = sum16(ip + 8, 32, 0);
-
-	return s + proto + (len >> 16) + (len & 0xffff);
-}
-
 static bool ip4_csum_ok(const uint8_t *ip)
 {
-	return fold(sum16(ip, (size_t)(ip[0] & 15) * 4, 0)) == 0;
+	return pk_fold(pk_sum16(ip, (size_t)(ip[0] & 15) * 4, 0)) == 0;
 }
 
 /* Verify the L4 checksum of an IPv4 or IPv6 (no ext headers) datagram. */
 static bool l4_csum_ok(const uint8_t *ip)
 {
 	if ((ip[0] >> 4) == 4) {
-		uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tot = rd16(ip + 2), l4 = tot - hl;
+		uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tot = pk_rd16(ip + 2), l4 = tot - hl;
 
 		if (ip[9] == 1)
-			return fold(sum16(ip + hl, l4, 0)) == 0;
-		return fold(sum16(ip + hl, l4, pseudo4(ip, ip[9], l4))) == 0;
+			return pk_fold(pk_sum16(ip + hl, l4, 0)) == 0;
+		return pk_fold(pk_sum16(ip + hl, l4, pk_pseudo4(ip, ip[9], l4))) == 0;
 	}
-	return fold(sum16(ip + 40, rd16(ip + 4), pseudo6(ip, ip[6], rd16(ip + 4)))) == 0;
-}
-
-static void ip4_hdr(uint8_t *b, const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
-		    uint32_t l4len)
-{
-	memset(b, 0, 20);
-	b[0] = 0x45;
-	wr16(b + 2, (uint16_t)(20 + l4len));
-	wr16(b + 4, 0x1234);
-	b[8] = 64;
-	b[9] = proto;
-	memcpy(b + 12, src, 4);
-	memcpy(b + 16, dst, 4);
-	wr16(b + 10, fold(sum16(b, 20, 0)));
+	return pk_csum(ip + 40, pk_rd16(ip + 4), pk_pseudo6(ip, ip[6], pk_rd16(ip + 4))) == 0;
 }
 
 static void parse(struct pk *k)
@@ -129,17 +74,17 @@ static void mk_tcp(struct pk *k, const uint8_t *src, uint16_t sp, const uint8_t 
 	uint8_t *t = k->b + 20;
 
 	memset(k->b, 0, sizeof(k->b));
-	ip4_hdr(k->b, src, dst, 6, 20 + pay);
-	wr16(t, sp);
-	wr16(t + 2, dp);
-	wr16(t + 4, (uint16_t)(seq >> 16));
-	wr16(t + 6, (uint16_t)seq);
+	pk_ip4_hdr(k->b, src, dst, 6, 64, 0x1234, 0, 20 + pay);
+	pk_wr16(t, sp);
+	pk_wr16(t + 2, dp);
+	pk_wr16(t + 4, (uint16_t)(seq >> 16));
+	pk_wr16(t + 6, (uint16_t)seq);
 	t[12] = 5 << 4;
 	t[13] = flags;
-	wr16(t + 14, 64240);
+	pk_wr16(t + 14, 64240);
 	for (uint32_t i = 0; i < pay; i++)
 		t[20 + i] = (uint8_t)(0xa5 + 7 * i);
-	wr16(t + 16, fold(sum16(t, 20 + pay, pseudo4(k->b, 6, 20 + pay))));
+	pk_wr16(t + 16, pk_fold(pk_sum16(t, 20 + pay, pk_pseudo4(k->b, 6, 20 + pay))));
 	k->len = 40 + pay;
 	parse(k);
 }
@@ -150,16 +95,16 @@ static void mk_udp(struct pk *k, const uint8_t *src, uint16_t sp, const uint8_t 
 	uint8_t *u = k->b + 20;
 
 	memset(k->b, 0, sizeof(k->b));
-	ip4_hdr(k->b, src, dst, 17, 8 + pay);
-	wr16(u, sp);
-	wr16(u + 2, dp);
-	wr16(u + 4, (uint16_t)(8 + pay));
+	pk_ip4_hdr(k->b, src, dst, 17, 64, 0x1234, 0, 8 + pay);
+	pk_wr16(u, sp);
+	pk_wr16(u + 2, dp);
+	pk_wr16(u + 4, (uint16_t)(8 + pay));
 	for (uint32_t i = 0; i < pay; i++)
 		u[8 + i] = (uint8_t)(0x31 + 3 * i);
 	if (!no_csum) {
-		uint16_t c = fold(sum16(u, 8 + pay, pseudo4(k->b, 17, 8 + pay)));
+		uint16_t c = pk_fold(pk_sum16(u, 8 + pay, pk_pseudo4(k->b, 17, 8 + pay)));
 
-		wr16(u + 6, c ? c : 0xffff);
+		pk_wr16(u + 6, c ? c : 0xffff);
 	}
 	k->len = 28 + pay;
 	parse(k);
@@ -171,12 +116,12 @@ static void mk_echo(struct pk *k, const uint8_t *src, const uint8_t *dst, uint8_
 	uint8_t *ic = k->b + 20;
 
 	memset(k->b, 0, sizeof(k->b));
-	ip4_hdr(k->b, src, dst, 1, 16);
+	pk_ip4_hdr(k->b, src, dst, 1, 64, 0x1234, 0, 16);
 	ic[0] = type;
-	wr16(ic + 4, id);
-	wr16(ic + 6, 1);
+	pk_wr16(ic + 4, id);
+	pk_wr16(ic + 6, 1);
 	memcpy(ic + 8, "pingping", 8);
-	wr16(ic + 2, fold(sum16(ic, 16, 0)));
+	pk_wr16(ic + 2, pk_fold(pk_sum16(ic, 16, 0)));
 	k->len = 36;
 	parse(k);
 }
@@ -188,11 +133,11 @@ static void mk_icmp_err(struct pk *k, const uint8_t *from, const uint8_t *to, ui
 	uint8_t *ic = k->b + 20;
 
 	memset(k->b, 0, sizeof(k->b));
-	ip4_hdr(k->b, from, to, 1, 8 + q_len);
+	pk_ip4_hdr(k->b, from, to, 1, 64, 0x1234, 0, 8 + q_len);
 	ic[0] = type;
 	ic[1] = code;
 	memcpy(ic + 8, q, q_len);
-	wr16(ic + 2, fold(sum16(ic, 8 + q_len, 0)));
+	pk_wr16(ic + 2, pk_fold(pk_sum16(ic, 8 + q_len, 0)));
 	k->len = 28 + q_len;
 	parse(k);
 }
@@ -628,12 +573,12 @@ static void test_csum_replace_edges(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t f[2], o[2], n[2];
 
-		wr16(f, cases[i].hc);
-		wr16(o, cases[i].m);
-		wr16(n, cases[i].m2);
+		pk_wr16(f, cases[i].hc);
+		pk_wr16(o, cases[i].m);
+		pk_wr16(n, cases[i].m2);
 		nat_csum_replace(f, o, n, 2);
-		if (rd16(f) != cases[i].want)
-			fail_msg("case %zu: got %04x want %04x", i + 1, rd16(f), cases[i].want);
+		if (pk_rd16(f) != cases[i].want)
+			fail_msg("case %zu: got %04x want %04x", i + 1, pk_rd16(f), cases[i].want);
 	}
 }
 
@@ -671,19 +616,19 @@ static void test_rewrite_tcp_udp(void **state)
 	/* 9.2 the reply S:80 -> N:40000 becomes S:80 -> A:40000 at prerouting. */
 	mk_tcp(&k, S, 80, N, 40000, 0x12, 5000, 0);
 	assert_int_equal(rewrite(t, &k, CT_HOOK_PREROUTING), 0);
-	assert_true(addr_is(k.b + 16, A) && rd16(k.b + 22) == 40000);
+	assert_true(addr_is(k.b + 16, A) && pk_rd16(k.b + 22) == 40000);
 	assert_true(ip4_csum_ok(k.b) && l4_csum_ok(k.b));
 	/* 9.3 DNAT port forward rewrites address and port; the reply is un-done. */
 	mk_udp(&k, A, 5353, V, 53, 7, false);
 	assert_int_equal(nat_flow(t, &k, &fwd, NAT_MANIP_DST, &rep, NULL), 0);
 	mk_udp(&k, A, 5353, V, 53, 7, false);
 	assert_int_equal(rewrite(t, &k, CT_HOOK_PREROUTING), 0);
-	assert_true(addr_is(k.b + 16, S) && rd16(k.b + 22) == 8080);
+	assert_true(addr_is(k.b + 16, S) && pk_rd16(k.b + 22) == 8080);
 	assert_true(ip4_csum_ok(k.b) && l4_csum_ok(k.b));
 	assert_int_equal(k.p.tuple.dst_l4, 8080);
 	mk_udp(&k, S, 8080, A, 5353, 3, false);
 	assert_int_equal(rewrite(t, &k, CT_HOOK_POSTROUTING), 0);
-	assert_true(addr_is(k.b + 12, V) && rd16(k.b + 20) == 53);
+	assert_true(addr_is(k.b + 12, V) && pk_rd16(k.b + 20) == 53);
 	assert_true(ip4_csum_ok(k.b) && l4_csum_ok(k.b));
 	/* 9.4 a zero (absent) UDP checksum stays zero. */
 	mk_udp(&k, A, 6000, S, 53, 5, true);
@@ -691,7 +636,7 @@ static void test_rewrite_tcp_udp(void **state)
 	assert_int_equal(nat_setup(t, k.p.ct, &masq, NAT_MANIP_SRC, NOW), 0);
 	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_POSTROUTING), 0);
 	assert_true(addr_is(k.b + 12, N));
-	assert_int_equal(rd16(k.b + 26), 0);
+	assert_int_equal(pk_rd16(k.b + 26), 0);
 	assert_true(ip4_csum_ok(k.b));
 	ct_pkt_release(t, &k.p);
 	ct_table_free(t);
@@ -713,16 +658,16 @@ static void test_udp_mangled_zero(void **state)
 	(void)state;
 	mk_udp(&k, A, 6001, S, 53, 5, false);
 	/* new word 0 = C + old word 0 (one's complement), word 1 unchanged */
-	s = (uint32_t)rd16(k.b + 26) + rd16(A);
+	s = (uint32_t)pk_rd16(k.b + 26) + pk_rd16(A);
 	s = (s & 0xffff) + (s >> 16);
-	wr16(n, (uint16_t)s);
+	pk_wr16(n, (uint16_t)s);
 	memcpy(n + 2, A + 2, 2);
 	r = range4(n, NULL, 0, 0);
 	track(t, &k, CT_HOOK_PREROUTING);
 	assert_int_equal(nat_setup(t, k.p.ct, &r, NAT_MANIP_SRC, NOW), 0);
 	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_POSTROUTING), 0);
 	assert_memory_equal(k.b + 12, n, 4);
-	assert_int_equal(rd16(k.b + 26), 0xffff);
+	assert_int_equal(pk_rd16(k.b + 26), 0xffff);
 	assert_true(l4_csum_ok(k.b) && ip4_csum_ok(k.b));
 	ct_pkt_release(t, &k.p);
 	ct_table_free(t);
@@ -742,16 +687,16 @@ static void test_rewrite_ipv6(void **state)
 	(void)state;
 	memset(&k, 0, sizeof(k));
 	k.b[0] = 0x60;
-	wr16(k.b + 4, 8 + 9);
+	pk_wr16(k.b + 4, 8 + 9);
 	k.b[6] = 17;
 	k.b[7] = 64;
 	memcpy(k.b + 8, A6, 16);
 	memcpy(k.b + 24, S6, 16);
-	wr16(u, 40000);
-	wr16(u + 2, 53);
-	wr16(u + 4, 17);
+	pk_wr16(u, 40000);
+	pk_wr16(u + 2, 53);
+	pk_wr16(u + 4, 17);
 	memcpy(u + 8, "abcdefghi", 9);
-	wr16(u + 6, fold(sum16(u, 17, pseudo6(k.b, 17, 17))));
+	pk_wr16(u + 6, pk_fold(pk_sum16(u, 17, pk_pseudo6(k.b, 17, 17))));
 	k.len = 57;
 	parse(&k);
 	memset(&r, 0, sizeof(r));
@@ -793,7 +738,7 @@ static void test_icmp_error_snat(void **state)
 	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_PREROUTING), 0);
 	in = k.b + 28;
 	assert_true(addr_is(k.b + 12, S) && addr_is(k.b + 16, A));
-	assert_true(addr_is(in + 12, A) && addr_is(in + 16, S) && rd16(in + 20) == 40000);
+	assert_true(addr_is(in + 12, A) && addr_is(in + 16, S) && pk_rd16(in + 20) == 40000);
 	assert_true(ip4_csum_ok(k.b) && ip4_csum_ok(in));
 	assert_true(l4_csum_ok(k.b)); /* ICMP over an odd-length message */
 	assert_true(l4_csum_ok(in));  /* the whole quoted UDP datagram */
@@ -829,13 +774,13 @@ static void test_icmp_error_dnat(void **state)
 	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_POSTROUTING), 0);
 	in = k.b + 28;
 	assert_true(addr_is(k.b + 12, V) && addr_is(k.b + 16, A));
-	assert_true(addr_is(in + 16, V) && rd16(in + 22) == 8080 && addr_is(in + 12, A));
+	assert_true(addr_is(in + 16, V) && pk_rd16(in + 22) == 8080 && addr_is(in + 12, A));
 	assert_true(ip4_csum_ok(k.b) && ip4_csum_ok(in) && l4_csum_ok(k.b) && l4_csum_ok(in));
 	/* 10.3 a quote with only 8 TCP bytes: ports rewritten, no checksum field. */
 	mk_icmp_err(&k, R9, A, 3, 1, q.b, 28);
 	assert_int_equal(ct_hook_conntrack(t, &k.p, CT_HOOK_PREROUTING, NOW), 0);
 	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_POSTROUTING), 0);
-	assert_true(rd16(k.b + 28 + 22) == 8080 && l4_csum_ok(k.b));
+	assert_true(pk_rd16(k.b + 28 + 22) == 8080 && l4_csum_ok(k.b));
 	/* 10.4 a bad ICMP checksum is dropped. */
 	mk_icmp_err(&k, R9, A, 3, 1, q.b, q.len);
 	k.b[22] ^= 0x55;
@@ -866,13 +811,13 @@ static void test_icmp_echo_rewrite(void **state)
 	track(t, &k, CT_HOOK_PREROUTING);
 	assert_int_equal(nat_setup(t, k.p.ct, &masq, NAT_MANIP_SRC, NOW), 0);
 	assert_int_equal(nat_packet(t, &k.p, k.b, CT_HOOK_POSTROUTING), 0);
-	id = rd16(k.b + 24);
+	id = pk_rd16(k.b + 24);
 	assert_true(id != 9 && addr_is(k.b + 12, N));
 	assert_true(l4_csum_ok(k.b) && ip4_csum_ok(k.b));
 	assert_int_equal(ct_confirm(t, &k.p, NOW), 0);
 	mk_echo(&k, S, N, 0, id);
 	assert_int_equal(rewrite(t, &k, CT_HOOK_PREROUTING), 0);
-	assert_true(addr_is(k.b + 16, A) && rd16(k.b + 24) == 9);
+	assert_true(addr_is(k.b + 16, A) && pk_rd16(k.b + 24) == 9);
 	assert_true(l4_csum_ok(k.b) && ip4_csum_ok(k.b));
 	ct_table_free(t);
 }
@@ -884,16 +829,16 @@ static void ip6_udp(struct pk *k, const uint8_t *src, uint16_t sp, const uint8_t
 
 	memset(k->b, 0, sizeof(k->b));
 	k->b[0] = 0x60;
-	wr16(k->b + 4, 8 + 9);
+	pk_wr16(k->b + 4, 8 + 9);
 	k->b[6] = 17;
 	k->b[7] = 64;
 	memcpy(k->b + 8, src, 16);
 	memcpy(k->b + 24, dst, 16);
-	wr16(u, sp);
-	wr16(u + 2, dp);
-	wr16(u + 4, 17);
+	pk_wr16(u, sp);
+	pk_wr16(u + 2, dp);
+	pk_wr16(u + 4, 17);
 	memcpy(u + 8, "abcdefghi", 9);
-	wr16(u + 6, fold(sum16(u, 17, pseudo6(k->b, 17, 17))));
+	pk_wr16(u + 6, pk_fold(pk_sum16(u, 17, pk_pseudo6(k->b, 17, 17))));
 	k->len = 57;
 	parse(k);
 }
@@ -923,7 +868,7 @@ static void test_icmpv6_error_snat(void **state)
 	memset(k.b, 0, sizeof(k.b));
 	mlen = 8 + q.len;
 	k.b[0] = 0x60;
-	wr16(k.b + 4, (uint16_t)mlen);
+	pk_wr16(k.b + 4, (uint16_t)mlen);
 	k.b[6] = 58;
 	k.b[7] = 64;
 	memcpy(k.b + 8, S6, 16);
@@ -931,7 +876,7 @@ static void test_icmpv6_error_snat(void **state)
 	ic[0] = 1;
 	ic[1] = 4;
 	memcpy(ic + 8, q.b, q.len);
-	wr16(ic + 2, fold(sum16(ic, mlen, pseudo6(k.b, 58, mlen))));
+	pk_wr16(ic + 2, pk_fold(pk_sum16(ic, mlen, pk_pseudo6(k.b, 58, mlen))));
 	k.len = 40 + mlen;
 	parse(&k);
 	assert_int_equal(ct_hook_conntrack(t, &k.p, CT_HOOK_PREROUTING, NOW), 0);
@@ -940,7 +885,7 @@ static void test_icmpv6_error_snat(void **state)
 	assert_memory_equal(k.b + 24, A6, 16);
 	assert_memory_equal(in + 8, A6, 16);
 	assert_memory_equal(in + 24, S6, 16);
-	assert_int_equal(rd16(in + 40), 40000);
+	assert_int_equal(pk_rd16(in + 40), 40000);
 	assert_true(l4_csum_ok(k.b));
 	assert_true(l4_csum_ok(in));
 	ct_table_free(t);
@@ -960,17 +905,17 @@ static void test_fragment_sync(void **state)
 	mk_udp(&whole, A, 40000, S, 53, 40, false);
 	orig = whole;
 	memcpy(f1, whole.b, 20);
-	wr16(f1 + 2, 44);
-	wr16(f1 + 6, 0x2000 | 0); /* MF */
+	pk_wr16(f1 + 2, 44);
+	pk_wr16(f1 + 6, 0x2000 | 0); /* MF */
 	memcpy(f1 + 20, whole.b + 20, 24);
-	wr16(f1 + 10, 0);
-	wr16(f1 + 10, fold(sum16(f1, 20, 0)));
+	pk_wr16(f1 + 10, 0);
+	pk_wr16(f1 + 10, pk_fold(pk_sum16(f1, 20, 0)));
 	memcpy(f2, whole.b, 20);
-	wr16(f2 + 2, 44);
-	wr16(f2 + 6, 3); /* offset 24 bytes */
+	pk_wr16(f2 + 2, 44);
+	pk_wr16(f2 + 6, 3); /* offset 24 bytes */
 	memcpy(f2 + 20, whole.b + 44, 24);
-	wr16(f2 + 10, 0);
-	wr16(f2 + 10, fold(sum16(f2, 20, 0)));
+	pk_wr16(f2 + 10, 0);
+	pk_wr16(f2 + 10, pk_fold(pk_sum16(f2, 20, 0)));
 	track(t, &whole, CT_HOOK_PREROUTING);
 	assert_int_equal(nat_setup(t, whole.p.ct, &masq, NAT_MANIP_SRC, NOW), 0);
 	assert_int_equal(nat_packet(t, &whole.p, whole.b, CT_HOOK_POSTROUTING), 0);
@@ -980,7 +925,7 @@ static void test_fragment_sync(void **state)
 	assert_true(addr_is(f1 + 12, N) && addr_is(f2 + 12, N));
 	assert_true(ip4_csum_ok(f1) && ip4_csum_ok(f2));
 	assert_memory_equal(f1 + 20, whole.b + 20, 24);
-	assert_int_equal(rd16(f1 + 20), 30000);
+	assert_int_equal(pk_rd16(f1 + 20), 30000);
 	assert_memory_equal(f2 + 20, orig.b + 44, 24);
 	ct_pkt_release(t, &whole.p);
 	ct_table_free(t);

@@ -25,6 +25,7 @@
 #include "ctrack/nat.h"
 #include "ctrack/pkt.h"
 #include "fw/rules.h"
+#include "pkt_build.h"
 
 #define SEC 1000000000ull
 
@@ -75,42 +76,6 @@ int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook
 
 /* ---- frames ----------------------------------------------------------------- */
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t sum16(const uint8_t *b, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static void a4(uint8_t *a, int x, int y, int z, int w)
-{
-	memset(a, 0, 16);
-	a[0] = (uint8_t)x;
-	a[1] = (uint8_t)y;
-	a[2] = (uint8_t)z;
-	a[3] = (uint8_t)w;
-}
-
 static uint32_t tcp_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
 			  const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp,
 			  uint32_t seq, uint32_t ack, uint8_t flags)
@@ -118,36 +83,19 @@ static uint32_t tcp_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
 	uint8_t *ip = f + 14, *t = f + 34;
 
 	memset(f, 0, 74);
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 8;
-	ip[0] = 0x45;
-	put16(ip + 2, 40);
-	put16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = 6;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
-	put16(t, sp);
-	put16(t + 2, dp);
-	put16(t + 4, (uint16_t)(seq >> 16));
-	put16(t + 6, (uint16_t)seq);
-	put16(t + 8, (uint16_t)(ack >> 16));
-	put16(t + 10, (uint16_t)ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	put16(t + 14, 1000);
-	put16(t + 16, fold(sum16(t, 20, sum16(ip + 12, 8, 0) + 6 + 20)));
+	pk_eth_hdr(f, dmac, smac, 0x0800);
+	pk_ip4_hdr(ip, src, dst, 6, 64, 0, 0x4000, 20);
+	pk_tcp_hdr(t, sp, dp, seq, ack, flags, 1000);
+	pk_wr16(t + 16, pk_csum(t, 20, pk_pseudo4(ip, 6, 20)));
 	return 54;
 }
 
 static bool ip_ok(const uint8_t *ip)
 {
-	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, l4 = get16(ip + 2) - hl;
-	uint32_t ph = ip[9] == 1 ? 0 : sum16(ip + 12, 8, 0) + ip[9] + l4;
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, l4 = pk_rd16(ip + 2) - hl;
+	uint32_t ph = ip[9] == 1 ? 0 : pk_sum16(ip + 12, 8, 0) + ip[9] + l4;
 
-	return fold(sum16(ip, hl, 0)) == 0 && fold(sum16(ip + hl, l4, ph)) == 0;
+	return pk_fold(pk_sum16(ip, hl, 0)) == 0 && pk_fold(pk_sum16(ip + hl, l4, ph)) == 0;
 }
 
 static struct fw *mk_fw(uint32_t max)
@@ -159,11 +107,11 @@ static struct fw *mk_fw(uint32_t max)
 	assert_int_equal(fw_new(&cfg, &fw), 0);
 	assert_int_equal(fw_add_iface(fw, "eth1", MAC_FW1), 2);
 	assert_int_equal(fw_add_iface(fw, "eth2", MAC_FW2), 3);
-	a4(a, 10, 0, 1, 1);
+	pk_addr4(a, 10, 0, 1, 1);
 	assert_int_equal(fw_add_addr(fw, 2, 2, a, 24), 0);
-	a4(a, 10, 0, 2, 1);
+	pk_addr4(a, 10, 0, 2, 1);
 	assert_int_equal(fw_add_addr(fw, 3, 2, a, 24), 0);
-	a4(a, 10, 0, 2, 2);
+	pk_addr4(a, 10, 0, 2, 2);
 	assert_int_equal(fw_add_neigh(fw, 3, 2, a, MAC_SRV), 0);
 	return fw;
 }
@@ -191,15 +139,15 @@ static void test_masquerade(void **state)
 	g.hook = CT_HOOK_POSTROUTING;
 	g.kind = FW_NAT_MASQUERADE;
 	fw = mk_fw(1024);
-	a4(cli, 10, 0, 1, 2);
-	a4(srv, 10, 0, 2, 2);
-	a4(fw2, 10, 0, 2, 1);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(srv, 10, 0, 2, 2);
+	pk_addr4(fw2, 10, 0, 2, 1);
 	/* 1.1 the SYN leaves from the egress address, port kept ([V] §10.3). */
 	n = tcp_frame(f, MAC_FW1, MAC_CLI, cli, srv, 40000, 80, 1000, 0, 0x02);
 	assert_int_equal(fw_input(fw, 2, f, n, SEC, &res), 0);
 	assert_int_equal(res.outcome, FW_FORWARDED);
 	assert_memory_equal(res.emit[0].frame + 14 + 12, fw2, 4);
-	assert_int_equal(get16(res.emit[0].frame + 34), 40000);
+	assert_int_equal(pk_rd16(res.emit[0].frame + 34), 40000);
 	assert_true(ip_ok(res.emit[0].frame + 14));
 	assert_int_equal(res.ct_status & (CT_S_SRC_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE),
 			 CT_S_SRC_NAT | CT_S_SRC_NAT_DONE | CT_S_DST_NAT_DONE);
@@ -241,19 +189,19 @@ static void test_dnat_forward(void **state)
 	g.hook = CT_HOOK_PREROUTING;
 	g.kind = FW_NAT_DNAT;
 	g.range.flags = NAT_RANGE_MAP_IPS | NAT_RANGE_PROTO_SPECIFIED;
-	a4(g.range.min_addr, 10, 0, 2, 2);
-	a4(g.range.max_addr, 10, 0, 2, 2);
+	pk_addr4(g.range.min_addr, 10, 0, 2, 2);
+	pk_addr4(g.range.max_addr, 10, 0, 2, 2);
 	g.range.min_proto = g.range.max_proto = 80;
 	fw = mk_fw(1024);
-	a4(cli, 10, 0, 1, 2);
-	a4(srv, 10, 0, 2, 2);
-	a4(fw1, 10, 0, 1, 1);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(srv, 10, 0, 2, 2);
+	pk_addr4(fw1, 10, 0, 1, 1);
 	n = tcp_frame(f, MAC_FW1, MAC_CLI, cli, fw1, 40000, 8080, 1000, 0, 0x02);
 	assert_int_equal(fw_input(fw, 2, f, n, SEC, &res), 0);
 	assert_int_equal(res.outcome, FW_FORWARDED);
 	assert_int_equal(res.out_ifindex, 3);
 	assert_memory_equal(res.emit[0].frame + 14 + 16, srv, 4);
-	assert_int_equal(get16(res.emit[0].frame + 36), 80);
+	assert_int_equal(pk_rd16(res.emit[0].frame + 36), 80);
 	assert_true(ip_ok(res.emit[0].frame + 14));
 	assert_true(res.ct_status & CT_S_DST_NAT);
 	/* The reply comes back from 10.0.1.1:8080. */
@@ -261,7 +209,7 @@ static void test_dnat_forward(void **state)
 	assert_int_equal(fw_input(fw, 3, f, n, SEC, &res), 0);
 	assert_int_equal(res.outcome, FW_FORWARDED);
 	assert_memory_equal(res.emit[0].frame + 14 + 12, fw1, 4);
-	assert_int_equal(get16(res.emit[0].frame + 34), 8080);
+	assert_int_equal(pk_rd16(res.emit[0].frame + 34), 8080);
 	assert_true(ip_ok(res.emit[0].frame + 14));
 	fw_free(fw);
 }
@@ -286,14 +234,14 @@ static void test_reject_after_dnat(void **state)
 		g.hook = CT_HOOK_PREROUTING;
 		g.kind = FW_NAT_DNAT;
 		g.range.flags = NAT_RANGE_MAP_IPS | NAT_RANGE_PROTO_SPECIFIED;
-		a4(g.range.min_addr, 10, 0, 2, 2);
-		a4(g.range.max_addr, 10, 0, 2, 2);
+		pk_addr4(g.range.min_addr, 10, 0, 2, 2);
+		pk_addr4(g.range.max_addr, 10, 0, 2, 2);
 		g.range.min_proto = g.range.max_proto = 80;
 		g.reject_forward = true;
 		g.reject = kind ? FW_REJECT_ICMPX : FW_REJECT_TCP_RST;
 		fw = mk_fw(1024);
-		a4(cli, 10, 0, 1, 2);
-		a4(fw1, 10, 0, 1, 1);
+		pk_addr4(cli, 10, 0, 1, 2);
+		pk_addr4(fw1, 10, 0, 1, 1);
 		n = tcp_frame(f, MAC_FW1, MAC_CLI, cli, fw1, 40000, 8080, 1000, 0, 0x02);
 		assert_int_equal(fw_input(fw, 2, f, n, SEC, &res), 0);
 		assert_int_equal(res.outcome, FW_REJECTED);
@@ -304,12 +252,12 @@ static void test_reject_after_dnat(void **state)
 		assert_memory_equal(o + 16, cli, 4);
 		if (kind == 0) {
 			assert_int_equal(o[9], 6);
-			assert_int_equal(get16(o + 20), 8080);
-			assert_int_equal(get16(o + 22), 40000);
+			assert_int_equal(pk_rd16(o + 20), 8080);
+			assert_int_equal(pk_rd16(o + 22), 40000);
 		} else {
 			assert_int_equal(o[9], 1);
 			assert_memory_equal(o + 28 + 16, fw1, 4); /* quoted destination */
-			assert_int_equal(get16(o + 28 + 22), 8080);
+			assert_int_equal(pk_rd16(o + 28 + 22), 8080);
 		}
 		assert_int_equal(ct_table_count(fw_ct(fw)), 0);
 		fw_free(fw);
@@ -327,8 +275,8 @@ static void test_no_nat_hooks(void **state)
 	(void)state;
 	reset_rules();
 	fw = mk_fw(1024);
-	a4(cli, 10, 0, 1, 2);
-	a4(srv, 10, 0, 2, 2);
+	pk_addr4(cli, 10, 0, 1, 2);
+	pk_addr4(srv, 10, 0, 2, 2);
 	n = tcp_frame(f, MAC_FW1, MAC_CLI, cli, srv, 40000, 80, 1000, 0, 0x02);
 	assert_int_equal(fw_input(fw, 2, f, n, SEC, &res), 0);
 	assert_int_equal(res.outcome, FW_FORWARDED);
@@ -354,12 +302,12 @@ static void test_pressure_70k(void **state)
 	g.hook = CT_HOOK_POSTROUTING;
 	g.kind = FW_NAT_SNAT;
 	g.range.flags = NAT_RANGE_MAP_IPS;
-	a4(g.range.min_addr, 10, 0, 2, 1);
-	a4(g.range.max_addr, 10, 0, 2, 1);
+	pk_addr4(g.range.min_addr, 10, 0, 2, 1);
+	pk_addr4(g.range.max_addr, 10, 0, 2, 1);
 	fw = mk_fw(131072);
-	a4(c1, 10, 0, 1, 2);
-	a4(c2, 10, 0, 1, 3);
-	a4(srv, 10, 0, 2, 2);
+	pk_addr4(c1, 10, 0, 1, 2);
+	pk_addr4(c2, 10, 0, 1, 3);
+	pk_addr4(srv, 10, 0, 2, 2);
 	/* 64,512 connections from ports 1024-65535 keep their ports ... */
 	for (uint32_t p = 1024; p <= 65535; p++) {
 		n = tcp_frame(f, MAC_FW1, MAC_CLI, c1, srv, (uint16_t)p, 80, p, 0, 0x02);

@@ -35,6 +35,7 @@
 #include "ctrack/nat.h"
 #include "ctrack/pkt.h"
 #include "fw/rules.h"
+#include "pkt_build.h"
 
 #define SEC 1000000000ull
 
@@ -67,42 +68,6 @@ int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook
 	return 0;
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t sum16(const uint8_t *b, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static void a4(uint8_t *a, int x, int y, int z, int w)
-{
-	memset(a, 0, 16);
-	a[0] = (uint8_t)x;
-	a[1] = (uint8_t)y;
-	a[2] = (uint8_t)z;
-	a[3] = (uint8_t)w;
-}
-
 /* A TCP SYN frame (IPv4, no options) with the given TTL. */
 static uint32_t syn_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint16_t sp,
 			  uint16_t dp, uint8_t ttl)
@@ -110,26 +75,10 @@ static uint32_t syn_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst, ui
 	uint8_t *ip = f + 14, *t = f + 34;
 
 	memset(f, 0, 74);
-	memcpy(f, MAC_FW1, 6);
-	memcpy(f + 6, MAC_CLI, 6);
-	f[12] = 8;
-	ip[0] = 0x45;
-	put16(ip + 2, 40);
-	put16(ip + 4, 0x1234);
-	put16(ip + 6, 0x4000);
-	ip[8] = ttl;
-	ip[9] = 6;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
-	put16(t, sp);
-	put16(t + 2, dp);
-	put16(t + 4, 0x000f);
-	put16(t + 6, 0x4240);
-	t[12] = 5 << 4;
-	t[13] = 0x02;
-	put16(t + 14, 29200);
-	put16(t + 16, fold(sum16(t, 20, sum16(ip + 12, 8, 0) + 6 + 20)));
+	pk_eth_hdr(f, MAC_FW1, MAC_CLI, 0x0800);
+	pk_ip4_hdr(ip, src, dst, 6, ttl, 0x1234, 0x4000, 20);
+	pk_tcp_hdr(t, sp, dp, 1000000, 0, 0x02, 29200);
+	pk_wr16(t + 16, pk_csum(t, 20, pk_pseudo4(ip, 6, 20)));
 	return 54;
 }
 
@@ -142,13 +91,13 @@ static struct fw *mk_fw(void)
 	assert_int_equal(fw_new(&cfg, &fw), 0);
 	assert_int_equal(fw_add_iface(fw, "eth1", MAC_FW1), 2);
 	assert_int_equal(fw_add_iface(fw, "eth2", MAC_FW2), 3);
-	a4(a, 10, 0, 1, 1);
+	pk_addr4(a, 10, 0, 1, 1);
 	assert_int_equal(fw_add_addr(fw, 2, 2, a, 24), 0);
-	a4(a, 10, 0, 2, 1);
+	pk_addr4(a, 10, 0, 2, 1);
 	assert_int_equal(fw_add_addr(fw, 3, 2, a, 24), 0);
-	a4(a, 10, 0, 1, 2);
+	pk_addr4(a, 10, 0, 1, 2);
 	assert_int_equal(fw_add_neigh(fw, 2, 2, a, MAC_CLI), 0);
-	a4(a, 10, 0, 2, 2);
+	pk_addr4(a, 10, 0, 2, 2);
 	assert_int_equal(fw_add_neigh(fw, 3, 2, a, MAC_SRV), 0);
 	return fw;
 }
@@ -172,12 +121,12 @@ static void test_ttl_exceeded_after_dnat(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&g_range, 0, sizeof(g_range));
 		g_range.flags = NAT_RANGE_MAP_IPS | NAT_RANGE_PROTO_SPECIFIED;
-		a4(g_range.min_addr, 10, 0, 2, 2);
-		a4(g_range.max_addr, 10, 0, 2, 2);
+		pk_addr4(g_range.min_addr, 10, 0, 2, 2);
+		pk_addr4(g_range.max_addr, 10, 0, 2, 2);
 		g_range.min_proto = g_range.max_proto = 80;
 		fw = mk_fw();
-		a4(cli, 10, 0, 1, 2);
-		a4(vip, 10, 0, 1, cases[i].dst_last);
+		pk_addr4(cli, 10, 0, 1, 2);
+		pk_addr4(vip, 10, 0, 1, cases[i].dst_last);
 		assert_int_equal(fw_input(fw, 2, f, syn_frame(f, cli, vip, 40005, 8080, 1), SEC,
 					  &res), 0);
 		assert_int_equal(res.outcome, FW_DROPPED);
@@ -191,17 +140,17 @@ static void test_ttl_exceeded_after_dnat(void **state)
 		/* Outer: from the tuple's address, to the client; checksums right. */
 		assert_memory_equal(o + 12, vip, 4);
 		assert_memory_equal(o + 16, cli, 4);
-		assert_int_equal(fold(sum16(o, 20, 0)), 0);
-		assert_int_equal(fold(sum16(o + 20, get16(o + 2) - 20u, 0)), 0);
+		assert_int_equal(pk_fold(pk_sum16(o, 20, 0)), 0);
+		assert_int_equal(pk_fold(pk_sum16(o + 20, pk_rd16(o + 2) - 20u, 0)), 0);
 		/* Quote: the packet as the client sent it (TTL 1, pre-DNAT). */
 		q = o + 28;
 		assert_int_equal(q[8], 1);
 		assert_memory_equal(q + 12, cli, 4);
 		assert_memory_equal(q + 16, vip, 4);
-		assert_int_equal(fold(sum16(q, 20, 0)), 0);
-		assert_int_equal(get16(q + 20), 40005);
-		assert_int_equal(get16(q + 22), 8080);
-		assert_int_equal(fold(sum16(q + 20, 20, sum16(q + 12, 8, 0) + 6 + 20)), 0);
+		assert_int_equal(pk_fold(pk_sum16(q, 20, 0)), 0);
+		assert_int_equal(pk_rd16(q + 20), 40005);
+		assert_int_equal(pk_rd16(q + 22), 8080);
+		assert_int_equal(pk_fold(pk_sum16(q + 20, 20, pk_sum16(q + 12, 8, 0) + 6 + 20)), 0);
 		/* The dying packet's entry is gone. */
 		assert_int_equal(ct_table_count(fw_ct(fw)), 0);
 		fw_free(fw);
@@ -221,25 +170,25 @@ static uint32_t udp6_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst, u
 	f[12] = 0x86;
 	f[13] = 0xdd;
 	ip[0] = 0x60;
-	put16(ip + 4, 8);
+	pk_wr16(ip + 4, 8);
 	ip[6] = 17;
 	ip[7] = 64;
 	memcpy(ip + 8, src, 16);
 	memcpy(ip + 24, dst, 16);
-	put16(u, sp);
-	put16(u + 2, dp);
-	put16(u + 4, 8);
-	ph = sum16(ip + 8, 32, 0) + 17 + 8;
-	put16(u + 6, fold(sum16(u, 8, ph)));
+	pk_wr16(u, sp);
+	pk_wr16(u + 2, dp);
+	pk_wr16(u + 4, 8);
+	ph = pk_sum16(ip + 8, 32, 0) + 17 + 8;
+	pk_wr16(u + 6, pk_fold(pk_sum16(u, 8, ph)));
 	return 62;
 }
 
 static void a6(uint8_t *a, uint16_t w0, uint16_t w1, uint16_t last)
 {
 	memset(a, 0, 16);
-	put16(a, w0);
-	put16(a + 2, w1);
-	put16(a + 14, last);
+	pk_wr16(a, w0);
+	pk_wr16(a + 2, w1);
+	pk_wr16(a + 14, last);
 }
 
 /* ---- 2. IPv6 masquerade source selection ------------------------------------ */

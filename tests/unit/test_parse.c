@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ct_priv.h"
+#include "pkt_build.h"
 
 /* ---- frame builder ---- */
 
@@ -145,36 +146,12 @@ static uint32_t build(const struct spec *s, struct fb *f)
 
 /* ---- guard page: the frame ends exactly at an unreadable page ---- */
 
-struct guard {
-	uint8_t *map;
-	size_t maplen;
-};
-
-static const uint8_t *guard_place(struct guard *g, const uint8_t *buf, size_t len)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data_pages = (len + pg - 1) / pg + 1;
-
-	g->maplen = (data_pages + 1) * pg;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->map != MAP_FAILED);
-	assert_int_equal(mprotect(g->map + data_pages * pg, pg, PROT_NONE), 0);
-	uint8_t *at = g->map + data_pages * pg - len;
-	if (len)
-		memcpy(at, buf, len);
-	return at;
-}
-
-static void guard_free(struct guard *g)
-{
-	munmap(g->map, g->maplen);
-}
-
 static enum ct_parse_result parse_guarded(struct ct_pkt *p, const uint8_t *buf, uint32_t len,
-					  uint32_t wire_len, uint8_t link, struct guard *g)
+					  uint32_t wire_len, uint8_t link, struct pk_guard *g)
 {
-	const uint8_t *at = guard_place(g, buf, len);
+	const uint8_t *at = pk_guard_place(g, buf, len);
 
+	assert_non_null(at);
 	memset(p, 0, sizeof(*p));
 	p->wire_len = wire_len;
 	return ct_pkt_parse(p, at, len, (enum ct_link)link);
@@ -520,7 +497,7 @@ static void test_cases(void **state)
 		const struct spec *s = &cases[i];
 		struct fb f;
 		struct ct_pkt p;
-		struct guard g;
+		struct pk_guard g;
 		uint32_t l3 = build(s, &f);
 		enum ct_parse_result r;
 
@@ -528,7 +505,7 @@ static void test_cases(void **state)
 		check_case(s, &p, r, l3);
 		assert_int_equal(p.len, f.n);
 		assert_int_equal(p.wire_len, f.n + s->wire_extra);
-		guard_free(&g);
+		pk_guard_free(&g);
 	}
 }
 
@@ -550,7 +527,7 @@ static void test_truncations(void **state)
 		expect_lengths(s, &l3_len, &l4_len);
 		for (uint32_t cut = 0; cut < f.n; cut++) {
 			struct ct_pkt p;
-			struct guard g;
+			struct pk_guard g;
 			enum ct_parse_result r;
 
 			r = parse_guarded(&p, f.b, cut, f.n, s->link, &g);
@@ -563,7 +540,7 @@ static void test_truncations(void **state)
 				if (cut < l3 && s->link == CT_LINK_ETHERNET)
 					assert_int_equal(r, CT_PARSE_TRUNC_L2);
 			}
-			guard_free(&g);
+			pk_guard_free(&g);
 		}
 	}
 }
@@ -574,7 +551,7 @@ static void test_jumbo(void **state)
 	uint32_t plen = 70000, n = 40 + plen;
 	uint8_t *buf = calloc(1, n);
 	struct ct_pkt p;
-	struct guard g;
+	struct pk_guard g;
 
 	(void)state;
 	assert_non_null(buf);
@@ -604,20 +581,20 @@ static void test_jumbo(void **state)
 	assert_int_equal(p.proto, 17);
 	assert_int_equal(p.tuple.src_l4, 12345);
 	assert_int_equal(p.tuple.dst_l4, 9);
-	guard_free(&g);
+	pk_guard_free(&g);
 	/* jumbo value <= 65535: dropped by the IP layer */
 	buf[44] = buf[45] = 0;
 	buf[46] = 0x10;
 	buf[47] = 0;
 	assert_int_equal(parse_guarded(&p, buf, n, n, CT_LINK_RAW, &g), CT_PARSE_IP6_EXTHDR);
-	guard_free(&g);
+	pk_guard_free(&g);
 	/* jumbo longer than the capture */
 	buf[44] = 0;
 	buf[45] = 0x02;
 	buf[46] = 0;
 	buf[47] = 0;
 	assert_int_equal(parse_guarded(&p, buf, n, n, CT_LINK_RAW, &g), CT_PARSE_IP6_EXTHDR);
-	guard_free(&g);
+	pk_guard_free(&g);
 	free(buf);
 }
 
@@ -683,10 +660,10 @@ static void test_regress(void **state)
 		fclose(in);
 		for (int link = 0; link < 2; link++) {
 			struct ct_pkt p;
-			struct guard g;
+			struct pk_guard g;
 
 			parse_guarded(&p, buf, (uint32_t)n, (uint32_t)n, (uint8_t)link, &g);
-			guard_free(&g);
+			pk_guard_free(&g);
 		}
 	}
 	pclose(lst);
@@ -723,7 +700,7 @@ static void test_seed_frames(void **state)
 		char path[256];
 		uint8_t buf[2048];
 		struct ct_pkt p;
-		struct guard g;
+		struct pk_guard g;
 		size_t n;
 		FILE *in;
 
@@ -743,7 +720,7 @@ static void test_seed_frames(void **state)
 			if (seeds[i].csum_ok)
 				assert_true(ct_pkt_l4_csum_ok(&p));
 		}
-		guard_free(&g);
+		pk_guard_free(&g);
 	}
 }
 

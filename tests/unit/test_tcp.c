@@ -20,6 +20,7 @@
 
 #include "ct_priv.h"
 #include "proto_tcp.h"
+#include "pkt_build.h"
 
 #define SEC CT_NSEC_PER_SEC
 
@@ -36,29 +37,6 @@ enum {
 enum { C2S = 0, S2C = 1 }; /* client (originator) to server, and back */
 
 /* ---- packet building --------------------------------------------------- */
-
-static uint16_t csum16(const uint8_t *b, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *b, uint32_t v)
-{
-	wr16(b, (uint16_t)(v >> 16));
-	wr16(b + 2, (uint16_t)v);
-}
 
 struct seg {
 	int dir;
@@ -137,38 +115,27 @@ static void build(struct flow *f, const struct seg *s)
 	uint16_t sp = s->dir == C2S ? f->cport : f->sport, dp = s->dir == C2S ? f->sport : f->cport;
 	uint32_t optpad = (s->optlen + 3u) & ~3u;
 	uint32_t thl = 20 + optpad, l4len = thl + s->len, tot = 20 + l4len;
-	uint8_t pseudo[12];
-	uint32_t sum = 0;
 	uint32_t nsrc = __builtin_bswap32(src), ndst = __builtin_bswap32(dst);
+	uint8_t sa[4], da[4];
 
 	assert_true(tot <= sizeof(f->buf));
 	memset(f->buf, 0, tot);
-	ip[0] = 0x45;
-	wr16(ip + 2, (uint16_t)tot);
-	ip[8] = 64;
-	ip[9] = 6;
-	wr32(ip + 12, src);
-	wr32(ip + 16, dst);
-	wr16(ip + 10, csum16(ip, 20, 0));
+	pk_wr32(sa, src);
+	pk_wr32(da, dst);
+	pk_ip4_hdr(ip, sa, da, 6, 64, 0, 0, l4len);
 
-	wr16(th, sp);
-	wr16(th + 2, dp);
-	wr32(th + 4, s->seq);
-	wr32(th + 8, s->ack);
+	pk_wr16(th, sp);
+	pk_wr16(th + 2, dp);
+	pk_wr32(th + 4, s->seq);
+	pk_wr32(th + 8, s->ack);
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = s->flags;
-	wr16(th + 14, s->win);
+	pk_wr16(th + 14, s->win);
 	if (s->optlen)
 		memcpy(th + 20, s->opt, s->optlen);
 	for (uint32_t i = s->optlen; i < optpad; i++)
 		th[20 + i] = 0; /* EOL padding */
-	memcpy(pseudo, ip + 12, 8);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	wr16(pseudo + 10, (uint16_t)l4len);
-	for (size_t i = 0; i < 12; i += 2)
-		sum += (uint32_t)pseudo[i] << 8 | pseudo[i + 1];
-	wr16(th + 16, csum16(th, l4len, sum));
+	pk_wr16(th + 16, pk_csum(th, l4len, pk_pseudo4(ip, 6, l4len)));
 
 	memset(&f->p, 0, sizeof(f->p));
 	f->p.data = f->buf;
@@ -1394,8 +1361,8 @@ static void test_sack(void **st)
 		/* server sends 1000 bytes */
 		tx(f, S2C, ACK | PSH, S0 + 1, C0 + 1, WIN, 1000);
 		/* the client SACKs [S0+501, S0+2001): beyond what the server sent */
-		wr32(sack + 4, S0 + 501);
-		wr32(sack + 8, S0 + 2001);
+		pk_wr32(sack + 4, S0 + 501);
+		pk_wr32(sack + 8, S0 + 2001);
 		tx_opt(f, C2S, ACK, C0 + 1, S0 + 1, WIN, 0, sack, 12);
 		/* with SACK permitted, the right edge is checked (III): INVALID */
 		assert_int_equal(invalid(f), perm == 1);
