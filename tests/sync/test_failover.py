@@ -485,13 +485,14 @@ def failover(rig, old, new, capsys, label, commit=True):
     res = json.loads(rig.client_cmd("report"))
     res["takeover_ms"] = t_takeover
     res["committed"] = out.split("committed ")[1].split()[0] if "committed " in out else "?"
+    tcp = (f"every TCP connection echoing again within {res['all_tcp_ms']:.0f} ms (first "
+           f"{res['first_tcp_ms']:.0f} ms; TCP's retransmission backoff included)"
+           if res["kept"] else "no TCP connection carried on")
     with capsys.disabled():
         print(f"\n{label}: {res['kept']} of {res['n']} connections kept; "
               f"no forwarding for {res['udp_gap_ms']:.0f} ms (UDP probe every 5 ms; SIGKILL "
               f"to `ctrack-sync --takeover` done {t_takeover:.0f} ms, {res['committed']} "
-              f"entries committed); every TCP connection echoing again within "
-              f"{res['all_tcp_ms']:.0f} ms (first {res['first_tcp_ms']:.0f} ms; "
-              f"includes TCP's retransmission backoff)")
+              f"entries committed); {tcp}")
     return res, out
 
 
