@@ -19,7 +19,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-unit test-kdiff test-asan bench fuzz demo clean format
+.PHONY: all deps test test-unit test-kdiff test-asan bench bench-report fuzz demo clean format
 
 all: deps $(LIB_A) $(TOOLS) $(UNITS) $(BUILD)/ctrack-bench
 
@@ -61,6 +61,10 @@ test-asan:
 
 bench: all
 	@sh bench/run.sh $(BUILD)
+
+# The scale curve (ns per packet, 1 K .. 10 M connections): table and $(BUILD)/bench/scale.svg.
+bench-report: all
+	@sh bench/report.sh $(BUILD)
 
 # libFuzzer targets, each run briefly (FUZZ_SECONDS each).
 FUZZ_SECONDS ?= 20

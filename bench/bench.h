@@ -83,11 +83,15 @@ bool bench_counts_check(const char *label, const struct bench_counts *got,
 
 /*
  * Track packets [first, first + n) of the stream (time offset by
- * time_base) and add the classification to *counts.  Returns the elapsed
+ * time_base) and add the classification to *counts.  Packets go through
+ * ct_track_batch BENCH_BATCH at a time (the time of a batch is its first
+ * packet's), or with -P (bench_per_packet) through ct_hook_conntrack +
+ * ct_confirm one by one at each packet's own time.  Returns the elapsed
  * ns of the tracking loop alone.  With `parse`, each packet is parsed again
  * inside the timed loop (the figure comparable to OVS, which extracts the
  * key inside conntrack_execute).
  */
+extern bool bench_per_packet; /* -P */
 uint64_t bench_track(struct ct_table *t, const struct bench_stream *s, size_t first, size_t n,
 		     uint64_t time_base, bool parse, struct bench_counts *counts);
 

@@ -3,9 +3,10 @@
  * ctrack-bench: scaling over threads (issue 8).  A struct ct_table is owned
  * by one thread, so the way to use two cores is RSS-style sharding: each
  * packet goes to the shard chosen by a hash that is the same for both
- * directions of a flow, and each shard has its own table.  The packets are
- * split up front (as a NIC's RSS would); the threads start together on a
- * barrier and the rate is all packets over the slowest thread's time.
+ * directions of a flow (the library's ct_pkt_shard_hash), and each shard
+ * has its own table.  The packets are split up front (as a NIC's RSS
+ * would); the threads start together on a barrier and the rate is all
+ * packets over the slowest thread's time.
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np */
 #include <pthread.h>
@@ -15,28 +16,6 @@
 #include <string.h>
 
 #include "bench.h"
-
-/* The same value for a tuple and its inverse: order the two endpoints. */
-static uint32_t symmetric_hash(const struct ct_tuple *tu)
-{
-	uint32_t a = 0, b = 0, h;
-
-	for (int i = 0; i < 16; i += 4) {
-		uint32_t x, y;
-
-		memcpy(&x, tu->src + i, 4);
-		memcpy(&y, tu->dst + i, 4);
-		a = a * 31 + x;
-		b = b * 31 + y;
-	}
-	a = a * 65599 + tu->src_l4;
-	b = b * 65599 + tu->dst_l4;
-	h = (a < b ? a : b) * 0x9e3779b1u ^ (a < b ? b : a);
-	h ^= h >> 15;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	return h ^ tu->proto;
-}
 
 struct shard {
 	pthread_t th;
@@ -73,7 +52,8 @@ int bench_shard_split(const struct bench_stream *s, int nshards, struct bench_st
 		out[k].step_ns = s->step_ns;
 	}
 	for (size_t i = 0; i < s->npkts; i++) {
-		struct bench_stream *o = &out[symmetric_hash(&s->pkts[i].tuple) % (uint32_t)nshards];
+		/* The library's RSS-style hash: the same for both directions of a flow. */
+		struct bench_stream *o = &out[ct_pkt_shard_hash(&s->pkts[i], true) % (uint32_t)nshards];
 
 		o->pkts[o->npkts++] = s->pkts[i];
 	}

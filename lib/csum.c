@@ -6,34 +6,90 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ct_priv.h"
 
+static inline uint32_t ld32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, 4);
+	return v;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CSUM_LE 1
+#else
+#define CSUM_LE 0
+#endif
+
+/*
+ * The one's complement sum does not depend on byte order (RFC 1071 §2(B)):
+ * sum native 32-bit words into 64 bits (no carry is lost before 2^32
+ * words) and swap the bytes of the folded result once, on a little-endian
+ * host.  Returns the unfolded native-order sum plus a.
+ */
+static inline uint64_t sum_native(const uint8_t *b, size_t len, uint64_t a)
+{
+	uint64_t a1 = 0;
+
+	while (len >= 16) {
+		a += (uint64_t)ld32(b) + ld32(b + 8);
+		a1 += (uint64_t)ld32(b + 4) + ld32(b + 12);
+		b += 16;
+		len -= 16;
+	}
+	if (len & 8) {
+		a += ld32(b);
+		a1 += ld32(b + 4);
+		b += 8;
+	}
+	if (len & 4) {
+		a += ld32(b);
+		b += 4;
+	}
+	/* 0-3 trailing bytes, zero-padded: an odd last byte is the high byte of its word. */
+	if (len & 2) {
+		uint16_t w;
+
+		memcpy(&w, b, 2);
+		a1 += w;
+		b += 2;
+	}
+	if (len & 1)
+		a1 += CSUM_LE ? b[0] : (uint32_t)b[0] << 8;
+	return a + a1;
+}
+
+/* Fold a native-order sum to 16 bits (end-around carry). */
+static inline uint32_t fold16(uint64_t a)
+{
+	a = (a & 0xffffffffu) + (a >> 32);
+	a = (a & 0xffffffffu) + (a >> 32);
+	a = (a & 0xffff) + (a >> 16);
+	a = (a & 0xffff) + (a >> 16);
+	return (uint32_t)((a & 0xffff) + (a >> 16));
+}
+
+/* A 16-bit value given in host order, as the native-order sum sees it in memory. */
+static inline uint32_t be16_native(uint32_t x)
+{
+	return CSUM_LE ? ((x & 0xff) << 8) | ((x >> 8) & 0xff) : x & 0xffff;
+}
+
+/*
+ * The result is the big-endian partial sum, folded to at most 17 bits (so
+ * callers can add small terms without overflow) and congruent to the
+ * unfolded sum modulo 0xffff: ct_csum_fold gives the same checksum either
+ * way.
+ */
 uint32_t ct_csum_partial(const void *buf, size_t len, uint32_t sum)
 {
-	const uint8_t *b = buf;
-	uint64_t acc = sum;
+	uint64_t a = be16_native(fold16(sum_native(buf, len, 0))) + (uint64_t)sum;
 
-	/*
-	 * Sum big-endian 32-bit words into 64 bits (no carry is lost before
-	 * 2^32 words), then the 16-bit tail; the one's complement sum is the
-	 * same whatever the grouping (RFC 1071 §2).
-	 */
-	while (len >= 4) {
-		acc += (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-		b += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		acc += (uint32_t)b[0] << 8 | b[1];
-		b += 2;
-		len -= 2;
-	}
-	if (len)
-		acc += (uint32_t)b[0] << 8;
-	while (acc >> 32)
-		acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
+	a = (a & 0xffff) + (a >> 16);
+	return (uint32_t)((a & 0xffff) + (a >> 16));
 }
 
 uint16_t ct_csum_fold(uint32_t sum)
@@ -43,21 +99,22 @@ uint16_t ct_csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/* Pseudo-header sum (RFC 793 / RFC 8200 §8.1) for the packet's addresses. */
-static uint32_t pseudo_sum(const struct ct_pkt *p, uint32_t l4_len, uint8_t proto)
+/*
+ * Pseudo-header (RFC 793 / RFC 8200 §8.1) plus `cover` bytes of the L4
+ * header and payload, in one native-order sum: correct iff it folds to
+ * 0xffff (the same in either byte order).
+ */
+static bool l4_sum_ok(const struct ct_pkt *p, const uint8_t *l4, uint32_t cover, uint32_t l4_len,
+		      uint8_t proto)
 {
 	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t sum;
+	uint64_t a = be16_native(proto) + be16_native(l4_len >> 16) + be16_native(l4_len & 0xffff);
 
-	if (p->l3num == 2) {
-		sum = ct_csum_partial(ip + 12, 8, 0);
-	} else {
-		sum = ct_csum_partial(ip + 8, 32, 0);
-	}
-	sum = ct_csum_partial((const uint8_t[]){0, proto}, 2, sum);
-	sum += l4_len >> 16;
-	sum = ct_csum_partial((const uint8_t[]){(uint8_t)(l4_len >> 8), (uint8_t)l4_len}, 2, sum);
-	return sum;
+	if (p->l3num == 2)
+		a = sum_native(ip + 12, 8, a);
+	else
+		a = sum_native(ip + 8, 32, a);
+	return fold16(sum_native(l4, cover, a)) == 0xffff;
 }
 
 /* CRC32c, reflected polynomial 0x82F63B78, table built once (read-only after). */
@@ -108,14 +165,14 @@ bool ct_pkt_l4_csum_ok(const struct ct_pkt *p)
 		return false;
 	switch (p->proto) {
 	case 6:
-		return len >= 20 && ct_csum_fold(ct_csum_partial(l4, len, pseudo_sum(p, len, 6))) == 0;
+		return len >= 20 && l4_sum_ok(p, l4, len, len, 6);
 	case 17:
 		if (len < 8)
 			return false;
 		/* RFC 768: zero means "no checksum"; IPv6 forbids it (RFC 8200). */
 		if (l4[6] == 0 && l4[7] == 0)
 			return p->l3num == 2;
-		return ct_csum_fold(ct_csum_partial(l4, len, pseudo_sum(p, len, 17))) == 0;
+		return l4_sum_ok(p, l4, len, len, 17);
 	case 136:
 		/* UDP-Lite (RFC 3828): coverage 0 means the whole datagram. */
 		if (len < 8)
@@ -125,11 +182,11 @@ bool ct_pkt_l4_csum_ok(const struct ct_pkt *p)
 			cover = len;
 		if (cover < 8 || cover > len)
 			return false;
-		return ct_csum_fold(ct_csum_partial(l4, cover, pseudo_sum(p, len, 136))) == 0;
+		return l4_sum_ok(p, l4, cover, len, 136);
 	case 1:
-		return len >= 8 && ct_csum_fold(ct_csum_partial(l4, len, 0)) == 0;
+		return len >= 8 && fold16(sum_native(l4, len, 0)) == 0xffff;
 	case 58:
-		return len >= 8 && ct_csum_fold(ct_csum_partial(l4, len, pseudo_sum(p, len, 58))) == 0;
+		return len >= 8 && l4_sum_ok(p, l4, len, len, 58);
 	case 132:
 		return sctp_crc_ok(l4, len);
 	default:

@@ -8,9 +8,13 @@
  *   nf_conntrack_max, so the packet path never allocates.  An entry is named
  *   by a 32-bit reference: bit 31 = IPv6 pool, bits 1..30 = index + 1,
  *   bit 0 = direction (in index slots).
- * - Each entry stores its two lookup keys (original and reply, zone
- *   included), so NAT is "rewrite key[REPLY]" and lookups compare keys
- *   bytewise.  IPv4 keys are 16 bytes, IPv6 keys 40.
+ * - An entry stores its original lookup key (zone included; IPv4 16 bytes,
+ *   IPv6 40).  The reply key is derived from it (addresses and ports
+ *   swapped, the reply zone from zone_dirs) unless it differs from that
+ *   derivation -- NAT rewrote it, ICMP types invert, zones differ per
+ *   direction -- in which case it is stored in the entry's slot of the
+ *   pool's reply-key area (CT_CONN_RKEY), whose pages are only touched by
+ *   such entries.  An IPv4 entry is 96 bytes, an IPv6 one 120.
  * - Rarely used data (accounting, timestamps, labels, master, helper) sits in
  *   a parallel extension array indexed like the pool; its pages are only
  *   touched when an entry uses them.
@@ -66,7 +70,13 @@ enum ct_tcp_flag {
 	CT_TCPF_SIMULTANEOUS_OPEN = 0x80,
 };
 
-struct ct_tcp_dir {
+/*
+ * Packed to 18 bytes (2-byte aligned) so that struct ct_tcp is 56 and an
+ * IPv4 entry 96: the 32-bit fields of seen[1] are then unaligned, which
+ * the compiler handles (plain loads on x86-64 and arm64).  Do not take the
+ * address of a member.
+ */
+struct __attribute__((packed, aligned(2))) ct_tcp_dir {
 	uint32_t td_end;
 	uint32_t td_maxend;
 	uint32_t td_maxwin;
@@ -74,6 +84,7 @@ struct ct_tcp_dir {
 	uint8_t td_scale;
 	uint8_t flags; /* enum ct_tcp_flag */
 };
+_Static_assert(sizeof(struct ct_tcp_dir) == 18, "ct_tcp_dir is 18 bytes");
 
 struct ct_tcp {
 	struct ct_tcp_dir seen[2];
@@ -88,6 +99,7 @@ struct ct_tcp {
 	uint8_t last_wscale;
 	uint8_t last_flags;
 };
+_Static_assert(sizeof(struct ct_tcp) == 56, "ct_tcp is 56 bytes");
 
 struct ct_sctp {
 	uint8_t state; /* enum ct_sctp_state */
@@ -106,6 +118,7 @@ union ct_proto_state {
 	struct ct_sctp sctp;
 	struct ct_udp udp;
 };
+_Static_assert(sizeof(union ct_proto_state) == 56, "protocol state is 56 bytes");
 
 /* Pending event bits, folded into UPDATE (or NEW at confirm). */
 enum ct_ev_bit {
@@ -129,8 +142,10 @@ enum ct_ext_bit {
 };
 
 /*
- * The entry's common part.  Ownership: the table owns every entry; packets
- * and callers hold borrowed pointers.
+ * The entry's common part (24 bytes, then the protocol state).  Ownership:
+ * the table owns every entry; packets and callers hold borrowed pointers.
+ * The conntrack id lives in the pool's id array (ct_conn_id_slot), read only
+ * by formatting and the control plane.
  */
 struct ct_conn {
 	/*
@@ -138,28 +153,46 @@ struct ct_conn {
 	 * Unconfirmed: the relative timeout to apply at confirm.
 	 */
 	uint64_t expires;
-	union ct_proto_state ps;
+	uint32_t self;       /* own reference (pool bit | (index + 1) << 1) */
 	uint32_t mark;
-	uint32_t id;         /* stable per-entry id (conntrack -o id) */
 	uint16_t status;     /* enum ct_status */
 	uint8_t l3num;       /* 2 or 10 */
 	uint8_t proto;
 	uint8_t ext;         /* enum ct_ext_bit */
 	uint8_t ev_pending;  /* enum ct_ev_bit */
 	uint8_t zone_dirs;   /* template zone dirs (1 orig, 2 reply, 3 both) */
-	uint8_t in_use;      /* 1 while allocated (0 on the free list) */
-	uint32_t self;       /* own reference (pool bit | (index + 1) << 1) */
+	uint8_t in_use;      /* non-zero while allocated: 1 | CT_CONN_RKEY */
+	union ct_proto_state ps;
 };
+_Static_assert(sizeof(struct ct_conn) == 80, "ct_conn is 80 bytes");
+
+/* in_use bit: the reply key is stored in the pool's reply-key area. */
+#define CT_CONN_RKEY 2u
 
 struct ct_conn4 {
 	struct ct_conn c;
-	struct ct_key4 k[2];
+	struct ct_key4 k; /* original direction */
 };
+_Static_assert(sizeof(struct ct_conn4) == 96, "IPv4 entry is 96 bytes");
 
 struct ct_conn6 {
 	struct ct_conn c;
-	struct ct_key6 k[2];
+	struct ct_key6 k; /* original direction */
 };
+_Static_assert(sizeof(struct ct_conn6) == 120, "IPv6 entry is 120 bytes");
+
+/*
+ * A pool's mapping: this header, the entries (pool->mem), then one 32-bit
+ * id per entry, then one reply-key slot per entry.  The header lets an
+ * entry find its slots without the table (ct_conn_tuple and ct_conn_id
+ * take none).
+ */
+struct ct_pool_hdr {
+	uint8_t *rkey;
+	uint32_t *ids;
+	uint8_t pad[48];
+};
+_Static_assert(sizeof(struct ct_pool_hdr) == 64, "pool header is one cache line");
 
 /* Extension data, parallel to the pools. */
 struct ct_ext_data {
@@ -235,7 +268,7 @@ struct ct_bucket {
 _Static_assert(sizeof(struct ct_bucket) == 64, "bucket is one cache line");
 
 struct ct_pool {
-	uint8_t *mem;          /* entries of `size` bytes */
+	uint8_t *mem;          /* entries of `size` bytes (after a struct ct_pool_hdr) */
 	struct ct_ext_data *ext;
 	uint32_t size;         /* sizeof(struct ct_conn4/6) */
 	uint32_t cap;
@@ -259,6 +292,14 @@ struct ct_table {
 	struct ct_stats stats;
 	/* The entry attached to the packet in flight: never freed under it. */
 	struct ct_conn *held;
+	/*
+	 * The last entry created by the hook, with the hashes of its keys and
+	 * a copy of its reply key: ct_confirm links it without hashing again
+	 * unless NAT changed the reply key meanwhile (lib/table.c).
+	 */
+	struct ct_conn *pend;
+	uint64_t pend_h[2];
+	uint8_t pend_rkey[sizeof(struct ct_key6)];
 	/* Helpers and expectations (lib/expect.c, lib/helper.c). */
 	struct ct_exp_table *exp;
 	ct_exp_event_fn exp_event_fn;
@@ -274,6 +315,31 @@ struct ct_table {
 static inline uint32_t ct_ref_index(uint32_t ref)
 {
 	return ((ref & ~CT_REF_V6) >> 1) - 1;
+}
+
+/* The header of the pool an entry lives in. */
+static inline const struct ct_pool_hdr *ct_conn_pool_hdr(const struct ct_conn *c)
+{
+	bool v6 = (c->self & CT_REF_V6) != 0;
+	size_t size = v6 ? sizeof(struct ct_conn6) : sizeof(struct ct_conn4);
+
+	return (const struct ct_pool_hdr *)(const void *)((const uint8_t *)c -
+							   ct_ref_index(c->self) * size -
+							   sizeof(struct ct_pool_hdr));
+}
+
+/* The entry's reply-key slot (valid when in_use & CT_CONN_RKEY). */
+static inline void *ct_conn_rkey(const struct ct_conn *c)
+{
+	size_t klen = (c->self & CT_REF_V6) ? sizeof(struct ct_key6) : sizeof(struct ct_key4);
+
+	return ct_conn_pool_hdr(c)->rkey + ct_ref_index(c->self) * klen;
+}
+
+/* The entry's conntrack id. */
+static inline uint32_t *ct_conn_id_slot(const struct ct_conn *c)
+{
+	return &ct_conn_pool_hdr(c)->ids[ct_ref_index(c->self)];
 }
 
 static inline bool ct_conn_confirmed(const struct ct_conn *c)
@@ -341,14 +407,38 @@ const struct ct_l4proto *ct_l4proto_find(uint8_t proto);
 /*
  * Refresh the timeout to now + timeout_s (unless FIXED_TIMEOUT) and count
  * the packet in accounting.  Works for unconfirmed entries (stores it
- * relative).  The kernel's nf_ct_refresh_acct.
+ * relative).  The kernel's nf_ct_refresh_acct.  Inline: every accepted
+ * packet calls it.
  */
-void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
-		     uint32_t timeout_s, uint64_t now);
-/* Count the packet without refreshing (nf_ct_acct_update). */
-void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p);
 /* Same as ct_refresh_acct but with a timeout in ns. */
-void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now);
+static inline void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns,
+				     uint64_t now)
+{
+	(void)t;
+	if (c->status & CT_S_FIXED_TIMEOUT)
+		return;
+	c->expires = ct_conn_confirmed(c) ? now + timeout_ns : timeout_ns;
+}
+
+/* Count the packet without refreshing (nf_ct_acct_update). */
+static inline void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
+{
+	struct ct_ext_data *e;
+
+	if (!(c->ext & CT_EXT_ACCT))
+		return;
+	e = ct_conn_ext(t, c);
+	e->packets[p->dir]++;
+	e->bytes[p->dir] += p->l3_len;
+}
+
+static inline void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+				   uint32_t timeout_s, uint64_t now)
+{
+	ct_set_timeout_ns(t, c, (uint64_t)timeout_s * CT_SEC, now);
+	ct_acct(t, c, p);
+}
+
 /* Remaining timeout in ns (relative for unconfirmed entries). */
 uint64_t ct_timeout_left_ns(const struct ct_conn *c, uint64_t now);
 

@@ -120,23 +120,35 @@ uint8_t ct_tcp_next_state(unsigned dir, unsigned cls, unsigned old_state)
 	return tcp_next[dir][cls][old_state];
 }
 
+/*
+ * The class of each combination of FIN, SYN, RST, ACK and URG (PSH, ECE
+ * and CWR never matter, spec §5.1), or TCPC_BAD for the combinations §5.1
+ * rejects: one load on the packet path for ct_tcp_flags_ok and
+ * ct_tcp_classify together.  Indexed by flags & TCP_FLAGS_SEEN.
+ */
+#define TCP_FLAGS_SEEN (CT_TH_FIN | CT_TH_SYN | CT_TH_RST | CT_TH_ACK | CT_TH_URG)
+#define TCPC_BAD 0xff
+enum {
+	SY = CT_TCPC_SYN,
+	SA = CT_TCPC_SYNACK,
+	FI = CT_TCPC_FIN,
+	AC = CT_TCPC_ACK,
+	RS = CT_TCPC_RST,
+	XX = TCPC_BAD,
+};
+/* clang-format off */
+static const uint8_t tcp_flag_class[64] = {
+	/* row: ACK (0x10) and URG (0x20) bits; column: FIN, SYN, RST (and PSH, masked) */
+	XX, XX, SY, XX, RS, XX, XX, XX,  XX, XX, XX, XX, XX, XX, XX, XX, /* none     */
+	AC, FI, SA, XX, RS, XX, XX, XX,  XX, XX, XX, XX, XX, XX, XX, XX, /* ACK      */
+	XX, XX, SY, XX, XX, XX, XX, XX,  XX, XX, XX, XX, XX, XX, XX, XX, /* URG      */
+	AC, FI, XX, XX, XX, XX, XX, XX,  XX, XX, XX, XX, XX, XX, XX, XX, /* ACK, URG */
+};
+/* clang-format on */
+
 bool ct_tcp_flags_ok(uint8_t flags)
 {
-	/* PSH, ECE and CWR never matter (spec §5.1). */
-	switch (flags & (CT_TH_FIN | CT_TH_SYN | CT_TH_RST | CT_TH_ACK | CT_TH_URG)) {
-	case CT_TH_SYN:
-	case CT_TH_SYN | CT_TH_URG:
-	case CT_TH_SYN | CT_TH_ACK:
-	case CT_TH_RST:
-	case CT_TH_RST | CT_TH_ACK:
-	case CT_TH_FIN | CT_TH_ACK:
-	case CT_TH_FIN | CT_TH_ACK | CT_TH_URG:
-	case CT_TH_ACK:
-	case CT_TH_ACK | CT_TH_URG:
-		return true;
-	default:
-		return false;
-	}
+	return tcp_flag_class[flags & TCP_FLAGS_SEEN] != TCPC_BAD;
 }
 
 enum ct_tcp_class ct_tcp_classify(uint8_t flags)
@@ -290,10 +302,9 @@ static uint8_t tcp_sanity(const struct ct_table *t, const struct ct_pkt *p, enum
 		return CT_TCP_INV_CSUM;
 
 	g->flags = th[13];
-	if (!ct_tcp_flags_ok(g->flags))
+	g->cls = tcp_flag_class[g->flags & TCP_FLAGS_SEEN];
+	if (g->cls == TCPC_BAD)
 		return CT_TCP_INV_FLAGS;
-
-	g->cls = (uint8_t)ct_tcp_classify(g->flags);
 	g->seq = rd32(th + 4);
 	g->ack = rd32(th + 8);
 	g->win = (uint16_t)(th[14] << 8 | th[15]);
@@ -852,7 +863,8 @@ static enum ct_verdict tcp_packet(struct ct_table *t, struct ct_conn *c, struct 
 	}
 
 	old_state = s->state;
-	new_state = ct_tcp_next_state(dir, g.cls, old_state);
+	/* dir and class are in range; the state may come from a control plane. */
+	new_state = old_state < CT_TCP_MAX ? tcp_next[dir][g.cls][old_state] : sIV;
 	if (!tcp_special_cells(t, c, p, &g, &old_state, &new_state, &skip_window, &verdict, now))
 		return verdict;
 

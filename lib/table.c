@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ct_priv.h"
 #include "helper_priv.h"
@@ -34,8 +37,11 @@ static inline uint64_t mix64(uint64_t h)
 	return h;
 }
 
-/* A keyed multiply-xor hash over the 8-byte words of a key. */
-static uint64_t hash_words(const void *key, size_t len, uint64_t seed)
+/*
+ * A keyed multiply-xor hash over the 8-byte words of a key.  Inline with a
+ * constant length, so each family's loop unrolls (2 words IPv4, 5 IPv6).
+ */
+static inline uint64_t hash_words(const void *key, size_t len, uint64_t seed)
 {
 	const uint8_t *k = key;
 	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ull);
@@ -48,33 +54,94 @@ static uint64_t hash_words(const void *key, size_t len, uint64_t seed)
 /* The ct_key6 is 40 bytes: five words.  ct_key4 is 16 bytes: two words. */
 static inline uint64_t key_hash(const struct ct_table *t, bool v6, const void *key)
 {
-	return hash_words(key, v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4), t->seed);
+	if (v6)
+		return hash_words(key, sizeof(struct ct_key6), t->seed);
+	return hash_words(key, sizeof(struct ct_key4), t->seed);
 }
 
 /* ---- pools and references ------------------------------------------- */
 
 static inline struct ct_conn *ref_conn(const struct ct_table *t, uint32_t ref)
 {
-	const struct ct_pool *pl = &t->pool[(ref & CT_REF_V6) != 0];
-
-	return (struct ct_conn *)(pl->mem + (size_t)ct_ref_index(ref) * pl->size);
-}
-
-static inline const void *conn_key(const struct ct_conn *c, unsigned dir)
-{
-	if (c->l3num == 10)
-		return &((const struct ct_conn6 *)c)->k[dir];
-	return &((const struct ct_conn4 *)c)->k[dir];
-}
-
-static inline void *conn_key_mut(struct ct_conn *c, unsigned dir)
-{
-	return (void *)conn_key(c, dir);
+	if (ref & CT_REF_V6)
+		return (struct ct_conn *)(t->pool[1].mem +
+					  (size_t)ct_ref_index(ref) * sizeof(struct ct_conn6));
+	return (struct ct_conn *)(t->pool[0].mem + (size_t)ct_ref_index(ref) * sizeof(struct ct_conn4));
 }
 
 static inline size_t key_len(bool v6)
 {
 	return v6 ? sizeof(struct ct_key6) : sizeof(struct ct_key4);
+}
+
+/* Copy a key with a constant size per family (inline moves, no call). */
+static inline void key_copy(void *dst, const void *src, bool v6)
+{
+	if (v6)
+		memcpy(dst, src, sizeof(struct ct_key6));
+	else
+		memcpy(dst, src, sizeof(struct ct_key4));
+}
+
+/* Room for either family's key. */
+union keybuf {
+	struct ct_key4 k4;
+	struct ct_key6 k6;
+	uint8_t b[sizeof(struct ct_key6)];
+	uint64_t w[sizeof(struct ct_key6) / 8];
+};
+
+static inline const void *conn_okey(const struct ct_conn *c)
+{
+	if (c->l3num == 10)
+		return &((const struct ct_conn6 *)c)->k;
+	return &((const struct ct_conn4 *)c)->k;
+}
+
+static inline void *conn_okey_mut(struct ct_conn *c)
+{
+	return (void *)conn_okey(c);
+}
+
+/*
+ * The reply key as derived from the original: addresses and l4 fields
+ * swapped (every tracker but ICMP inverts so), the reply zone the
+ * original's when the template zone applies both ways, else the default.
+ */
+static inline void derive_reply(const struct ct_conn *c, union keybuf *out)
+{
+	if (c->l3num == 10) {
+		const struct ct_key6 *o = &((const struct ct_conn6 *)c)->k;
+
+		memcpy(out->k6.src, o->dst, 16);
+		memcpy(out->k6.dst, o->src, 16);
+		out->k6.sport = o->dport;
+		out->k6.dport = o->sport;
+		out->k6.proto = o->proto;
+		out->k6.pad = 0;
+		out->k6.zone = c->zone_dirs == 3 ? o->zone : 0;
+	} else {
+		const struct ct_key4 *o = &((const struct ct_conn4 *)c)->k;
+
+		out->k4.src = o->dst;
+		out->k4.dst = o->src;
+		out->k4.sport = o->dport;
+		out->k4.dport = o->sport;
+		out->k4.proto = o->proto;
+		out->k4.pad = 0;
+		out->k4.zone = c->zone_dirs == 3 ? o->zone : 0;
+	}
+}
+
+/* The key of direction dir: stored, or derived into *buf. */
+static inline const void *conn_key(const struct ct_conn *c, unsigned dir, union keybuf *buf)
+{
+	if (dir == CT_DIR_ORIGINAL)
+		return conn_okey(c);
+	if (c->in_use & CT_CONN_RKEY)
+		return ct_conn_rkey(c);
+	derive_reply(c, buf);
+	return buf->b;
 }
 
 static struct ct_conn *pool_alloc(struct ct_pool *pl, bool v6)
@@ -92,7 +159,10 @@ static struct ct_conn *pool_alloc(struct ct_pool *pl, bool v6)
 	} else {
 		return NULL;
 	}
-	memset(c, 0, pl->size);
+	if (v6)
+		memset(c, 0, sizeof(struct ct_conn6));
+	else
+		memset(c, 0, sizeof(struct ct_conn4));
 	c->self = (v6 ? CT_REF_V6 : 0) | (idx + 1) << 1;
 	c->in_use = 1;
 	return c;
@@ -106,6 +176,8 @@ static void pool_free(struct ct_table *t, struct ct_conn *c)
 	/* NAT hook: drop the entry from the by-source index (lib/nat). */
 	if (t->nat && (c->status & CT_S_SRC_NAT_DONE))
 		nat_conn_free(t, c);
+	if (t->pend == c)
+		t->pend = NULL;
 	c->in_use = 0;
 	c->self = pl->free_head;
 	pl->free_head = idx + 1;
@@ -125,9 +197,35 @@ static inline uint32_t b_next(const struct ct_table *t, uint32_t b)
 	return b + 1 == t->nbuckets ? 0 : b + 1;
 }
 
-static inline uint32_t h_sig(uint64_t h)
+/*
+ * The slot signature: 30 hash bits, bit 1 always set (0 marks an empty
+ * slot) and bit 0 the family, so a signature match implies a live slot of
+ * the right pool and the bucket scan is one vector compare.
+ */
+static inline uint32_t h_sig(uint64_t h, bool v6)
 {
-	return (uint32_t)(h >> 32);
+	return ((uint32_t)(h >> 32) & ~3u) | 2u | (uint32_t)v6;
+}
+
+/* Bit i set when slot i of the bucket carries signature sig. */
+static inline uint32_t bucket_match(const struct ct_bucket *bk, uint32_t sig)
+{
+#ifdef __SSE2__
+	/* sig[0..6] and, in lane 7, ref[0] (masked off). */
+	__m128i s = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)(const void *)bk->sig);
+	__m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(bk->sig + 4));
+	uint32_t m = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
+		     (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
+
+	return m & ((1u << CT_BUCKET_SLOTS) - 1);
+#else
+	uint32_t m = 0;
+
+	for (int i = 0; i < CT_BUCKET_SLOTS; i++)
+		m |= (uint32_t)(bk->sig[i] == sig) << i;
+	return m;
+#endif
 }
 
 static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
@@ -139,7 +237,7 @@ static void index_insert(struct ct_table *t, uint64_t h, uint32_t ref)
 
 		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
 			if (bk->ref[i] == 0) {
-				bk->sig[i] = h_sig(h);
+				bk->sig[i] = h_sig(h, (ref & CT_REF_V6) != 0);
 				bk->ref[i] = ref;
 				return;
 			}
@@ -160,6 +258,7 @@ static void index_remove(struct ct_table *t, uint64_t h, uint32_t ref)
 		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
 			if (bk->ref[i] == ref) {
 				bk->ref[i] = 0;
+				bk->sig[i] = 0;
 				for (uint32_t x = home; x != b; x = b_next(t, x))
 					t->buckets[x].overflow--;
 				return;
@@ -183,20 +282,50 @@ static inline bool key_equal(const void *a, const void *b, bool v6)
 	return d == 0;
 }
 
-/* Find the reference linked under key (with its direction bit). 0 if none. */
-static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, uint64_t h)
+/*
+ * Give an entry (original key and zone_dirs set) its reply key: stored
+ * only when the derivation would not give it back.
+ */
+static void conn_set_reply(struct ct_conn *c, const void *rkey)
 {
-	uint32_t b = h_bucket(t, h), sig = h_sig(h);
+	bool v6 = c->l3num == 10;
+	union keybuf d;
+
+	derive_reply(c, &d);
+	if (key_equal(d.b, rkey, v6)) {
+		c->in_use &= (uint8_t)~CT_CONN_RKEY;
+		return;
+	}
+	memcpy(ct_conn_rkey(c), rkey, key_len(v6));
+	c->in_use |= CT_CONN_RKEY;
+}
+
+/* Does the key of link (entry, dir) equal key? */
+static inline bool link_key_equal(const struct ct_conn *c, unsigned dir, const void *key, bool v6)
+{
+	union keybuf b;
+
+	if (dir == CT_DIR_ORIGINAL)
+		return key_equal(conn_okey(c), key, v6);
+	if (__builtin_expect(c->in_use & CT_CONN_RKEY, 0))
+		return key_equal(ct_conn_rkey(c), key, v6);
+	derive_reply(c, &b);
+	return key_equal(b.b, key, v6);
+}
+
+/* Find the reference linked under key (with its direction bit). 0 if none. */
+static inline __attribute__((always_inline)) uint32_t index_find(const struct ct_table *t, bool v6,
+								 const void *key, uint64_t h)
+{
+	uint32_t b = h_bucket(t, h), sig = h_sig(h, v6);
 
 	for (;;) {
 		const struct ct_bucket *bk = &t->buckets[b];
 
-		for (int i = 0; i < CT_BUCKET_SLOTS; i++) {
-			uint32_t ref = bk->ref[i];
+		for (uint32_t m = bucket_match(bk, sig); m; m &= m - 1) {
+			uint32_t ref = bk->ref[__builtin_ctz(m)];
 
-			if (bk->sig[i] != sig || ref == 0 || ((ref & CT_REF_V6) != 0) != v6)
-				continue;
-			if (key_equal(conn_key(ref_conn(t, ref), ref & 1), key, v6))
+			if (link_key_equal(ref_conn(t, ref), ref & 1, key, v6))
 				return ref;
 		}
 		if (bk->overflow == 0)
@@ -208,22 +337,31 @@ static uint32_t index_find(const struct ct_table *t, bool v6, const void *key, u
 static void conn_link(struct ct_table *t, struct ct_conn *c, unsigned dir)
 {
 	bool v6 = c->l3num == 10;
-	const void *k = conn_key(c, dir);
+	union keybuf b;
+	const void *k = conn_key(c, dir, &b);
 
 	index_insert(t, key_hash(t, v6, k), c->self | dir);
+}
+
+/* The same with the key's hash already known. */
+static inline void conn_link_h(struct ct_table *t, struct ct_conn *c, unsigned dir, uint64_t h)
+{
+	index_insert(t, h, c->self | dir);
 }
 
 static void conn_unlink(struct ct_table *t, struct ct_conn *c, unsigned dir)
 {
 	bool v6 = c->l3num == 10;
-	const void *k = conn_key(c, dir);
+	union keybuf b;
+	const void *k = conn_key(c, dir, &b);
 
 	index_remove(t, key_hash(t, v6, k), c->self | dir);
 }
 
 /* ---- keys and tuples -------------------------------------------------- */
 
-static void tuple_to_key(const struct ct_tuple *tu, void *key)
+/* A tuple as a lookup key, with the zone id given for its direction. */
+static inline void tuple_to_key_z(const struct ct_tuple *tu, uint16_t zone, void *key)
 {
 	if (tu->l3num == 10) {
 		struct ct_key6 *k = key;
@@ -234,7 +372,7 @@ static void tuple_to_key(const struct ct_tuple *tu, void *key)
 		k->dport = tu->dst_l4;
 		k->proto = tu->proto;
 		k->pad = 0;
-		k->zone = tu->zone;
+		k->zone = zone;
 	} else {
 		struct ct_key4 *k = key;
 
@@ -244,16 +382,23 @@ static void tuple_to_key(const struct ct_tuple *tu, void *key)
 		k->dport = tu->dst_l4;
 		k->proto = tu->proto;
 		k->pad = 0;
-		k->zone = tu->zone;
+		k->zone = zone;
 	}
+}
+
+static void tuple_to_key(const struct ct_tuple *tu, void *key)
+{
+	tuple_to_key_z(tu, tu->zone, key);
 }
 
 void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *out)
 {
+	union keybuf b;
+
 	memset(out, 0, sizeof(*out));
 	out->l3num = c->l3num;
 	if (c->l3num == 10) {
-		const struct ct_key6 *k = conn_key(c, dir);
+		const struct ct_key6 *k = conn_key(c, dir, &b);
 
 		memcpy(out->src, k->src, 16);
 		memcpy(out->dst, k->dst, 16);
@@ -262,7 +407,7 @@ void ct_conn_tuple(const struct ct_conn *c, enum ct_dir dir, struct ct_tuple *ou
 		out->proto = k->proto;
 		out->zone = k->zone;
 	} else {
-		const struct ct_key4 *k = conn_key(c, dir);
+		const struct ct_key4 *k = conn_key(c, dir, &b);
 
 		memcpy(out->src, &k->src, 4);
 		memcpy(out->dst, &k->dst, 4);
@@ -284,7 +429,12 @@ int ct_conn_alter_reply(struct ct_conn *c, const struct ct_tuple *reply)
 	nt.l3num = c->l3num;
 	nt.proto = c->proto;
 	nt.zone = cur.zone;
-	tuple_to_key(&nt, conn_key_mut(c, CT_DIR_REPLY));
+	{
+		union keybuf k;
+
+		tuple_to_key(&nt, k.b);
+		conn_set_reply(c, k.b);
+	}
 	return 0;
 }
 
@@ -309,13 +459,6 @@ uint64_t ct_conn_timeout_left(const struct ct_conn *c, uint64_t now)
 	return ct_timeout_left_ns(c, now);
 }
 
-void ct_set_timeout_ns(struct ct_table *t, struct ct_conn *c, uint64_t timeout_ns, uint64_t now)
-{
-	(void)t;
-	if (c->status & CT_S_FIXED_TIMEOUT)
-		return;
-	c->expires = ct_conn_confirmed(c) ? now + timeout_ns : timeout_ns;
-}
 
 /* ---- extensions ------------------------------------------------------- */
 
@@ -335,23 +478,7 @@ struct ct_ext_data *ct_ext_add(struct ct_table *t, struct ct_conn *c, uint8_t bi
 	return ext_use(t, c, bit);
 }
 
-void ct_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p)
-{
-	struct ct_ext_data *e;
 
-	if (!(c->ext & CT_EXT_ACCT))
-		return;
-	e = ct_conn_ext(t, c);
-	e->packets[p->dir]++;
-	e->bytes[p->dir] += p->l3_len;
-}
-
-void ct_refresh_acct(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
-		     uint32_t timeout_s, uint64_t now)
-{
-	ct_set_timeout_ns(t, c, (uint64_t)timeout_s * CT_SEC, now);
-	ct_acct(t, c, p);
-}
 
 /* ---- events ----------------------------------------------------------- */
 
@@ -429,22 +556,38 @@ void ct_table_flush(struct ct_table *t, uint64_t now)
 
 /* ---- lookup ----------------------------------------------------------- */
 
-/* Look a key up; an expired entry found is reaped and reported missing. */
-static struct ct_conn *find_key(struct ct_table *t, bool v6, const void *key, uint64_t now,
-				unsigned *dir)
+/* Kept out of line: the lookup fast path stays small. */
+static __attribute__((noinline, cold)) void reap_found(struct ct_table *t, struct ct_conn *c,
+						       uint64_t now)
 {
-	uint32_t ref = index_find(t, v6, key, key_hash(t, v6, key));
+	ct_kill(t, c, now);
+}
+
+/*
+ * Look a key up by its hash; an expired entry found is reaped and reported
+ * missing.
+ */
+static inline __attribute__((always_inline)) struct ct_conn *
+find_key_h(struct ct_table *t, bool v6, const void *key, uint64_t h, uint64_t now, unsigned *dir)
+{
+	uint32_t ref = index_find(t, v6, key, h);
 	struct ct_conn *c;
 
 	if (!ref)
 		return NULL;
 	c = ref_conn(t, ref);
-	if (conn_expired(c, now)) {
-		ct_kill(t, c, now);
+	if (__builtin_expect(conn_expired(c, now), 0)) {
+		reap_found(t, c, now);
 		return NULL;
 	}
 	*dir = ref & 1;
 	return c;
+}
+
+static struct ct_conn *find_key(struct ct_table *t, bool v6, const void *key, uint64_t now,
+				unsigned *dir)
+{
+	return find_key_h(t, v6, key, key_hash(t, v6, key), now, dir);
 }
 
 struct ct_conn *ct_find(struct ct_table *t, const struct ct_tuple *tu, uint64_t now,
@@ -496,12 +639,36 @@ static void big_free(void *p, size_t size)
 		munmap(p, size);
 }
 
+/* Bytes of a pool's mapping: header, entries, ids, reply-key slots. */
+static size_t pool_map_size(const struct ct_pool *pl, bool v6)
+{
+	size_t n = pl->cap ? pl->cap : 1;
+
+	return sizeof(struct ct_pool_hdr) + n * (pl->size + sizeof(uint32_t) + key_len(v6));
+}
+
+static int pool_map(struct ct_pool *pl, bool v6)
+{
+	size_t n = pl->cap ? pl->cap : 1;
+	uint8_t *m = big_alloc(pool_map_size(pl, v6));
+	struct ct_pool_hdr *h = (struct ct_pool_hdr *)(void *)m;
+
+	if (!m)
+		return -ENOMEM;
+	pl->mem = m + sizeof(*h);
+	h->ids = (uint32_t *)(void *)(pl->mem + n * pl->size);
+	h->rkey = pl->mem + n * (pl->size + sizeof(uint32_t));
+	return 0;
+}
+
 static void table_arrays_free(struct ct_table *t)
 {
 	for (int f = 0; f < 2; f++) {
 		size_t n = t->pool[f].cap ? t->pool[f].cap : 1;
 
-		big_free(t->pool[f].mem, n * t->pool[f].size);
+		if (t->pool[f].mem)
+			big_free(t->pool[f].mem - sizeof(struct ct_pool_hdr),
+				 pool_map_size(&t->pool[f], f));
 		big_free(t->pool[f].ext, n * sizeof(struct ct_ext_data));
 	}
 	big_free(t->buckets, (size_t)t->nbuckets * sizeof(struct ct_bucket));
@@ -513,9 +680,15 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	uint64_t slots;
 	uint32_t nb, max;
 
-	t = calloc(1, sizeof(*t));
+	/*
+	 * Whole cache lines of its own: tables of threads sharding a flow
+	 * space are written per packet and must not share a line (false
+	 * sharing made two threads create connections slower than one).
+	 */
+	t = aligned_alloc(64, (sizeof(*t) + 63) & ~(size_t)63);
 	if (!t)
 		return -ENOMEM;
+	memset(t, 0, sizeof(*t));
 	ct_settings_default(&t->set);
 	max = cfg && cfg->max ? cfg->max : t->set.max;
 	if (max > (1u << 29))
@@ -547,9 +720,8 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 
 		/* Zero pages on demand: untouched slots cost nothing. */
 		pl->cap = max;
-		pl->mem = big_alloc((size_t)(max ? max : 1) * pl->size);
 		pl->ext = big_alloc((size_t)(max ? max : 1) * sizeof(struct ct_ext_data));
-		if (!pl->mem || !pl->ext)
+		if (pool_map(pl, f) || !pl->ext)
 			goto err_pools;
 	}
 	/* helpers: the expectation pool, sized by nf_conntrack_expect_max */
@@ -629,56 +801,80 @@ static bool early_drop(struct ct_table *t, uint64_t h, uint64_t now)
 
 /* ---- the conntrack hook (spec §2.2) ---------------------------------- */
 
-static uint16_t zone_for(const struct ct_pkt *p, unsigned dir)
+static inline uint16_t zone_for(const struct ct_pkt *p, unsigned dir)
 {
 	return (p->zone_dirs & (1u << dir)) ? p->zone_id : 0;
 }
 
-/*
- * Look the packet's tuple up with the zone id of each direction (§1.4):
- * first the original-direction id, then the reply-direction id if it
- * differs.  A link found must also agree with the packet's zone for that
- * link's direction.
- */
-static struct ct_conn *lookup_pkt(struct ct_table *t, const struct ct_pkt *p, uint64_t now,
-				  unsigned *dir)
+/* A packet's lookup key (original-direction zone) and its hash. */
+struct pkt_key {
+	uint64_t h;
+	union {
+		struct ct_key4 k4;
+		struct ct_key6 k6;
+		uint8_t b[sizeof(struct ct_key6)];
+	} k;
+};
+
+static inline void pkt_key_make(const struct ct_table *t, const struct ct_pkt *p,
+				struct pkt_key *pk)
+{
+	bool v6 = p->tuple.l3num == 10;
+
+	tuple_to_key_z(&p->tuple, zone_for(p, CT_DIR_ORIGINAL), pk->k.b);
+	pk->h = key_hash(t, v6, pk->k.b);
+}
+
+/* The second probe of lookup_pkt: the reply-direction zone id. */
+static __attribute__((noinline)) struct ct_conn *lookup_reply_zone(struct ct_table *t,
+								   const struct ct_pkt *p,
+								   uint64_t now, unsigned *dir)
 {
 	uint8_t key[sizeof(struct ct_key6)];
-	struct ct_tuple tu = p->tuple;
-	bool v6 = tu.l3num == 10;
+	uint16_t zone = zone_for(p, CT_DIR_REPLY);
+	struct ct_conn *c;
 
-	for (unsigned zd = 0; zd < 2; zd++) {
-		struct ct_conn *c;
-
-		if (zd == 1 && zone_for(p, 1) == zone_for(p, 0))
-			break;
-		tu.zone = zone_for(p, zd);
-		tuple_to_key(&tu, key);
-		c = find_key(t, v6, key, now, dir);
-		if (c && zone_for(p, *dir) == tu.zone)
-			return c;
-	}
+	tuple_to_key_z(&p->tuple, zone, key);
+	c = find_key(t, p->tuple.l3num == 10, key, now, dir);
+	if (c && zone_for(p, *dir) == zone)
+		return c;
 	return NULL;
 }
 
+/*
+ * Look the packet's tuple up with the zone id of each direction (§1.4):
+ * first the original-direction id (the key in *pk), then the
+ * reply-direction id if it differs.  A link found must also agree with the
+ * packet's zone for that link's direction.
+ */
+static inline struct ct_conn *lookup_pkt(struct ct_table *t, const struct ct_pkt *p,
+					 const struct pkt_key *pk, uint64_t now, unsigned *dir)
+{
+	struct ct_conn *c = find_key_h(t, p->tuple.l3num == 10, pk->k.b, pk->h, now, dir);
+
+	if (!p->zone_dirs)
+		return c; /* the default zone both ways */
+	if (c && zone_for(p, *dir) == zone_for(p, CT_DIR_ORIGINAL))
+		return c;
+	if (zone_for(p, CT_DIR_REPLY) == zone_for(p, CT_DIR_ORIGINAL))
+		return NULL;
+	return lookup_reply_zone(t, p, now, dir);
+}
+
 static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4proto *l4,
-		    uint64_t now, struct ct_conn **out)
+		    const struct pkt_key *pk, uint64_t now, struct ct_conn **out)
 {
 	struct ct_tuple orig = p->tuple, reply;
 	bool v6 = orig.l3num == 10;
 	struct ct_conn *c;
+	union keybuf rk;
 
 	orig.zone = zone_for(p, CT_DIR_ORIGINAL);
 	if (!l4->invert(&orig, &reply))
 		return -EINVAL;
 	reply.zone = zone_for(p, CT_DIR_REPLY);
-	if (t->count >= t->set.max) {
-		uint8_t key[sizeof(struct ct_key6)];
-
-		tuple_to_key(&orig, key);
-		if (!early_drop(t, key_hash(t, v6, key), now))
-			return -ENOSPC;
-	}
+	if (t->count >= t->set.max && !early_drop(t, pk->h, now))
+		return -ENOSPC;
 	c = pool_alloc(&t->pool[v6], v6);
 	if (!c)
 		return -ENOSPC;
@@ -686,9 +882,15 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 	c->l3num = orig.l3num;
 	c->proto = orig.proto;
 	c->zone_dirs = p->zone_dirs;
-	tuple_to_key(&orig, conn_key_mut(c, CT_DIR_ORIGINAL));
-	tuple_to_key(&reply, conn_key_mut(c, CT_DIR_REPLY));
-	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
+	key_copy(conn_okey_mut(c), pk->k.b, v6);
+	tuple_to_key(&reply, rk.b);
+	conn_set_reply(c, rk.b);
+	*ct_conn_id_slot(c) = (uint32_t)mix64(t->seed ^ ++t->next_id);
+	/* Both hashes for ct_confirm, unless NAT rewrites the reply key first. */
+	t->pend = c;
+	t->pend_h[CT_DIR_ORIGINAL] = pk->h;
+	t->pend_h[CT_DIR_REPLY] = key_hash(t, v6, rk.b);
+	key_copy(t->pend_rkey, rk.b, v6);
 	if (t->set.acct)
 		ext_use(t, c, CT_EXT_ACCT);
 	if (t->set.timestamp)
@@ -700,7 +902,7 @@ static int new_conn(struct ct_table *t, struct ct_pkt *p, const struct ct_l4prot
 }
 
 /* Free an unconfirmed entry a packet owns, or a killed entry it holds. */
-static void release(struct ct_table *t, struct ct_pkt *p)
+static inline void release(struct ct_table *t, struct ct_pkt *p)
 {
 	struct ct_conn *c = p->ct;
 
@@ -727,9 +929,12 @@ static void set_invalid(struct ct_table *t, struct ct_pkt *p)
 	t->stats.invalid++;
 }
 
-int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now)
+/* The hook; pk is the packet's key, made by the caller or here (NULL). */
+static int hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now,
+			  const struct pkt_key *pk)
 {
 	const struct ct_l4proto *l4;
+	struct pkt_key own;
 	struct ct_conn *c;
 	unsigned dir = 0;
 
@@ -744,7 +949,9 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 		set_invalid(t, p);
 		return 0;
 	}
-	l4 = ct_l4proto_find(p->proto);
+	/* The two common trackers without the lookup's call. */
+	l4 = p->proto == 6 ? &ct_l4proto_tcp : p->proto == 17 ? &ct_l4proto_udp
+							  : ct_l4proto_find(p->proto);
 	if (l4->error) {
 		switch (l4->error(t, p, hook, now)) {
 		case CT_ERR_NONE:
@@ -764,12 +971,16 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 			return 0;
 		}
 	}
+	if (!pk) {
+		pkt_key_make(t, p, &own);
+		pk = &own;
+	}
 	for (int round = 0; round < 3; round++) {
 		enum ct_verdict v;
 
-		c = lookup_pkt(t, p, now, &dir);
+		c = lookup_pkt(t, p, pk, now, &dir);
 		if (!c) {
-			int err = new_conn(t, p, l4, now, &c);
+			int err = new_conn(t, p, l4, pk, now, &c);
 
 			if (err == -EINVAL) {
 				set_invalid(t, p);
@@ -822,6 +1033,163 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 	return 0;
 }
 
+int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, uint64_t now)
+{
+	return hook_conntrack(t, p, hook, now, NULL);
+}
+
+/* ---- batches ---------------------------------------------------------- */
+
+static int confirm_new(struct ct_table *t, struct ct_pkt *p, uint64_t now);
+
+/*
+ * The confirm step's common case inline: a packet of a known connection
+ * without helper or sequence adjustment only lets go of its entry.
+ */
+static inline int confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
+{
+	const struct ct_conn *c = p->ct;
+
+	if (!p->ct_new && (!c || !((c->ext & CT_EXT_HELPER) || (c->status & CT_S_SEQ_ADJUST)))) {
+		release(t, p);
+		return 0;
+	}
+	return confirm_new(t, p, now);
+}
+
+
+/* Packets the hook will look up with their key (the others return early). */
+static inline bool batch_lookup_wanted(const struct ct_pkt *p)
+{
+	return !p->ct && !p->notrack && p->l4_bad == CT_L4_OK;
+}
+
+/* The bucket the reply key of a new connection from this packet will go to. */
+static void batch_prefetch_reply(const struct ct_table *t, const struct ct_pkt *p,
+				 const struct pkt_key *pk)
+{
+	union keybuf r;
+	bool v6 = p->tuple.l3num == 10;
+
+	if (v6) {
+		r.k6 = pk->k.k6;
+		memcpy(r.k6.src, pk->k.k6.dst, 16);
+		memcpy(r.k6.dst, pk->k.k6.src, 16);
+		r.k6.sport = pk->k.k6.dport;
+		r.k6.dport = pk->k.k6.sport;
+		r.k6.zone = zone_for(p, CT_DIR_REPLY);
+	} else {
+		r.k4 = pk->k.k4;
+		r.k4.src = pk->k.k4.dst;
+		r.k4.dst = pk->k.k4.src;
+		r.k4.sport = pk->k.k4.dport;
+		r.k4.dport = pk->k.k4.sport;
+		r.k4.zone = zone_for(p, CT_DIR_REPLY);
+	}
+	__builtin_prefetch(&t->buckets[h_bucket(t, key_hash(t, v6, r.b))]);
+}
+
+/*
+ * Prefetching pays once the table outgrows the caches; below this many
+ * entries the batch only hashes (the hook needs the keys anyway).
+ */
+#define BATCH_PREFETCH_MIN 16384u
+
+/*
+ * Stage 1: hash every packet's key and prefetch its home bucket.  Stage 2:
+ * prefetch the entry of the first signature match in that bucket (its
+ * cache lines: an entry may straddle two or three).  Both stages only read
+ * the table; the hook then does the real lookup with the same key and
+ * hash.  want[i]: packet i is looked up (the others return early).
+ */
+static void batch_prefetch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n,
+			   struct pkt_key *pk, bool *want)
+{
+	bool deep = t->count >= BATCH_PREFETCH_MIN;
+	uint32_t bi[CT_BATCH];
+
+	for (size_t i = 0; i < n; i++) {
+		want[i] = batch_lookup_wanted(pkts[i]);
+		if (!want[i])
+			continue;
+		pkt_key_make(t, pkts[i], &pk[i]);
+		bi[i] = h_bucket(t, pk[i].h);
+		if (deep)
+			__builtin_prefetch(&t->buckets[bi[i]]);
+	}
+	if (!deep)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool v6 = pkts[i]->tuple.l3num == 10;
+		const uint8_t *c;
+		uint32_t m;
+
+		if (!want[i])
+			continue;
+		m = bucket_match(&t->buckets[bi[i]], h_sig(pk[i].h, v6));
+		if (!m) {
+			/*
+			 * A miss (no overflow to follow): a new connection,
+			 * whose confirm links the reply key.  Prefetch that
+			 * bucket too, for the trackers whose reply swaps
+			 * addresses and ports (a wrong guess costs a prefetch).
+			 */
+			if (t->buckets[bi[i]].overflow == 0 && pkts[i]->proto != 1 &&
+			    pkts[i]->proto != 58)
+				batch_prefetch_reply(t, pkts[i], &pk[i]);
+			continue;
+		}
+		c = (const uint8_t *)ref_conn(t, t->buckets[bi[i]].ref[__builtin_ctz(m)]);
+		__builtin_prefetch(c);
+		__builtin_prefetch(c + 63);
+		__builtin_prefetch(c + (v6 ? sizeof(struct ct_conn6) : sizeof(struct ct_conn4)) - 1);
+	}
+}
+
+void ct_hook_conntrack_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n,
+			     enum ct_hook hook, uint64_t now, int *verdicts)
+{
+	struct pkt_key pk[CT_BATCH];
+	bool want[CT_BATCH];
+
+	for (size_t at = 0; at < n; at += CT_BATCH) {
+		size_t m = n - at < CT_BATCH ? n - at : CT_BATCH;
+
+		batch_prefetch(t, pkts + at, m, pk, want);
+		for (size_t i = 0; i < m; i++) {
+			struct ct_pkt *p = pkts[at + i];
+			int r = hook_conntrack(t, p, hook, now, want[i] ? &pk[i] : NULL);
+
+			if (verdicts)
+				verdicts[at + i] = r;
+		}
+	}
+}
+
+void ct_track_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n, uint64_t now,
+		    int *verdicts)
+{
+	struct pkt_key pk[CT_BATCH];
+	bool want[CT_BATCH];
+
+	for (size_t at = 0; at < n; at += CT_BATCH) {
+		size_t m = n - at < CT_BATCH ? n - at : CT_BATCH;
+
+		batch_prefetch(t, pkts + at, m, pk, want);
+		for (size_t i = 0; i < m; i++) {
+			struct ct_pkt *p = pkts[at + i];
+			int r = hook_conntrack(t, p, CT_HOOK_PREROUTING, now, want[i] ? &pk[i] : NULL);
+
+			if (r == 0)
+				r = confirm(t, p, now);
+			else
+				ct_pkt_release(t, p);
+			if (verdicts)
+				verdicts[at + i] = r;
+		}
+	}
+}
+
 /* ---- confirm (spec §7.3) --------------------------------------------- */
 
 static void conn_add_counters(struct ct_table *t, struct ct_conn *dst, const struct ct_conn *src)
@@ -843,29 +1211,34 @@ static int clash(struct ct_table *t, struct ct_pkt *p, struct ct_conn *c, uint64
 	const struct ct_l4proto *l4 = ct_l4proto_find(c->proto);
 	bool v6 = c->l3num == 10;
 	size_t len = key_len(v6);
+	union keybuf b0, b1, b2, b3;
+	const void *co, *cr, *oo, *orr;
 	unsigned dir;
 	struct ct_conn *old;
 
 	if (!l4->allow_clash)
 		goto drop;
-	old = find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir);
+	co = conn_key(c, CT_DIR_ORIGINAL, &b0);
+	cr = conn_key(c, CT_DIR_REPLY, &b1);
+	old = find_key(t, v6, co, now, &dir);
 	if (!old)
-		old = find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir);
+		old = find_key(t, v6, cr, now, &dir);
 	/* (a) the same flow (or its exact reverse) confirmed first: merge into it. */
-	if (old && old->zone_dirs == c->zone_dirs &&
-	    ((memcmp(conn_key(old, 0), conn_key(c, 0), len) == 0 &&
-	      memcmp(conn_key(old, 1), conn_key(c, 1), len) == 0) ||
-	     (memcmp(conn_key(old, 0), conn_key(c, 1), len) == 0 &&
-	      memcmp(conn_key(old, 1), conn_key(c, 0), len) == 0))) {
-		conn_add_counters(t, old, c);
-		release(t, p);
-		p->ct = old;
-		p->dir = (uint8_t)dir;
-		t->stats.clash_resolve++;
-		return 0;
+	if (old && old->zone_dirs == c->zone_dirs) {
+		oo = conn_key(old, CT_DIR_ORIGINAL, &b2);
+		orr = conn_key(old, CT_DIR_REPLY, &b3);
+		if ((memcmp(oo, co, len) == 0 && memcmp(orr, cr, len) == 0) ||
+		    (memcmp(oo, cr, len) == 0 && memcmp(orr, co, len) == 0)) {
+			conn_add_counters(t, old, c);
+			release(t, p);
+			p->ct = old;
+			p->dir = (uint8_t)dir;
+			t->stats.clash_resolve++;
+			return 0;
+		}
 	}
 	/* (b) our reply tuple is free: link only the reply side, 1 s, hidden. */
-	if (!find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
+	if (!find_key(t, v6, cr, now, &dir)) {
 		c->status |= CT_S_CONFIRMED | CT_S_NAT_CLASH | CT_S_FIXED_TIMEOUT;
 		c->expires = now + CT_SEC;
 		conn_link(t, c, CT_DIR_REPLY);
@@ -884,7 +1257,16 @@ drop:
 
 int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 {
+	return confirm(t, p, now);
+}
+
+/* Everything else: helpers, sequence adjustment, new entries (spec §7.3). */
+static int confirm_new(struct ct_table *t, struct ct_pkt *p, uint64_t now)
+{
 	struct ct_conn *c = p->ct;
+	union keybuf bo, br;
+	const void *ko, *kr;
+	uint64_t h[2];
 	bool v6;
 	unsigned dir;
 
@@ -913,8 +1295,18 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 		return -EPERM;
 	}
 	v6 = c->l3num == 10;
-	if (find_key(t, v6, conn_key(c, CT_DIR_ORIGINAL), now, &dir) ||
-	    find_key(t, v6, conn_key(c, CT_DIR_REPLY), now, &dir)) {
+	ko = conn_key(c, CT_DIR_ORIGINAL, &bo);
+	kr = conn_key(c, CT_DIR_REPLY, &br);
+	/* The hashes new_conn computed, unless NAT has changed the reply key since. */
+	if (t->pend == c && key_equal(kr, t->pend_rkey, v6)) {
+		h[0] = t->pend_h[0];
+		h[1] = t->pend_h[1];
+	} else {
+		h[0] = key_hash(t, v6, ko);
+		h[1] = key_hash(t, v6, kr);
+	}
+	t->pend = NULL;
+	if (find_key_h(t, v6, ko, h[0], now, &dir) || find_key_h(t, v6, kr, h[1], now, &dir)) {
 		int r;
 
 		/* helpers: a clashing new entry loses what its helper just expected */
@@ -929,8 +1321,8 @@ int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now)
 	c->status |= CT_S_CONFIRMED;
 	if (c->ext & CT_EXT_TSTAMP)
 		ct_conn_ext(t, c)->tstamp_start = t->wall_offset + now;
-	conn_link(t, c, CT_DIR_ORIGINAL);
-	conn_link(t, c, CT_DIR_REPLY);
+	conn_link_h(t, c, CT_DIR_ORIGINAL, h[0]);
+	conn_link_h(t, c, CT_DIR_REPLY, h[1]);
 	t->stats.insert++;
 	p->ct_new = false;
 	if (t->held == c)
@@ -1079,9 +1471,14 @@ int ct_conn_insert(struct ct_table *t, const struct ct_conn_spec *s, uint64_t no
 	c->proto = orig.proto;
 	c->zone_dirs = (orig.zone && orig.zone == reply.zone) ? 3
 		       : (orig.zone ? 1 : 0) | (reply.zone ? 2 : 0);
-	tuple_to_key(&orig, conn_key_mut(c, CT_DIR_ORIGINAL));
-	tuple_to_key(&reply, conn_key_mut(c, CT_DIR_REPLY));
-	c->id = mix64(t->seed ^ ++t->next_id) & 0xffffffffu;
+	tuple_to_key(&orig, conn_okey_mut(c));
+	{
+		union keybuf rk;
+
+		tuple_to_key(&reply, rk.b);
+		conn_set_reply(c, rk.b);
+	}
+	*ct_conn_id_slot(c) = (uint32_t)mix64(t->seed ^ ++t->next_id);
 	c->status = (uint16_t)(s->status | CT_S_CONFIRMED);
 	c->mark = s->mark;
 	if (c->proto == 6)
@@ -1140,7 +1537,7 @@ void ct_conn_set_mark(struct ct_conn *c, uint32_t mark)
 
 uint32_t ct_conn_id(const struct ct_conn *c)
 {
-	return c->id;
+	return *ct_conn_id_slot(c);
 }
 
 uint8_t ct_conn_l3num(const struct ct_conn *c)

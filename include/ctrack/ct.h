@@ -188,6 +188,41 @@ int ct_hook_conntrack(struct ct_table *t, struct ct_pkt *p, enum ct_hook hook, u
 /* The confirm step (postrouting / input, priority INT_MAX).  0 or -EPERM (dropped). */
 int ct_confirm(struct ct_table *t, struct ct_pkt *p, uint64_t now);
 
+/*
+ * Batches.  The same as calling the per-packet functions on pkts[0..n) in
+ * order, with identical results (verdicts, ctinfo, entries, events), but
+ * faster on large tables: every packet's key is hashed first, then its
+ * index bucket and its entry are prefetched, so that the cache misses of
+ * the batch overlap instead of following one another.  verdicts (NULL: not
+ * wanted) receives each packet's return value.  Any n; packets are taken
+ * CT_BATCH packets at a time.
+ *
+ * ct_hook_conntrack_batch: ct_hook_conntrack(t, pkts[i], hook, now) for
+ * each packet; the caller confirms or releases them later, as usual.
+ * ct_track_batch: for each packet in turn, ct_hook_conntrack at prerouting
+ * and, if accepted, ct_confirm -- a tracker with no rules between the two
+ * hooks (verdicts[i]: the hook's if it dropped, else the confirm's).  Each
+ * packet is confirmed before the next is looked up, so two packets of one
+ * new flow in a batch behave as they do one by one.
+ */
+#define CT_BATCH 32
+void ct_hook_conntrack_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n,
+			     enum ct_hook hook, uint64_t now, int *verdicts);
+void ct_track_batch(struct ct_table *t, struct ct_pkt *const *pkts, size_t n, uint64_t now,
+		    int *verdicts);
+
+/*
+ * Sharding over threads (RSS-style): a table is owned by one thread, so N
+ * threads run N tables and each packet goes to table
+ * ct_pkt_shard_hash(p, true) % N.  The hash is the same for both
+ * directions of a flow; ICMP/ICMPv6 errors hash as the flow they quote
+ * (so they are found RELATED); packets must be reassembled first.  With
+ * ports = false only the address pair (and protocol) count: then the
+ * connections a helper expects between the same hosts (FTP data) land in
+ * the master's table too.  See docs/performance.md.
+ */
+uint32_t ct_pkt_shard_hash(const struct ct_pkt *p, bool ports);
+
 /* The packet was dropped or consumed: free an unconfirmed entry it carries. */
 void ct_pkt_release(struct ct_table *t, struct ct_pkt *p);
 
