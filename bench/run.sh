@@ -55,5 +55,8 @@ if [ $# -eq 0 ]; then
 	# nft evaluation alone (issue 3): the documentation's stateful ruleset,
 	# 1,000 distinct rules, and a named set of 10 vs 100,000 addresses.
 	taskset -c "$cpu" "$BUILD/ctrack-nft" --bench || rc=1
+	# ctrackd live (issues 7 and 9): forwarding beside the kernel's,
+	# replication to a standby (root: namespaces; a SKIP line otherwise).
+	sh bench/ctrackd.sh "$BUILD" || rc=1
 fi
 exit $rc

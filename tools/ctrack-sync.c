@@ -10,6 +10,9 @@
  *               -B                               bulk send our entries
  *               -i [ct] / -e [ct]                dump the internal / external cache
  *               -s                               statistics
+ *               --takeover                       failover: commit, then forward and
+ *                                                announce the addresses (ctrackd --iface)
+ *               --standby                        stop forwarding and answering for them
  *
  * It sends one text command over ctrackd's sync control socket (the -Y
  * control= path, default /run/ctrack/ctrack-sync.sock) and prints the
@@ -45,7 +48,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ctrack-sync [-C SOCKET] {-c | -f [internal|external] | -n | -B |\n"
-		   "                   -i | -e | -s}\n");
+		   "                   -i | -e | -s | --takeover | --standby}\n"
+		   "       ctrack-sync --bench [N]\n");
 }
 
 /* The optional word after a flag (conntrackd's "-c ct", "-f external"). */
@@ -266,6 +270,8 @@ int main(int argc, char **argv)
 				 a[1] == 'i' ? "internal" : "external");
 		} else if (!strcmp(a, "-s")) {
 			snprintf(cmd, sizeof(cmd), "stats");
+		} else if (!strcmp(a, "--takeover") || !strcmp(a, "--standby")) {
+			snprintf(cmd, sizeof(cmd), "%s", a + 2);
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;

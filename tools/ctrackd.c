@@ -556,6 +556,15 @@ struct live {
 	uint64_t base_reachable_ns, delay_ns, retrans_ns;
 	uint64_t probes_bcast, probes_ucast, nud_failed;
 	uint64_t arp_in, arp_answered, nd_answered, neigh_learned, unresolved_drops;
+	/*
+	 * Failover role (see "standby and takeover" below): a standby
+	 * forwards nothing and answers no ARP/ND for its addresses, which
+	 * belong to the active node until a takeover.
+	 */
+	bool standby;
+	unsigned announce_left; /* announcements still to send after a takeover */
+	uint64_t next_announce;
+	uint64_t standby_ignored, announced, takeovers;
 	struct fw_result res; /* large: kept out of the stack */
 };
 
@@ -729,7 +738,7 @@ static void arp_input(struct live_iface *i, const uint8_t *f, uint32_t len, uint
 			neigh_resolved(i, 2, addr, f + 22, now,
 				       op == 2 && memcmp(f, i->mac, 6) == 0);
 	}
-	if (op == 1 && iface_has_addr(i, 2, f + 38)) {
+	if (op == 1 && iface_has_addr(i, 2, f + 38) && !L.standby) {
 		arp_send(i, 2, f + 22, f + 22, f + 38, f + 28);
 		L.arp_answered++;
 	}
@@ -814,6 +823,8 @@ static bool nd_input(struct live_iface *i, const uint8_t *f, uint32_t len, uint6
 		return true; /* not for us: the kernel would ignore it too */
 	if (lla && memcmp(ip + 8, unspec, 16) != 0)
 		neigh_resolved(i, 10, ip + 8, lla, now, false);
+	if (L.standby)
+		return true; /* the active node answers for the address */
 	/* Solicited, Override, Router; to the sender, or all nodes for DAD. */
 	if (memcmp(ip + 8, unspec, 16) == 0) {
 		static const uint8_t all[16] = {0xff, 0x02, [15] = 1};
@@ -1238,6 +1249,90 @@ static void neigh_tick(uint64_t now)
 	}
 }
 
+/* ---- standby and takeover ---- */
+
+/*
+ * Failover in the way of keepalived + conntrackd: two ctrackd nodes own
+ * the same addresses on the same links; the standby keeps the active
+ * node's entries in its sync external cache and stays silent (no
+ * forwarding, no ARP or ND answers, so hosts keep talking to the active
+ * node).  On "takeover" (ctrack-sync --takeover, from a notify script)
+ * the sync service commits the external cache into the table, then
+ * role_hook() starts forwarding and announces every address with its MAC:
+ * a gratuitous ARP request (sender and target address both ours, RFC 5227
+ * §2.3 announcement) and an unsolicited neighbour advertisement to
+ * all-nodes with Override set (RFC 4861 §7.2.6), so hosts replace the dead
+ * node's MAC in their caches at once instead of after their neighbour
+ * entries time out.  They are sent ANNOUNCE_COUNT times, ANNOUNCE_GAP_MS
+ * apart (RFC 4861's MAX_NEIGHBOR_ADVERTISEMENT is 3): one may be lost.
+ */
+#define ANNOUNCE_COUNT 3
+#define ANNOUNCE_GAP_MS 1000
+
+static void announce(void)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, zero[6];
+	static const uint8_t all[16] = {0xff, 0x02, [15] = 1};
+	static const uint8_t all_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+
+	for (size_t k = 0; k < L.nifc; k++) {
+		struct live_iface *i = &L.ifc[k];
+
+		for (size_t a = 0; a < i->naddr; a++) {
+			const uint8_t *ad = i->addr[a].addr;
+
+			if (i->addr[a].l3num == 2)
+				arp_send(i, 1, bcast, zero, ad, ad);
+			else /* Router, Override; not Solicited */
+				nd_send(i, 136, all_mac, ad, all, ad, 0x80 | 0x20);
+			L.announced++;
+		}
+		tx_flush(i);
+	}
+}
+
+/* The sync service's role hook (sync_service_set_role). */
+static int role_hook(void *arg, bool active, char *msg, size_t msg_len)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	size_t naddr = 0;
+
+	(void)arg;
+	if (!L.fw) {
+		snprintf(msg, msg_len, "no interfaces (table service mode): nothing to take over");
+		return -EOPNOTSUPP;
+	}
+	for (size_t k = 0; k < L.nifc; k++)
+		naddr += L.ifc[k].naddr;
+	if (!active) {
+		L.standby = true;
+		L.announce_left = 0;
+		/* Held packets would leave after a late answer: drop them. */
+		for (size_t k = 0; k < MAX_PENDING; k++) {
+			for (size_t j = 0; j < L.pend[k].nq; j++)
+				free(L.pend[k].q[j].frame);
+			L.pend[k].nq = 0;
+			L.pend[k].used = false;
+		}
+		L.npending = 0;
+		logmsg(LOG_INFO_, "standby: forwarding stopped, %zu address(es) left to the peer",
+		       naddr);
+		snprintf(msg, msg_len, "standby: not forwarding, not answering for %zu address(es)",
+			 naddr);
+		return 0;
+	}
+	if (L.standby)
+		L.takeovers++;
+	L.standby = false;
+	announce();
+	L.announce_left = ANNOUNCE_COUNT - 1;
+	L.next_announce = now + ANNOUNCE_GAP_MS * 1000000ull;
+	logmsg(LOG_INFO_, "takeover: forwarding; %zu address(es) announced (%u table entries)",
+	       naddr, ct_table_count(D.t));
+	snprintf(msg, msg_len, "active: forwarding, %zu address(es) announced", naddr);
+	return 0;
+}
+
 /* ---- receive ---- */
 
 /* Complete a TCP/UDP checksum the sender left to the hardware. */
@@ -1287,6 +1382,11 @@ static void process_frame(struct live_iface *i, const uint8_t *frame, uint32_t l
 	}
 	if (type == 0x86dd && len > 14 + 40 && frame[14 + 6] == 58 && nd_input(i, frame, len, now))
 		return;
+	if (L.standby) {
+		/* Only neighbours are learned (above), ready for a takeover. */
+		L.standby_ignored++;
+		return;
+	}
 	neigh_prepare(i, frame, len, now);
 	if (fw_input(L.fw, i->fwidx, frame, len, now, res) < 0)
 		return;
@@ -1332,6 +1432,20 @@ static void rx_ring(struct live_iface *i)
 		i->rx_cur = (i->rx_cur + 1) % RX_BLOCK_NR;
 		for (size_t k = 0; k < L.nifc; k++)
 			tx_flush(&L.ifc[k]);
+		/*
+		 * Under a flood this loop does not return to the main poll for
+		 * long: the replication messages the block's events queued leave
+		 * now, or the sync transmit queue would overflow (and lose
+		 * entries), and the peer's ACKs are read before its socket
+		 * buffer overflows.
+		 */
+		if (SYNC) {
+			struct pollfd sp[SYNC_POLLFDS];
+			size_t ns = sync_service_pollfds(SYNC, sp, SYNC_POLLFDS);
+
+			if (poll(sp, ns, 0) >= 0)
+				sync_service_run(SYNC, sp, ns, now);
+		}
 	}
 }
 
@@ -1477,6 +1591,9 @@ static void live_stats_log(void)
 	       (unsigned long long)L.nd_answered, (unsigned long long)L.neigh_learned,
 	       (unsigned long long)L.probes_bcast, (unsigned long long)L.probes_ucast,
 	       (unsigned long long)L.nud_failed, (unsigned long long)L.unresolved_drops);
+	logmsg(LOG_INFO_, "stats: role %s; takeovers %llu, announcements %llu, ignored as standby %llu",
+	       L.standby ? "standby" : "active", (unsigned long long)L.takeovers,
+	       (unsigned long long)L.announced, (unsigned long long)L.standby_ignored);
 	for (size_t k = 0; k < L.nifc; k++)
 		logmsg(LOG_INFO_, "stats: %s rx %llu tx %llu tx-ring-full %llu oversize %llu",
 		       L.ifc[k].name, (unsigned long long)L.ifc[k].rx_frames,
@@ -1651,7 +1768,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ctrackd [-s SOCKET] [-m MAX] [-o NAME=VALUE]... [-f RULESET] [-c CONFIG]\n"
 		"               [--iface NAME[,MAC][,ADDR/PLEN]...]... [--route PREFIX,IFACE[,GW]]...\n"
-		"               [--neigh IFACE,ADDR,MAC]... [-v] [-q]\n"
+		"               [--neigh IFACE,ADDR,MAC]... [-Y OPT]... [--standby] [-v] [-q]\n"
 		"  -s SOCKET  control socket (default %s)\n"
 		"  -m MAX     nf_conntrack_max (table size)\n"
 		"  -o N=V     a setting by sysctl name, e.g. -o nf_conntrack_acct=1 (also --set)\n"
@@ -1665,6 +1782,8 @@ static void usage(FILE *f)
 		"             times in ms (the kernel's 30000,5000,1000)\n"
 		"  -Y OPT     state replication with conntrackd's protocol (docs/sync.md),\n"
 		"             e.g. -Y mode=ftfw -Y udp=LOCAL,PEER,iface=eth1 (also --sync)\n"
+		"  --standby  start as a failover standby: no forwarding, no ARP/ND answers\n"
+		"             until `ctrack-sync --takeover` (config: 'role standby')\n"
 		"  -v / -q    more / less logging; SIGUSR1 logs statistics\n"
 		"Without --iface ctrackd is a connection-table service only.\n",
 		CTL_DEFAULT_SOCK);
@@ -1674,8 +1793,17 @@ static void gc_tick(void)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
-	if (L.fw)
+	/*
+	 * A standby sends nothing on the shared links: a probe would carry a
+	 * shared address as its sender and move the hosts' entries to us.
+	 */
+	if (L.fw && !L.standby)
 		neigh_tick(now);
+	if (L.announce_left && now >= L.next_announce) {
+		announce();
+		L.announce_left--;
+		L.next_announce = now + ANNOUNCE_GAP_MS * 1000000ull;
+	}
 	if (now - D.last_gc < GC_INTERVAL_MS * 1000000ull)
 		return;
 	D.last_gc = now;
@@ -1884,6 +2012,12 @@ static int config_line(struct config *c, const char *key, const char *val)
 		L.retrans_ns = t * 1000000ull;
 		return 0;
 	}
+	if (strcmp(key, "role") == 0) {
+		if (strcmp(val, "standby") && strcmp(val, "active"))
+			return -1;
+		L.standby = strcmp(val, "standby") == 0;
+		return 0;
+	}
 	if (strcmp(key, "max") == 0) {
 		c->max = (uint32_t)strtoul(val, NULL, 0);
 		return 0;
@@ -2039,7 +2173,7 @@ int main(int argc, char **argv)
 		{"ruleset", 1, 0, 'f'}, {"config", 1, 0, 'c'}, {"iface", 1, 0, 'i'},
 		{"route", 1, 0, 'r'},  {"neigh", 1, 0, 'n'}, {"verbose", 0, 0, 'v'},
 		{"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},  {"sync", 1, 0, 'Y'},
-		{"neigh-timers", 1, 0, 'T'},
+		{"neigh-timers", 1, 0, 'T'}, {"standby", 0, 0, 'S'},
 		{0, 0, 0, 0},
 	};
 	struct config cf = {0};
@@ -2084,6 +2218,9 @@ int main(int argc, char **argv)
 		case 'T':
 			bad |= config_line(&cf, "neigh-timers", optarg) < 0;
 			break;
+		case 'S':
+			bad |= config_line(&cf, "role", "standby") < 0;
+			break;
 		case 'Y':
 			if (nsyncopts < 64)
 				syncopts[nsyncopts++] = optarg;
@@ -2104,6 +2241,11 @@ int main(int argc, char **argv)
 	}
 	if (bad || optind < argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (L.standby && (!cf.nifaces || !nsyncopts)) {
+		/* Only ctrack-sync --takeover (the -Y control socket) ends a standby. */
+		logmsg(LOG_ERR_, "--standby needs --iface and state replication (-Y)");
 		return 2;
 	}
 	if (!cf.sock && !(cf.sock = strdup(CTL_DEFAULT_SOCK)))
@@ -2172,8 +2314,8 @@ int main(int argc, char **argv)
 	if (D.sfd < 0 || D.lfd < 0)
 		goto out;
 	if (L.nifc)
-		logmsg(LOG_INFO_, "forwarding between %zu interface(s); control socket %s", L.nifc,
-		       cf.sock);
+		logmsg(LOG_INFO_, "%s between %zu interface(s); control socket %s",
+		       L.standby ? "standby (not forwarding)" : "forwarding", L.nifc, cf.sock);
 	else
 		logmsg(LOG_INFO_, "serving the connection table on %s (table service mode)",
 		       cf.sock);
@@ -2182,6 +2324,7 @@ int main(int argc, char **argv)
 
 		if (sync_service_new(D.t, &SYNC))
 			goto out;
+		sync_service_set_role(SYNC, role_hook, NULL, !L.standby);
 		for (size_t i = 0; i < nsyncopts; i++) {
 			if (sync_service_option(SYNC, syncopts[i])) {
 				logmsg(LOG_ERR_, "-Y %s: bad sync option", syncopts[i]);

@@ -64,8 +64,12 @@ void nft_ruleset_free(struct nft_ruleset *rs);
  * the ruleset is left unchanged (nft -c); -c also reports what the kernel
  * would refuse at commit ("Could not process rule: ..."), which nft -c
  * does not.  The new ruleset is built and compiled completely before it
- * replaces the old one; rule counters and limit / ct count state start
- * again from zero (the ruleset is rebuilt from the scripts applied so far).
+ * replaces the old one (it is rebuilt from the scripts applied so far, with
+ * the files they included as read then); a rule that stays keeps its
+ * counter and its limit / ct count state, as in the kernel, while a table
+ * deleted and added again starts afresh.  With name "" (commands given as
+ * arguments) messages carry no "NAME:LINE:COL-COL: " prefix, as nft prints
+ * errors in its command line.
  */
 int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf, size_t len,
 		      bool check_only, char **err);

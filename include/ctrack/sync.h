@@ -458,4 +458,16 @@ void sync_service_event(struct sync_service *s, enum ct_event_type type, const s
 /* Milliseconds until the service needs sync_service_run() again (for poll). */
 int sync_service_timeout_ms(const struct sync_service *s, uint64_t now);
 
+/*
+ * Failover roles (docs/sync.md "Failover").  ctrackd registers the hook
+ * that switches its datapath between standby (no forwarding, no ARP/ND
+ * answers for its addresses) and active.  The control command "takeover"
+ * commits the external cache first and then calls hook(arg, true, ...), so
+ * forwarding starts with every replicated entry already in the table;
+ * "standby" calls hook(arg, false, ...).  The hook writes one line for the
+ * reply into msg and returns 0 or -errno.  `active` is the starting role.
+ */
+typedef int (*sync_role_fn)(void *arg, bool active, char *msg, size_t msg_len);
+void sync_service_set_role(struct sync_service *s, sync_role_fn fn, void *arg, bool active);
+
 #endif

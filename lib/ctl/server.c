@@ -29,6 +29,7 @@
  * No I/O; time comes from struct ctl_server.
  */
 #include <errno.h>
+#include <stdio.h> /* snprintf */
 #include <stdlib.h>
 #include <string.h>
 
@@ -520,6 +521,53 @@ static int done_value(struct ctl_buf *out, uint32_t seq, uint64_t v)
 	return ctl_msg_end(out);
 }
 
+/* The sysctl's short name: "net.netfilter.X", "net/netfilter/X" and "X" are one key. */
+static const char *short_name(const char *name)
+{
+	static const char *const prefixes[] = {"net.netfilter.", "net/netfilter/"};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return name + strlen(prefixes[i]);
+	return name;
+}
+
+/*
+ * nf_conntrack_max is writable, as in the kernel's initial namespace, but
+ * only up to the size of the table's preallocated pool (ctrackd -m): the
+ * table cannot grow.  Lowering it below the current count kills nothing:
+ * new entries then go through early drop, as in the kernel.  0, the
+ * kernel's "no limit", is refused for the same reason.
+ */
+static int set_max(struct ctl_server *s, const struct ctl_msg *req, struct ctl_buf *out)
+{
+	uint32_t cap = s->t->pool[0].cap;
+	const char *v = req->text;
+	unsigned long long x;
+	char *end;
+	char why[200];
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	if (errno || *end || x > 0x7fffffffull)
+		return -EINVAL;
+	if (x == 0 || x > cap) {
+		snprintf(why, sizeof(why),
+			 "ctrackd's table is preallocated for %u entries (ctrackd -m): "
+			 "nf_conntrack_max can be set from 1 to %u; %s",
+			 cap, cap,
+			 x ? "restart ctrackd with a larger -m to raise it"
+			   : "0 (no limit) is not supported");
+		return ctl_put_error(out, req->seq, ENOSPC, why) ? -ENOMEM : 0;
+	}
+	s->t->set.max = (uint32_t)x;
+	return ctl_put_done(out, req->seq);
+}
+
 static int do_setting(struct ctl_server *s, const struct ctl_msg *req, struct ctl_buf *out)
 {
 	long long v;
@@ -527,9 +575,17 @@ static int do_setting(struct ctl_server *s, const struct ctl_msg *req, struct ct
 
 	if (!ctl_has(req, CTL_A_NAME))
 		return -EINVAL;
+	/* nf_conntrack_count: the table's size, read-only as in the kernel */
+	if (!strcmp(short_name(req->name), "nf_conntrack_count")) {
+		if (req->type == CTL_REQ_SETTING_SET)
+			return -EPERM;
+		return done_value(out, req->seq, ct_table_count(s->t));
+	}
 	if (req->type == CTL_REQ_SETTING_SET) {
 		if (!ctl_has(req, CTL_A_TEXT))
 			return -EINVAL;
+		if (!strcmp(short_name(req->name), "nf_conntrack_max"))
+			return set_max(s, req, out);
 		err = ct_setting_set(s->t, req->name, req->text);
 		return err ? err : ctl_put_done(out, req->seq);
 	}
@@ -545,7 +601,7 @@ static int do_ruleset(struct ctl_server *s, const struct ctl_msg *req, struct ct
 	if (!s->rs)
 		return -EOPNOTSUPP;
 	if (req->type == CTL_REQ_RULESET_LIST) {
-		err = nft_ruleset_list(s->rs, req->flags & 3u, &text);
+		err = nft_ruleset_list(s->rs, req->flags & 7u, &text); /* -s, -p, -a */
 		if (err)
 			return err;
 		ctl_msg_begin(out, CTL_REP_DONE, req->seq);

@@ -1761,6 +1761,23 @@ static void payload_merge_order(struct nft_rule *r)
 	}
 }
 
+/* Anonymous sets (and maps) in an expression tree. */
+static uint64_t anon_sets(const struct nft_expr *e)
+{
+	uint64_t n = 0;
+
+	for (; e; e = e->next) {
+		if ((e->kind == EK_SET || (e->kind == EK_MAP && (!e->r || e->r->kind != EK_SET))) &&
+		    e->set && !e->set->name)
+			n++;
+		if (e->kind != EK_SET)
+			n += anon_sets(e->l) + anon_sets(e->r);
+		if (e->kind != EK_LIST)
+			break;
+	}
+	return n;
+}
+
 int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
 		   struct nft_rule *r)
 {
@@ -1780,6 +1797,16 @@ int nft_check_rule(struct nft_pstate *ps, struct nft_table *t, struct nft_chain 
 			return -EINVAL;
 	th_postprocess(&x, r);
 	payload_merge_order(r);
+	/*
+	 * The rule's anonymous sets are objects of the table too: nft adds
+	 * each before the rule, and each takes the next handle.
+	 */
+	for (struct nft_stmt *s = r->stmts; s; s = s->next) {
+		t->next_handle += anon_sets(s->l) + anon_sets(s->r);
+		if (s->kind == SK_NAT)
+			t->next_handle += anon_sets(s->addr) + anon_sets(s->addr_hi) +
+					  anon_sets(s->port) + anon_sets(s->port_hi);
+	}
 	r->handle = ++t->next_handle;
 	return 0;
 }

@@ -744,6 +744,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		if (parse_family(ps, &fam))
 			return -EINVAL;
 		ps->rs->tables = ps->rs->tables_tail = NULL;
+		ps->flushed_ruleset = true;
 		return 0;
 	}
 	if (nft_tok_is(what, "table")) {

@@ -518,6 +518,7 @@ static int compile_stmt(struct cc *x, struct nft_stmt *s)
 			if (!i->cc)
 				return -ENOMEM;
 			i->cc->cap = cap;
+			s->cc = i->cc;
 		}
 		return 0;
 	case SK_META_SET:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Error messages as nft prints them:
- *   FILE:LINE:FIRST-LAST: Error: MESSAGE
+ *   FILE:LINE:FIRST-LAST: Error: MESSAGE   (just "Error: MESSAGE" for a command line)
  *   <the source line>
  *   <'^' under the offending span, '~' under a related span>
  * Only the first error of a script is kept: later ones tend to be noise.
@@ -36,8 +36,10 @@ void nft_error(struct nft_pstate *ps, const struct nft_loc *loc, const struct nf
 
 	const struct nft_src *s = &ps->srcs[loc->src];
 
-	nft_sb_printf(&ps->err, "%s:%u:%u-%u: Error: %s\n", s->name, loc->line, loc->c1,
-		      loc->c2, msg);
+	/* Commands given as arguments (an unnamed source) carry no location prefix. */
+	if (s->name && s->name[0])
+		nft_sb_printf(&ps->err, "%s:%u:%u-%u: ", s->name, loc->line, loc->c1, loc->c2);
+	nft_sb_printf(&ps->err, "Error: %s\n", msg);
 	if (loc->off > s->len)
 		return;
 	const char *line = s->buf + loc->off;

@@ -311,6 +311,7 @@ struct nft_stmt {
 	/* ct count */
 	uint32_t count;
 	bool count_over;
+	struct vm_conncount *cc; /* its compiled state (compile.c), kept across applies */
 	/* limit: token bucket state (run.c), nanoseconds */
 	uint64_t lim_tokens, lim_max, lim_last;
 	bool lim_started;
@@ -400,16 +401,54 @@ struct nft_table {
 };
 
 struct nft_compiled; /* eval.c */
+struct vm_conncount;  /* vm.h */
+
+/* A file an accepted script included, as it was read then (ruleset.c). */
+struct nft_kept_src {
+	char *name;
+	char *buf;
+	size_t len;
+};
+
+/*
+ * An accepted script, replayed to build the next ruleset.  Its includes are
+ * kept as they were read, so that a replay neither reads files again nor
+ * fails when one has changed or gone since.
+ */
+struct nft_script {
+	char *name;
+	char *buf;
+	size_t len;
+	struct nft_kept_src *incs;
+	size_t ninc;
+	/*
+	 * Or, with burns != NULL, no script but the handles a transaction the
+	 * kernel aborted had taken (nft -c, or an error at commit): the
+	 * kernel's handle counters are not rolled back.
+	 */
+	struct nft_burn *burns;
+	size_t nburns;
+	uint64_t burn_table_handle;
+};
+
+struct nft_burn {
+	uint8_t family;
+	char *name;
+	uint64_t handle;      /* the table's */
+	uint64_t next_handle; /* its handle counter after the aborted transaction */
+};
 
 struct nft_ruleset {
-	struct nft_config cfg;
+	struct nft_config cfg;   /* cfg.ifaces points at own_ifaces */
+	struct nft_iface *own_ifaces; /* copy of the caller's list, names in own_names */
+	char *own_names;
 	struct nft_arena arena;
 	struct nft_table *tables, *tables_tail;
 	/* accepted scripts, replayed to build a new ruleset atomically */
-	char **scripts;
-	char **script_names;
-	size_t *script_lens;
+	struct nft_script *scripts;
 	size_t nscripts;
+	/* table handles before the first kept script (earlier ones were flushed) */
+	uint64_t base_table_handle;
 	struct nft_compiled *compiled;
 	uint64_t next_table_handle;
 };
@@ -454,6 +493,7 @@ struct nft_pstate {
 	uint64_t next_handle;
 	struct nft_pending **pending_tail; /* rules of the table block being read */
 	uint32_t gen;            /* index of the script being applied */
+	bool flushed_ruleset;    /* the script ran `flush ruleset` */
 };
 
 /* errors (error.c) */

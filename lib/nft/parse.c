@@ -956,6 +956,81 @@ static struct nft_stmt *parse_match(struct nft_pstate *ps)
 	return s;
 }
 
+/*
+ * Words of nft's scanner that can start or continue a statement (the ones
+ * not supported here among them).  A word that is none of them is a plain
+ * string to nft's grammar.
+ */
+static bool nft_keyword(const struct nft_tok *t)
+{
+	static const char *const kw[] = {
+		"accept", "add", "ah", "arp", "comment", "comp", "counter", "ct", "dccp",
+		"delete", "dnat", "drop", "dst", "dup", "esp", "ether", "exthdr", "fib",
+		"flow", "frag", "fwd", "goto", "hbh", "icmp", "icmpv6", "igmp", "iif",
+		"iifname", "iiftype", "inet", "ip", "ip6", "ipsec", "jhash", "jump", "last",
+		"limit", "log", "map", "mark", "masquerade", "meta", "mh", "notrack",
+		"numgen", "oif", "oifname", "oiftype", "osf", "queue", "quota", "redirect",
+		"reject", "return", "rt", "sctp", "secmark", "set", "snat", "socket",
+		"symhash", "synproxy", "tcp", "th", "tproxy", "udp", "udplite", "update",
+		"vlan", "xt", "continue", "length", "nfproto", "l4proto", "priority",
+		"skuid", "skgid", "rtclassid", "ibrname", "obrname", "pkttype", "cpu",
+		"iifgroup", "oifgroup", "cgroup", "random", "protocol", "nftrace",
+		"time", "day", "hour", "sdif", "sdifname", "ipsec", "vxlan", "geneve",
+		"gre", "gretap", "dscp", "ecn", "ttl", "version", "saddr", "daddr",
+		"sport", "dport", "type", "code", "with", "to", "over", "burst",
+		"packets", "bytes", "level", "prefix", "group", "flags", "name",
+	};
+
+	if (t->kind != TK_IDENT)
+		return false;
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (nft_tok_is(t, kw[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A statement that starts with an unknown word: nft's grammar reads it as a
+ * symbol to be matched against what follows, so a value after it gives "No
+ * symbol type information" (on the word) and anything else a syntax error
+ * on the token that follows ("unexpected newline" for `tcp dport 22 acept`).
+ */
+static void unknown_word_stmt(struct nft_pstate *ps, const struct nft_tok *t)
+{
+	const struct nft_tok *n = nft_peek2(ps);
+
+	if (nft_keyword(t)) {
+		nft_syntax_error(ps, t);
+		return;
+	}
+	switch (n->kind) {
+	case TK_IDENT:
+		if (nft_keyword(n))
+			break;
+		/* fall through */
+	case TK_NUM:
+	case TK_ADDR4:
+	case TK_ADDR6:
+	case TK_STRING:
+	case TK_LBRACE:
+	case TK_VAR:
+	case TK_EQ:
+	case TK_NE:
+	case TK_LT:
+	case TK_GT:
+	case TK_LE:
+	case TK_GE:
+		nft_error(ps, &t->loc, NULL, "No symbol type information");
+		return;
+	case TK_SEMI:
+		nft_error(ps, &n->loc, NULL, "syntax error, unexpected semicolon");
+		return;
+	default:
+		break;
+	}
+	nft_syntax_error(ps, n);
+}
+
 static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 {
 	struct nft_tok *t = nft_peek(ps);
@@ -1023,7 +1098,7 @@ static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 		s->count = (uint32_t)n;
 	} else if (t->kind == TK_IDENT || t->kind == TK_VAR || t->kind == TK_LPAREN) {
 		if (t->kind == TK_IDENT && !at_selector(ps)) {
-			nft_syntax_error(ps, t);
+			unknown_word_stmt(ps, t);
 			return NULL;
 		}
 		return parse_match(ps);

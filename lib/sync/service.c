@@ -56,6 +56,11 @@ struct sync_service {
 	uint64_t send_errors, failovers, unknown_peer, bad_tag, committed, commit_failed, injected,
 	    inject_failed;
 	uint8_t *dgram;
+	/* failover: the daemon's datapath role (NULL fn: no datapath) */
+	sync_role_fn role_fn;
+	void *role_arg;
+	bool active;
+	uint64_t takeovers;
 };
 
 /* ---- SipHash-2-4 (Aumasson & Bernstein): the optional message tag ---- */
@@ -687,6 +692,41 @@ static void cmd_commit(struct sync_service *s, struct text *o)
 		(unsigned long long)(s->inject_failed - bad));
 }
 
+/*
+ * Failover (keepalived's notify scripts call it): the external cache goes
+ * into the table before the datapath starts forwarding, so the first
+ * packet of every replicated connection finds its entry (an unknown
+ * mid-stream packet would be `ct state new` and meet the ruleset's policy).
+ */
+static void cmd_role(struct sync_service *s, struct text *o, bool active)
+{
+	char msg[256] = "";
+	int err;
+
+	if (active)
+		cmd_commit(s, o);
+	if (!s->role_fn) {
+		tprintf(o, "no datapath: role unchanged\n");
+		return;
+	}
+	err = s->role_fn(s->role_arg, active, msg, sizeof(msg));
+	if (err) {
+		tprintf(o, "role change refused: %s\n", msg[0] ? msg : strerror(-err));
+		return;
+	}
+	if (active && !s->active)
+		s->takeovers++;
+	s->active = active;
+	tprintf(o, "%s\n", msg[0] ? msg : active ? "active" : "standby");
+}
+
+void sync_service_set_role(struct sync_service *s, sync_role_fn fn, void *arg, bool active)
+{
+	s->role_fn = fn;
+	s->role_arg = arg;
+	s->active = active;
+}
+
 static void cmd_stats(struct sync_service *s, struct text *o)
 {
 	struct sync_stats st;
@@ -705,6 +745,9 @@ static void cmd_stats(struct sync_service *s, struct text *o)
 		(unsigned long long)cs.active, (unsigned long long)cs.created,
 		(unsigned long long)cs.full, (unsigned long long)cs.updated,
 		(unsigned long long)cs.destroyed, (unsigned long long)cs.expired);
+	if (s->role_fn)
+		tprintf(o, "role %s, takeovers %llu\n", s->active ? "active" : "standby",
+			(unsigned long long)s->takeovers);
 	tprintf(o, "mode %s, channel %zu of %zu active (%s), failovers %llu, send errors %llu\n",
 		modes[s->ncfg.mode], s->cur, s->nchans,
 		s->chans[s->cur].mcast ? "multicast" : "udp", (unsigned long long)s->failovers,
@@ -760,6 +803,10 @@ static void run_command(struct sync_service *s, char *cmd, struct text *o)
 		tprintf(o, "sent %zu entries\n", bulk_send(s));
 	} else if (!strcmp(cmd, "dump")) {
 		cmd_dump(s, o, arg && !strcmp(arg, "external"));
+	} else if (!strcmp(cmd, "takeover")) {
+		cmd_role(s, o, true);
+	} else if (!strcmp(cmd, "standby")) {
+		cmd_role(s, o, false);
 	} else if (!strcmp(cmd, "stats")) {
 		cmd_stats(s, o);
 	} else {

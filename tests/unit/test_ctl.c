@@ -567,8 +567,38 @@ static void test_settings_and_ruleset(void **state)
 	ctl_msg_begin(&f->req, CTL_REQ_SETTING_GET, 3);
 	ctl_put_str(&f->req, CTL_A_NAME, "nf_no_such_thing");
 	assert_int_equal(run(f, &n, NULL, NULL), ENOENT);
+	/* max: writable (the kernel's initial netns) up to the pool (16 here) */
 	ctl_msg_begin(&f->req, CTL_REQ_SETTING_SET, 4);
 	ctl_put_str(&f->req, CTL_A_NAME, "nf_conntrack_max");
+	ctl_put_str(&f->req, CTL_A_TEXT, "5");
+	assert_int_equal(run(f, &n, NULL, NULL), 0);
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_GET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "net.netfilter.nf_conntrack_max");
+	assert_int_equal(run(f, &n, NULL, &d), 0);
+	assert_int_equal(d.value, 5);
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_SET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "nf_conntrack_max");
+	ctl_put_str(&f->req, CTL_A_TEXT, "17");
+	assert_int_equal(run(f, &n, NULL, NULL), ENOSPC);
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_SET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "nf_conntrack_max");
+	ctl_put_str(&f->req, CTL_A_TEXT, "0");
+	assert_int_equal(run(f, &n, NULL, NULL), ENOSPC);
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_SET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "nf_conntrack_max");
+	ctl_put_str(&f->req, CTL_A_TEXT, "x");
+	assert_int_equal(run(f, &n, NULL, NULL), EINVAL);
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_SET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "nf_conntrack_buckets");
+	ctl_put_str(&f->req, CTL_A_TEXT, "5");
+	assert_int_equal(run(f, &n, NULL, NULL), EPERM);
+	/* count: the table's size, read-only */
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_GET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "net.netfilter.nf_conntrack_count");
+	assert_int_equal(run(f, &n, NULL, &d), 0);
+	assert_int_equal(d.value, 0);
+	ctl_msg_begin(&f->req, CTL_REQ_SETTING_SET, 4);
+	ctl_put_str(&f->req, CTL_A_NAME, "nf_conntrack_count");
 	ctl_put_str(&f->req, CTL_A_TEXT, "5");
 	assert_int_equal(run(f, &n, NULL, NULL), EPERM);
 
