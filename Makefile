@@ -13,6 +13,9 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A     := $(BUILD)/libctrack.a
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+# Code shared by several tools (socket clients and the like: I/O stays out of lib/).
+TOOLC_SRC := $(sort $(wildcard tools/common/*.c))
+TOOLC_OBJ := $(TOOLC_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -34,7 +37,7 @@ $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/tools/%.o $(LIB_A)
+$(BUILD)/%: $(BUILD)/tools/%.o $(TOOLC_OBJ) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS_PCAP) -lm
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
@@ -81,7 +84,7 @@ demo: all
 
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h include/ctrack/*.h) \
-		$(TOOL_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC)
+		$(TOOL_SRC) $(TOOLC_SRC) $(wildcard tools/common/*.h) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "ctrack/ctl.h"
+#include "common/ctl_client.h"
 #include "ctrack/nft.h"
 #include "ctrack/pkt.h"
 
@@ -360,23 +361,21 @@ static int nft_bench(void)
 
 /* ---- live: ctrackd's ruleset over the control socket ---- */
 
-static int sock_fd = -1;
+static struct ctl_client cli = {.fd = -1};
 static uint32_t next_seq = 1;
 
 static int live_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err = ctl_client_open(&cli, path);
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (err == -ENAMETOOLONG) {
 		fprintf(stderr, "Error: socket path too long: %s\n", path);
 		return -1;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	sock_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock_fd < 0 || connect(sock_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (err) {
 		/* nft fails likewise when it cannot open its netlink socket */
 		fprintf(stderr, "Error: cannot connect to ctrackd at %s: %s\n", path,
-			strerror(errno));
+			strerror(-err));
 		return -1;
 	}
 	return 0;
@@ -389,76 +388,13 @@ static int live_connect(const char *path)
  */
 static int live_call(struct ctl_buf *req, struct ctl_msg *rep)
 {
-	static uint8_t *rbuf;
-	static size_t rlen, rcap, consumed;
-	size_t off = 0;
-	uint32_t seq;
+	int err = ctl_client_call(&cli, req, rep);
 
-	if (ctl_msg_end(req)) {
+	if (err == -E2BIG)
 		fprintf(stderr, "Error: request too large\n");
-		return -1;
-	}
-	seq = (uint32_t)req->data[8] << 24 | (uint32_t)req->data[9] << 16 |
-	      (uint32_t)req->data[10] << 8 | req->data[11];
-	while (off < req->len) {
-		ssize_t n = send(sock_fd, req->data + off, req->len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto io_error;
-		off += (size_t)n;
-	}
-	ctl_buf_reset(req);
-	for (;;) {
-		uint32_t n;
-		int err;
-
-		if (consumed) {
-			memmove(rbuf, rbuf + consumed, rlen - consumed);
-			rlen -= consumed;
-			consumed = 0;
-		}
-		err = rlen ? ctl_frame(rbuf, rlen, &n) : -EAGAIN;
-		if (err && err != -EAGAIN) {
-			errno = -err;
-			goto io_error;
-		}
-		if (err || n > rlen) {
-			if (rcap - rlen < 65536) {
-				size_t cap = rcap ? rcap * 2 : 131072;
-				uint8_t *nb = realloc(rbuf, cap);
-
-				if (!nb) {
-					errno = ENOMEM;
-					goto io_error;
-				}
-				rbuf = nb;
-				rcap = cap;
-			}
-			ssize_t r = recv(sock_fd, rbuf + rlen, rcap - rlen, 0);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				if (r == 0)
-					errno = ECONNRESET;
-				goto io_error;
-			}
-			rlen += (size_t)r;
-			continue;
-		}
-		consumed = n;
-		if (ctl_decode(rbuf, n, rep)) {
-			errno = EBADMSG;
-			goto io_error;
-		}
-		if (rep->seq == seq && (rep->type == CTL_REP_DONE || rep->type == CTL_REP_ERROR))
-			return 0;
-	}
-io_error:
-	fprintf(stderr, "Error: ctrackd: %s\n", strerror(errno));
-	return -1;
+	else if (err)
+		fprintf(stderr, "Error: ctrackd: %s\n", strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* An ERROR reply as nft prints it: the daemon's nft-style text, or the errno. */
@@ -901,6 +837,6 @@ int main(int argc, char **argv)
 		rc = live_file(file, check);
 	if (!rc && nwords)
 		rc = live_words(words, nwords, check, flags);
-	close(sock_fd);
+	ctl_client_close(&cli);
 	return rc;
 }

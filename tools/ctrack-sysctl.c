@@ -37,9 +37,10 @@
 
 #include "ctrack/ct.h"
 #include "ctrack/ctl.h"
+#include "common/ctl_client.h"
 
 static const char *prog = "sysctl";
-static int sock_fd = -1;
+static struct ctl_client cli = {.fd = -1};
 static uint32_t next_seq = 1;
 static bool opt_values, opt_names, opt_quiet, opt_ignore;
 
@@ -71,93 +72,24 @@ static void load_names(void)
 
 static int daemon_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err = ctl_client_open(&cli, path);
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (err == -ENAMETOOLONG)
 		fprintf(stderr, "%s: socket path too long: %s\n", prog, path);
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	sock_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock_fd < 0 || connect(sock_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	else if (err)
 		fprintf(stderr, "%s: cannot connect to ctrackd at %s: %s\n", prog, path,
-			strerror(errno));
-		return -1;
-	}
-	return 0;
+			strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* One request, its DONE or ERROR in *rep (valid until the next call); -1: I/O failed. */
 static int call(struct ctl_buf *req, struct ctl_msg *rep)
 {
-	static uint8_t *rbuf;
-	static size_t rlen, rcap, consumed;
-	size_t off = 0;
-	uint32_t seq;
+	int err = ctl_client_call(&cli, req, rep);
 
-	if (ctl_msg_end(req))
-		return -1;
-	seq = (uint32_t)req->data[8] << 24 | (uint32_t)req->data[9] << 16 |
-	      (uint32_t)req->data[10] << 8 | req->data[11];
-	while (off < req->len) {
-		ssize_t n = send(sock_fd, req->data + off, req->len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	ctl_buf_reset(req);
-	for (;;) {
-		uint32_t n;
-		int err;
-
-		if (consumed) {
-			memmove(rbuf, rbuf + consumed, rlen - consumed);
-			rlen -= consumed;
-			consumed = 0;
-		}
-		err = rlen ? ctl_frame(rbuf, rlen, &n) : -EAGAIN;
-		if (err && err != -EAGAIN) {
-			errno = -err;
-			goto fail;
-		}
-		if (err || n > rlen) {
-			if (rcap - rlen < 4096) {
-				size_t cap = rcap ? rcap * 2 : 65536;
-				uint8_t *nb = realloc(rbuf, cap);
-
-				if (!nb) {
-					errno = ENOMEM;
-					goto fail;
-				}
-				rbuf = nb;
-				rcap = cap;
-			}
-			ssize_t r = recv(sock_fd, rbuf + rlen, rcap - rlen, 0);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				if (r == 0)
-					errno = ECONNRESET;
-				goto fail;
-			}
-			rlen += (size_t)r;
-			continue;
-		}
-		consumed = n;
-		if (ctl_decode(rbuf, n, rep)) {
-			errno = EBADMSG;
-			goto fail;
-		}
-		if (rep->seq == seq && (rep->type == CTL_REP_DONE || rep->type == CTL_REP_ERROR))
-			return 0;
-	}
-fail:
-	fprintf(stderr, "%s: ctrackd: %s\n", prog, strerror(errno));
-	return -1;
+	if (err && err != -E2BIG)
+		fprintf(stderr, "%s: ctrackd: %s\n", prog, strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* ---- reading and writing ---- */
@@ -455,6 +387,6 @@ int main(int argc, char **argv)
 			return 1;
 		rc |= r;
 	}
-	close(sock_fd);
+	ctl_client_close(&cli);
 	return rc;
 }
