@@ -664,7 +664,26 @@ struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_
  */
 #define BIG_PAGE 4096u
 
-static void *big_alloc(size_t size)
+/*
+ * Fault [p, p + len) in now.  After the huge-page hint, so that the pages
+ * are huge ones where the kernel has them.  Kernels before 5.14 lack
+ * MADV_POPULATE_WRITE: touch every page instead (the mapping is
+ * zero-filled, so writing a zero changes nothing).
+ */
+static void big_prefault(void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(BIG_PAGE - 1);
+
+	len += (uintptr_t)p - a;
+#ifdef MADV_POPULATE_WRITE
+	if (madvise((void *)a, len, MADV_POPULATE_WRITE) == 0)
+		return;
+#endif
+	for (size_t off = 0; off < len; off += BIG_PAGE)
+		((volatile uint8_t *)a)[off] = 0;
+}
+
+static void *big_alloc(size_t size, bool prefault)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -674,6 +693,8 @@ static void *big_alloc(size_t size)
 	if (size >= (2u << 20))
 		madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
 #endif
+	if (prefault)
+		big_prefault(p, size);
 	return p;
 }
 
@@ -691,10 +712,10 @@ static size_t pool_map_size(const struct ct_pool *pl, bool v6)
 	return sizeof(struct ct_pool_hdr) + n * (pl->size + sizeof(uint32_t) + key_len(v6));
 }
 
-static int pool_map(struct ct_pool *pl, bool v6)
+static int pool_map(struct ct_pool *pl, bool v6, bool prefault)
 {
 	size_t n = pl->cap ? pl->cap : 1;
-	uint8_t *m = big_alloc(pool_map_size(pl, v6));
+	uint8_t *m = big_alloc(pool_map_size(pl, v6), false);
 	struct ct_pool_hdr *h = (struct ct_pool_hdr *)(void *)m;
 
 	if (!m)
@@ -702,6 +723,9 @@ static int pool_map(struct ct_pool *pl, bool v6)
 	pl->mem = m + sizeof(*h);
 	h->ids = (uint32_t *)(void *)(pl->mem + n * pl->size);
 	h->rkey = pl->mem + n * (pl->size + sizeof(uint32_t));
+	/* Entries and ids; the reply-key slots (NAT only) stay on demand. */
+	if (prefault)
+		big_prefault(m, (size_t)(h->rkey - m));
 	return 0;
 }
 
@@ -723,6 +747,7 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	struct ct_table *t;
 	uint64_t slots;
 	uint32_t nb, max;
+	bool prefault;
 
 	/*
 	 * Whole cache lines of its own: tables of threads sharding a flow
@@ -754,7 +779,8 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	if (nb < 2)
 		nb = 2;
 	t->nbuckets = nb;
-	t->buckets = big_alloc((size_t)nb * sizeof(struct ct_bucket));
+	prefault = cfg && cfg->prefault;
+	t->buckets = big_alloc((size_t)nb * sizeof(struct ct_bucket), prefault);
 	if (!t->buckets)
 		goto err_buckets;
 	t->pool[0].size = sizeof(struct ct_conn4);
@@ -762,10 +788,14 @@ int ct_table_new(const struct ct_table_config *cfg, struct ct_table **out)
 	for (int f = 0; f < 2; f++) {
 		struct ct_pool *pl = &t->pool[f];
 
-		/* Zero pages on demand: untouched slots cost nothing. */
+		/*
+		 * Zero pages on demand unless asked otherwise: untouched slots
+		 * cost nothing.  The extension area (accounting, timestamps,
+		 * labels, NAT) stays on demand: most tables use none of it.
+		 */
 		pl->cap = max;
-		pl->ext = big_alloc((size_t)(max ? max : 1) * sizeof(struct ct_ext_data));
-		if (pool_map(pl, f) || !pl->ext)
+		pl->ext = big_alloc((size_t)(max ? max : 1) * sizeof(struct ct_ext_data), false);
+		if (pool_map(pl, f, prefault) || !pl->ext)
 			goto err_pools;
 	}
 	/* helpers: the expectation pool, sized by nf_conntrack_expect_max */

@@ -1768,7 +1768,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ctrackd [-s SOCKET] [-m MAX] [-o NAME=VALUE]... [-f RULESET] [-c CONFIG]\n"
 		"               [--iface NAME[,MAC][,ADDR/PLEN]...]... [--route PREFIX,IFACE[,GW]]...\n"
-		"               [--neigh IFACE,ADDR,MAC]... [-Y OPT]... [--standby] [-v] [-q]\n"
+		"               [--neigh IFACE,ADDR,MAC]... [-Y OPT]... [--standby] [--prefault]\n"
+		"               [-v] [-q]\n"
 		"  -s SOCKET  control socket (default %s)\n"
 		"  -m MAX     nf_conntrack_max (table size)\n"
 		"  -o N=V     a setting by sysctl name, e.g. -o nf_conntrack_acct=1 (also --set)\n"
@@ -1784,6 +1785,8 @@ static void usage(FILE *f)
 		"             e.g. -Y mode=ftfw -Y udp=LOCAL,PEER,iface=eth1 (also --sync)\n"
 		"  --standby  start as a failover standby: no forwarding, no ARP/ND answers\n"
 		"             until `ctrack-sync --takeover` (config: 'role standby')\n"
+		"  --prefault fault the whole table (max entries) into memory at start, so that\n"
+		"             no packet waits for a page fault (config: 'prefault yes')\n"
 		"  -v / -q    more / less logging; SIGUSR1 logs statistics\n"
 		"Without --iface ctrackd is a connection-table service only.\n",
 		CTL_DEFAULT_SOCK);
@@ -1883,6 +1886,7 @@ static void run_loop(void)
 struct config {
 	char *sock; /* owned; NULL: the default */
 	uint32_t max;
+	bool prefault; /* fault the table's memory in at start */
 	char *sets[64];
 	size_t nsets;
 	char *ifaces[MAX_IFACES];
@@ -1947,6 +1951,20 @@ static bool cfg_add(char **v, size_t *n, size_t max, const char *arg)
 }
 
 static int config_line(struct config *c, const char *key, const char *val);
+
+static void config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->nsets; i++)
+		free(c->sets[i]);
+	for (size_t i = 0; i < c->nifaces; i++)
+		free(c->ifaces[i]);
+	for (size_t i = 0; i < c->nroutes; i++)
+		free(c->routes[i]);
+	for (size_t i = 0; i < c->nneighs; i++)
+		free(c->neighs[i]);
+	free(c->sock);
+	memset(c, 0, sizeof(*c));
+}
 
 static int config_file(struct config *c, const char *path)
 {
@@ -2020,6 +2038,14 @@ static int config_line(struct config *c, const char *key, const char *val)
 	}
 	if (strcmp(key, "max") == 0) {
 		c->max = (uint32_t)strtoul(val, NULL, 0);
+		return 0;
+	}
+	if (strcmp(key, "prefault") == 0) {
+		if (strcmp(val, "yes") && strcmp(val, "no")) {
+			logmsg(LOG_ERR_, "prefault: expected 'yes' or 'no', got '%s'", val);
+			return -1;
+		}
+		c->prefault = strcmp(val, "yes") == 0;
 		return 0;
 	}
 	return -1;
@@ -2174,6 +2200,7 @@ int main(int argc, char **argv)
 		{"route", 1, 0, 'r'},  {"neigh", 1, 0, 'n'}, {"verbose", 0, 0, 'v'},
 		{"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},  {"sync", 1, 0, 'Y'},
 		{"neigh-timers", 1, 0, 'T'}, {"standby", 0, 0, 'S'},
+		{"prefault", 0, 0, 'P'},
 		{0, 0, 0, 0},
 	};
 	struct config cf = {0};
@@ -2221,6 +2248,9 @@ int main(int argc, char **argv)
 		case 'S':
 			bad |= config_line(&cf, "role", "standby") < 0;
 			break;
+		case 'P':
+			cf.prefault = true;
+			break;
 		case 'Y':
 			if (nsyncopts < 64)
 				syncopts[nsyncopts++] = optarg;
@@ -2233,24 +2263,29 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			config_free(&cf);
 			return 0;
 		default:
 			usage(stderr);
+			config_free(&cf);
 			return 2;
 		}
 	}
 	if (bad || optind < argc) {
 		usage(stderr);
+		config_free(&cf);
 		return 2;
 	}
 	if (L.standby && (!cf.nifaces || !nsyncopts)) {
 		/* Only ctrack-sync --takeover (the -Y control socket) ends a standby. */
 		logmsg(LOG_ERR_, "--standby needs --iface and state replication (-Y)");
+		config_free(&cf);
 		return 2;
 	}
 	if (!cf.sock && !(cf.sock = strdup(CTL_DEFAULT_SOCK)))
 		return 1;
 	cfg.max = cf.max;
+	cfg.prefault = cf.prefault;
 	cfg.event_fn = on_event;
 	cfg.exp_event_fn = on_exp_event;
 	cfg.wall_offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -2360,15 +2395,7 @@ out:
 		fw_free(L.fw);
 	else
 		ct_table_free(D.t);
-	for (size_t i = 0; i < cf.nsets; i++)
-		free(cf.sets[i]);
-	for (size_t i = 0; i < cf.nifaces; i++)
-		free(cf.ifaces[i]);
-	for (size_t i = 0; i < cf.nroutes; i++)
-		free(cf.routes[i]);
-	for (size_t i = 0; i < cf.nneighs; i++)
-		free(cf.neighs[i]);
-	free(cf.sock);
+	config_free(&cf);
 	free(D.ruleset_path);
 	logmsg(LOG_INFO_, "stopped");
 	return rc;

@@ -157,6 +157,14 @@ struct ct_table_config {
 	uint64_t wall_offset;
 	ct_exp_event_fn exp_event_fn; /* NULL: no expectation events */
 	void *exp_event_arg;
+	/*
+	 * Fault the index and the entry pools in now, in the calling thread,
+	 * instead of on first use: the resident size is that of a full table
+	 * from the start, and no packet ever waits for the kernel to hand out
+	 * and zero a page (the datapath's latency stays flat, and threads of a
+	 * sharded table do not fault at once).  false: pages on demand.
+	 */
+	bool prefault;
 };
 
 /* Lifetime */
