@@ -101,6 +101,12 @@ uint64_t bench_track(struct ct_table *t, const struct bench_stream *s, size_t fi
  * Median of `runs`.  `huge`: the array asks for 2 MiB pages (MADV_HUGEPAGE).
  */
 double bench_limit_ns(size_t bytes, size_t nreads, int runs, bool huge);
+/*
+ * ns per packet of what any lookup in this table's layout must read: one
+ * random index line plus one random entry of esize bytes (2-3 lines), over
+ * an array of `bytes`, BENCH_BATCH packets in flight.
+ */
+double bench_limit_entry_ns(size_t bytes, size_t esize, size_t nreads, int runs);
 /* The same with the reads and the array split over nthreads threads (CPUs 0..). */
 double bench_limit_par_ns(size_t bytes, size_t nreads, int nthreads);
 

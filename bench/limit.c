@@ -50,6 +50,59 @@ static uint64_t limit_once(const uint8_t *a, uint64_t nlines, size_t nreads, uin
 	return t1 - t0;
 }
 
+/*
+ * The table's own minimum per packet: one random index line (the bucket)
+ * and one random IPv4 entry of `esize` bytes at an entry boundary (two
+ * lines, three for some sizes), independent, BENCH_BATCH packets in flight.
+ */
+static uint64_t limit_entry_once(const uint8_t *a, uint64_t nlines, size_t esize, size_t nreads)
+{
+	uint64_t x = 0x2545f4914f6cdd1dull, sum = 0, t0, t1;
+	uint64_t nent = nlines * LINE / esize;
+	size_t i = 0;
+
+	t0 = bench_now_ns();
+	while (i < nreads) {
+		uint64_t bk[BENCH_BATCH], en[BENCH_BATCH];
+
+		for (unsigned j = 0; j < BENCH_BATCH; j++) {
+			bk[j] = (uint64_t)(((next_rand(&x) >> 32) * nlines) >> 32) * LINE;
+			en[j] = (uint64_t)(((next_rand(&x) >> 32) * nent) >> 32) * esize;
+		}
+		for (unsigned j = 0; j < BENCH_BATCH; j++)
+			sum += a[bk[j]] + a[en[j]] + a[en[j] + esize - 1];
+		i += BENCH_BATCH;
+	}
+	t1 = bench_now_ns();
+	limit_sink += sum;
+	return t1 - t0;
+}
+
+double bench_limit_entry_ns(size_t bytes, size_t esize, size_t nreads, int runs)
+{
+	double v[16];
+	uint64_t nlines;
+	uint8_t *a = NULL;
+
+	if (bytes < 4 * LINE)
+		bytes = 4 * LINE;
+	nlines = bytes / LINE;
+	if (nlines > UINT32_MAX)
+		nlines = UINT32_MAX;
+	if (posix_memalign((void **)&a, 4096u, nlines * LINE))
+		return 0;
+	for (uint64_t i = 0; i < nlines; i++)
+		memset(a + i * LINE, (int)(i & 0xff), LINE);
+	nreads = (nreads + BENCH_BATCH - 1) / BENCH_BATCH * BENCH_BATCH;
+	if (runs > 16)
+		runs = 16;
+	limit_entry_once(a, nlines, esize, nreads < 100000 ? nreads : 100000);
+	for (int r = 0; r < runs; r++)
+		v[r] = (double)limit_entry_once(a, nlines, esize, nreads) / (double)nreads;
+	free(a);
+	return bench_median(v, runs);
+}
+
 double bench_limit_ns(size_t bytes, size_t nreads, int runs, bool huge)
 {
 	double v[16];
