@@ -24,42 +24,66 @@ static inline uint32_t ld32(const uint8_t *b)
 #define CSUM_LE 0
 #endif
 
+static inline uint64_t ld64(const uint8_t *b)
+{
+	uint64_t v;
+
+	memcpy(&v, b, 8);
+	return v;
+}
+
+/* One's complement add in 64 bits: the carry out comes back in at the bottom. */
+static inline uint64_t add_oc(uint64_t a, uint64_t b)
+{
+	uint64_t r = a + b;
+
+	return r + (r < b);
+}
+
 /*
  * The one's complement sum does not depend on byte order (RFC 1071 §2(B)):
- * sum native 32-bit words into 64 bits (no carry is lost before 2^32
- * words) and swap the bytes of the folded result once, on a little-endian
- * host.  Returns the unfolded native-order sum plus a.
+ * sum native 64-bit words with end-around carry and swap the bytes of the
+ * folded result once, on a little-endian host.  Returns a native-order sum
+ * (congruent modulo 0xffff to the sum of the 16-bit words) plus a.  Four
+ * accumulators keep the carry chains apart; a TCP header without options
+ * is two words and a 32-bit tail.
  */
 static inline uint64_t sum_native(const uint8_t *b, size_t len, uint64_t a)
 {
-	uint64_t a1 = 0;
+	uint64_t a1 = 0, a2 = 0, a3 = 0;
 
-	while (len >= 16) {
-		a += (uint64_t)ld32(b) + ld32(b + 8);
-		a1 += (uint64_t)ld32(b + 4) + ld32(b + 12);
+	while (len >= 32) {
+		a = add_oc(a, ld64(b));
+		a1 = add_oc(a1, ld64(b + 8));
+		a2 = add_oc(a2, ld64(b + 16));
+		a3 = add_oc(a3, ld64(b + 24));
+		b += 32;
+		len -= 32;
+	}
+	if (len & 16) {
+		a = add_oc(a, ld64(b));
+		a1 = add_oc(a1, ld64(b + 8));
 		b += 16;
-		len -= 16;
 	}
 	if (len & 8) {
-		a += ld32(b);
-		a1 += ld32(b + 4);
+		a2 = add_oc(a2, ld64(b));
 		b += 8;
 	}
+	/* 0-7 trailing bytes, zero-padded: an odd last byte is the high byte of its word. */
 	if (len & 4) {
-		a += ld32(b);
+		a3 = add_oc(a3, ld32(b));
 		b += 4;
 	}
-	/* 0-3 trailing bytes, zero-padded: an odd last byte is the high byte of its word. */
 	if (len & 2) {
 		uint16_t w;
 
 		memcpy(&w, b, 2);
-		a1 += w;
+		a1 = add_oc(a1, w);
 		b += 2;
 	}
 	if (len & 1)
-		a1 += CSUM_LE ? b[0] : (uint32_t)b[0] << 8;
-	return a + a1;
+		a2 = add_oc(a2, CSUM_LE ? b[0] : (uint32_t)b[0] << 8);
+	return add_oc(add_oc(a, a1), add_oc(a2, a3));
 }
 
 /* Fold a native-order sum to 16 bits (end-around carry). */
