@@ -3,6 +3,7 @@
  * `nft list ruleset` output, byte for byte as nft 1.0.6 prints it: tab
  * indentation, objects then sets then chains, canonical statement forms.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,47 @@ static unsigned elems_per_line(uint8_t dt)
 	}
 }
 
+/* One component of a concatenated element, [lo, hi] of its type. */
+static void print_component(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *lo,
+			    const uint8_t *hi, unsigned flags)
+{
+	if (!memcmp(lo, hi, len) && nft_dtypes[dt].bitmask)
+		print_flag_list(b, dt, len, lo, " | ", flags);
+	else
+		print_interval(b, dt, len, lo, hi, flags);
+}
+
+/* A concatenated key: its components joined by " . ". */
+static void print_concat_key(struct nft_sbuf *b, const struct nft_ctype *cat, const uint8_t *lo,
+			     const uint8_t *hi, unsigned flags)
+{
+	unsigned off = 0;
+
+	for (uint8_t i = 0; i < cat->n; i++) {
+		if (i)
+			nft_sb_puts(b, " . ");
+		print_component(b, cat->dt[i], cat->len[i], lo + off, hi + off, flags);
+		off += nft_slot_len(cat->len[i]);
+	}
+}
+
+/*
+ * nft sorts the elements of a concatenated hash set as it reads them back:
+ * by the key's bytes taken as one little-endian number, so the last byte
+ * weighs most (10.0.0.1 . 80 lists before 9.0.0.2 . 80).
+ */
+static int le_cmp(const void *a, const void *b, void *arg)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+	unsigned len = *(const uint8_t *)arg;
+
+	for (unsigned i = len; i-- > 0;)
+		if (x->lo[i] != y->lo[i])
+			return x->lo[i] < y->lo[i] ? -1 : 1;
+	return 0;
+}
+
 static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	const struct nft_elem **v = malloc((s->nelems + 1) * sizeof(*v));
@@ -145,8 +187,17 @@ static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned fl
 	}
 	for (const struct nft_elem *e = s->elems; e; e = e->next)
 		v[n++] = e;
-	/* listings come back from the kernel in key order */
-	nft_elems_sort(v, n, s->key_len);
+	/*
+	 * listings come back from the kernel in key order; concatenations
+	 * with intervals (pipapo) in the order they were added
+	 */
+	if (!s->kcat.n) {
+		nft_elems_sort(v, n, s->key_len);
+	} else if (!(s->flags & SETF_INTERVAL)) {
+		uint8_t kl = s->key_len;
+
+		qsort_r(v, n, sizeof(*v), le_cmp, &kl);
+	}
 	nft_sb_puts(b, "{ ");
 	for (unsigned i = 0; i < n; i++) {
 		const struct nft_elem *e = v[i];
@@ -154,7 +205,9 @@ static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned fl
 		if (i)
 			nft_sb_puts(b, (!s->name || count % per) ? ", " : ",\n\t\t\t     ");
 		count++;
-		if (e->interval)
+		if (s->kcat.n)
+			print_concat_key(b, &s->kcat, e->lo, e->hi, flags);
+		else if (e->interval)
 			print_interval(b, s->key_dt, s->key_len, e->lo, e->hi, flags);
 		else if (nft_dtypes[s->key_dt].bitmask)
 			print_flag_list(b, s->key_dt, s->key_len, e->lo, " | ", flags);
@@ -261,6 +314,16 @@ static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned fl
 		return;
 	case EK_VERDICT:
 		print_verdict(b, e->vcode, e->text);
+		return;
+	case EK_CONCAT:
+		for (const struct nft_expr *c = e->l; c; c = c->next) {
+			if (c != e->l)
+				nft_sb_puts(b, " . ");
+			if (c->kind == EK_RANGE)
+				print_interval(b, c->dt, c->len, c->l->v, c->r->v, flags);
+			else
+				print_expr(b, c, flags);
+		}
 		return;
 	default:
 		return;
@@ -467,8 +530,10 @@ static void print_nat(struct nft_sbuf *b, const struct nft_table *t, const struc
 	if (s->nat_type == NAT_SNAT || s->nat_type == NAT_DNAT) {
 		/* nft names the family in inet tables and for maps to ranges */
 		if (s->addr && s->nat_family &&
-		    (t->family == NFT_FAM_INET || map_has_interval_data(s->addr)))
+		    (t->family == NFT_FAM_INET || s->nat_concat || map_has_interval_data(s->addr)))
 			nft_sb_puts(b, s->nat_family == NFT_FAM_IP ? " ip" : " ip6");
+		if (s->nat_prefix)
+			nft_sb_puts(b, " prefix");
 		nft_sb_puts(b, " to ");
 		if (s->addr) {
 			bool br = s->port && s->addr->dt == DT_IPV6 && s->addr->kind == EK_VALUE;
@@ -611,15 +676,36 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 	nft_sb_puts(b, "\t}\n");
 }
 
+static void print_type(struct nft_sbuf *b, uint8_t dt, const struct nft_ctype *cat)
+{
+	if (dt != DT_CONCAT) {
+		nft_sb_puts(b, nft_dtypes[dt].name);
+		return;
+	}
+	for (uint8_t i = 0; i < cat->n; i++)
+		nft_sb_printf(b, "%s%s", i ? " . " : "", nft_dtypes[cat->dt[i]].name);
+}
+
 static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	nft_sb_printf(b, "\t%s %s {", s->is_map ? "map" : "set", s->name);
 	if (flags & NFT_LIST_HANDLES)
 		nft_sb_printf(b, " # handle %" PRIu64, s->handle);
 	nft_sb_puts(b, "\n");
-	nft_sb_printf(b, "\t\ttype %s", nft_dtypes[s->key_dt].name);
-	if (s->is_map)
-		nft_sb_printf(b, " : %s", nft_dtypes[s->data_dt].name);
+	if (s->key_typeof) {
+		nft_sb_puts(b, "\t\ttypeof ");
+		print_expr(b, s->key_typeof, flags);
+	} else {
+		nft_sb_puts(b, "\t\ttype ");
+		print_type(b, s->key_dt, &s->kcat);
+	}
+	if (s->is_map) {
+		nft_sb_puts(b, " : ");
+		if (s->data_typeof)
+			print_expr(b, s->data_typeof, flags);
+		else
+			print_type(b, s->data_dt, &s->dcat);
+	}
 	nft_sb_puts(b, "\n");
 	if (s->flags & (SETF_INTERVAL | SETF_CONSTANT)) {
 		const char *sep = "";

@@ -131,6 +131,7 @@ const struct nft_dtype nft_dtypes[DT_MAX] = {
 	[DT_TIME] = { "time", "relative time", 4, false, false, NULL },
 	[DT_STRING] = { "string", "string", 16, false, false, NULL },
 	[DT_VERDICT] = { "verdict", "verdict", 4, false, false, NULL },
+	[DT_CONCAT] = { "concat", "concatenation", 0, false, false, NULL },
 };
 
 const struct nft_dtype *nft_dtype_by_name(const char *name, size_t len, enum nft_dt *out)
