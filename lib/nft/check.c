@@ -36,6 +36,7 @@ struct ctx {
 	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
 	const struct nft_loc *key_loc; /* selector a set literal is matched with (messages) */
 	const struct nft_ctype *want_dcat; /* map data wanted by the statement: a concatenation */
+	bool nat_addr;               /* resolving a nat statement's address */
 	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
 };
 
@@ -460,7 +461,11 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 		struct nft_expr *k = e->l;
 		bool nk = x->no_kill;
 
-		x->no_kill = true;
+		/*
+		 * a protocol match before a map keeps listed, but not before a
+		 * nat address map (nft drops `ip protocol tcp` there)
+		 */
+		x->no_kill = !x->nat_addr;
 		int rc = resolve_lhs(x, k, false);
 
 		x->no_kill = nk;
@@ -647,7 +652,8 @@ static int elem_key(struct ctx *x, struct nft_expr *k, uint8_t dt, uint8_t len,
  * field against its own interval).
  */
 static int elem_concat(struct ctx *x, struct nft_expr *k, const struct nft_ctype *cat,
-		       const struct nft_loc *key_loc, uint8_t *lo, uint8_t *hi, bool *interval)
+		       const struct nft_loc *key_loc, bool data, uint8_t *lo, uint8_t *hi,
+		       bool *interval)
 {
 	char b1[256], b2[256];
 	struct nft_ctype got = { 0 };
@@ -658,8 +664,11 @@ static int elem_concat(struct ctx *x, struct nft_expr *k, const struct nft_ctype
 			  type_desc(b1, sizeof(b1), DT_CONCAT, cat));
 		return -EINVAL;
 	}
-	for (struct nft_expr *c = k->l; c; c = c->next)
-		n++;
+	for (struct nft_expr *c = k->l; c; c = c->next) {
+		/* in map data nft reads the first extra component as a symbol */
+		if (++n > cat->n && data)
+			return fail(x, &c->loc, NULL, "Can't parse symbolic invalid expressions");
+	}
 	if (n > cat->n)
 		return fail(x, &k->loc, key_loc, "too many concatenation components");
 	if (n < cat->n) {
@@ -678,6 +687,16 @@ static int elem_concat(struct ctx *x, struct nft_expr *k, const struct nft_ctype
 		if (c->kind == EK_SLASH) {
 			if (resolve_prefix(x, c, dt, len))
 				return -EINVAL;
+		} else if (c->kind == EK_RANGE) {
+			/* a range of one value is fine in a concatenation (pipapo) */
+			if (resolve_value(x, c->l, dt, len) || resolve_value(x, c->r, dt, len))
+				return -EINVAL;
+			if (c->l->kind != EK_VALUE || c->r->kind != EK_VALUE)
+				return fail(x, &c->loc, NULL, "Range requires constant values");
+			if (memcmp(c->l->v, c->r->v, len) > 0)
+				return fail(x, &c->loc, NULL, "Range has zero or negative size");
+			c->dt = dt;
+			c->len = len;
 		} else if (resolve_value(x, c, dt, len)) {
 			return -EINVAL;
 		}
@@ -730,7 +749,7 @@ static int elem_data(struct ctx *x, struct nft_set *s, struct nft_expr *d, struc
 		uint8_t lo[NFT_KEY_MAX], hi[NFT_KEY_MAX];
 		bool iv = false;
 
-		if (elem_concat(x, d, &s->dcat, NULL, lo, hi, &iv))
+		if (elem_concat(x, d, &s->dcat, NULL, true, lo, hi, &iv))
 			return -EINVAL;
 		el->data = d;
 		d->dt = DT_CONCAT;
@@ -890,7 +909,8 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 			return fail(x, &e->loc, NULL, "syntax error, missing map data");
 		}
 		if (s->kcat.n) {
-			if (elem_concat(x, k, &s->kcat, x->key_loc, el->lo, el->hi, &el->interval))
+			if (elem_concat(x, k, &s->kcat, x->key_loc, false, el->lo, el->hi,
+					&el->interval))
 				return -EINVAL;
 		} else if (elem_key(x, k, s->key_dt, s->key_len, el)) {
 			return -EINVAL;
@@ -1681,7 +1701,9 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 		dc.len[1] = 2;
 		nft_ctype_total(&dc, &cdt, &clen);
 		x->want_dcat = &dc;
+		x->nat_addr = true;
 		rc = resolve_value(x, s->addr, cdt, clen);
+		x->nat_addr = false;
 		x->want_dcat = NULL;
 		if (rc)
 			return -EINVAL;
@@ -1701,7 +1723,11 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 	} else if (s->addr) {
 		uint8_t dt = fam == NFT_FAM_IP6 ? DT_IPV6 : DT_IPV4, len = fam == NFT_FAM_IP6 ? 16 : 4;
 
-		if (nat_addr(x, s, s->addr, dt, len))
+		x->nat_addr = true;
+		int rc = nat_addr(x, s, s->addr, dt, len);
+
+		x->nat_addr = false;
+		if (rc)
 			return -EINVAL;
 		if (s->addr_hi && nat_addr(x, s, s->addr_hi, dt, len))
 			return -EINVAL;

@@ -408,7 +408,7 @@ int nft_dt_parse(struct nft_pstate *ps, enum nft_dt dt, uint8_t len, struct nft_
 		} else if (dt == DT_INET_PROTO && e->tok == TK_IDENT) {
 			nft_error(ps, &e->loc, NULL, "Could not resolve protocol name");
 			return -EINVAL;
-		} else if (dt == DT_INET_SERVICE && e->tok == TK_IDENT) {
+		} else if (dt == DT_INET_SERVICE && (e->tok == TK_IDENT || e->tok == TK_ADDR4 || e->tok == TK_ADDR6)) {
 			nft_error(ps, &e->loc, NULL, "Could not resolve service: Servname not supported for ai_socktype");
 			return -EINVAL;
 		} else {
