@@ -358,6 +358,11 @@ static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
 			if (c->kind == EK_SYM || c->kind == EK_CONCAT || c->kind == EK_RANGE)
 				return fail(x, &c->loc, NULL,
 					    "Can't parse symbolic invalid expressions");
+			/* nft does not take a ct address's family from the table here */
+			if (c->kind == EK_CT && (c->key == CK_SADDR || c->key == CK_DADDR) &&
+			    !c->nfproto)
+				return fail(x, &c->loc, NULL,
+					    "specify either ip or ip6 for address matching");
 			if (resolve_lhs(x, c, in_match))
 				return -EINVAL;
 			if (c->kind == EK_BINOP && c->l->kind == EK_BINOP && canon_bitwise(x, c))
