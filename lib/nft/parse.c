@@ -1217,7 +1217,11 @@ struct nft_rule *nft_parse_rule(struct nft_pstate *ps)
 		else
 			r->stmts = s;
 		last = s;
+		/* the rule spans up to its last token (kernel errors mark it whole) */
 		r->loc = nft_loc_join(&r->loc, &s->loc);
+		if (ps->pos > 0 && ps->tk->v[ps->pos - 1].loc.line == r->loc.line &&
+		    ps->tk->v[ps->pos - 1].loc.src == r->loc.src)
+			r->loc = nft_loc_join(&r->loc, &ps->tk->v[ps->pos - 1].loc);
 	}
 	if (!r->stmts) {
 		nft_syntax_error(ps, nft_peek(ps));

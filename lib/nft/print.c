@@ -159,20 +159,55 @@ static void print_concat_key(struct nft_sbuf *b, const struct nft_ctype *cat, co
 	}
 }
 
+/* Types the kernel keeps in host byte order (marks, ct state, ifindex...). */
+static bool host_order(uint8_t dt)
+{
+	switch (dt) {
+	case DT_MARK:
+	case DT_CT_STATE:
+	case DT_CT_STATUS:
+	case DT_IFINDEX:
+	case DT_INTEGER:
+	case DT_TIME:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The key as the kernel holds it (x86: host-order components little-endian). */
+static void kernel_key(const struct nft_ctype *cat, const uint8_t *k, uint8_t *out)
+{
+	unsigned off = 0;
+
+	for (uint8_t i = 0; i < cat->n; i++) {
+		uint8_t len = cat->len[i], slot = nft_slot_len(len);
+
+		memcpy(out + off, k + off, slot);
+		if (host_order(cat->dt[i]))
+			for (uint8_t j = 0; j < len; j++)
+				out[off + j] = k[off + len - 1 - j];
+		off += slot;
+	}
+}
+
 /*
  * nft sorts the elements of a concatenated hash set as it reads them back:
- * by the key's bytes taken as one little-endian number, so the last byte
- * weighs most (10.0.0.1 . 80 lists before 9.0.0.2 . 80).
+ * by the kernel's key bytes taken as one little-endian number, so the last
+ * byte weighs most (10.0.0.1 . 80 lists before 9.0.0.2 . 80).
  */
 static int le_cmp(const void *a, const void *b, void *arg)
 {
 	const struct nft_elem *x = *(const struct nft_elem *const *)a;
 	const struct nft_elem *y = *(const struct nft_elem *const *)b;
-	unsigned len = *(const uint8_t *)arg;
+	const struct nft_set *s = arg;
+	uint8_t kx[NFT_KEY_MAX], ky[NFT_KEY_MAX];
 
-	for (unsigned i = len; i-- > 0;)
-		if (x->lo[i] != y->lo[i])
-			return x->lo[i] < y->lo[i] ? -1 : 1;
+	kernel_key(&s->kcat, x->lo, kx);
+	kernel_key(&s->kcat, y->lo, ky);
+	for (unsigned i = s->key_len; i-- > 0;)
+		if (kx[i] != ky[i])
+			return kx[i] < ky[i] ? -1 : 1;
 	return 0;
 }
 
@@ -194,9 +229,7 @@ static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned fl
 	if (!s->kcat.n) {
 		nft_elems_sort(v, n, s->key_len);
 	} else if (!(s->flags & SETF_INTERVAL)) {
-		uint8_t kl = s->key_len;
-
-		qsort_r(v, n, sizeof(*v), le_cmp, &kl);
+		qsort_r(v, n, sizeof(*v), le_cmp, (void *)s);
 	}
 	nft_sb_puts(b, "{ ");
 	for (unsigned i = 0; i < n; i++) {
