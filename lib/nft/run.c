@@ -542,7 +542,20 @@ int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res)
 {
-	struct run x = { .ct = ct, .p = p, .m = m, .now = now, .res = res };
+	/*
+	 * Not zero-initialised as a whole: the register file is written by
+	 * every rule before it is read (a concatenation's padding by VM_ZERO),
+	 * and clearing 384 bytes per packet and hook would be wasted.
+	 */
+	struct run x;
+
+	x.c = NULL;
+	x.ct = ct;
+	x.p = p;
+	x.m = m;
+	x.now = now;
+	x.res = res;
+	x.jump_chain = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->verdict = NFT_ACCEPT;
