@@ -149,6 +149,16 @@ run_nft() {
 	else
 		FAILED=$((FAILED + 1))
 	fi
+	# names nft 1.0.6 refuses or takes, position by position (keywords.tsv):
+	# one test, whatever the number of cases
+	"$PY" "$ROOT/tests/nft/keywords.py" check "$BUILD" >"$LOG" 2>&1
+	rc=$?
+	tail -n 121 "$LOG"
+	if [ "$rc" -eq 0 ] && grep -q '^nft keywords: ' "$LOG"; then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+	fi
 	if kdiff_possible; then
 		"$PY" "$ROOT/tests/nft/evaldiff.py" "$BUILD" >"$LOG" 2>&1
 		rc=$?

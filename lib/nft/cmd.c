@@ -924,18 +924,18 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 
 static int cmd_define(struct nft_pstate *ps)
 {
-	struct nft_tok *n = nft_next(ps);
+	const char *name = nft_parse_name_as(ps, NULL, "string", 0);
 	struct nft_define *d;
 
-	if (n->kind != TK_IDENT)
-		return nft_syntax_error(ps, n);
+	if (!name)
+		return -EINVAL;
 	if (nft_expect(ps, TK_ASSIGN))
 		return -EINVAL;
 	d = nft_alloc(ps->a, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->name = n->s;
-	d->nlen = n->len;
+	d->name = name;
+	d->nlen = (uint32_t)strlen(name);
 	for (size_t i = 0; i < ps->nsrc; i++)
 		if (&ps->srcs[i].toks == ps->tk)
 			d->src = (uint16_t)i;

@@ -236,3 +236,137 @@ bool nft_tok_is(const struct nft_tok *t, const char *word)
 	return (t->kind == TK_IDENT || t->kind == TK_NUM) && t->len == n &&
 	       !memcmp(t->s, word, n);
 }
+
+/*
+ * Words nft 1.0.6's scanner returns as keyword tokens in every start
+ * condition.  Where its grammar wants a name (a `string` token) they are a
+ * syntax error: `map fwd { ... }` is "unexpected fwd, expecting string".
+ * Recorded from the real nft, position by position (tests/nft/keywords.tsv);
+ * words missing here (saddr, state, ...) are keywords only inside a scope
+ * and plain strings elsewhere.  Sorted for bsearch (strcmp order).
+ */
+static const char *const kw_global[] = {
+	"accept", "add", "ah", "all", "and", "arp", "auto-merge", "bridge", "cgroup",
+	"chain", "comment", "comp", "constant", "continue", "counter", "cpu", "create",
+	"ct", "day", "dccp", "define", "delete", "describe", "device", "devices", "dnat",
+	"drop", "dst", "dup", "dynamic", "ecn", "element", "elements", "eq", "esp",
+	"ether", "exists", "expires", "export", "exthdr", "fib", "flags", "flow",
+	"flowtable", "flush", "frag", "fwd", "gc-interval", "ge", "get", "goto", "gt",
+	"handle", "hbh", "hook", "hour", "ibriport", "ibrname", "icmp", "icmpv6", "igmp",
+	"iif", "iifgroup", "iifname", "iiftype", "import", "include", "index", "inet",
+	"insert", "interval", "ip", "ip6", "ipsec", "jhash", "jump", "le", "limit",
+	"list", "log", "lshift", "lt", "map", "mark", "masquerade", "meta", "meter", "mh",
+	"missing", "monitor", "ne", "netdev", "nftrace", "not", "notrack", "numgen",
+	"obriport", "obrname", "offload", "oif", "oifgroup", "oifname", "oiftype", "or",
+	"osf", "pkttype", "policy", "position", "priority", "queue", "quota", "random",
+	"redefine", "redirect", "reject", "rename", "replace", "reset", "return",
+	"rshift", "rt", "rt0", "rt2", "rtclassid", "rule", "ruleset", "sctp", "secmark",
+	"set", "size", "skgid", "skuid", "snat", "socket", "srh", "symhash", "synproxy",
+	"table", "tcp", "th", "time", "timeout", "tproxy", "type", "typeof", "udp",
+	"udplite", "undefine", "update", "vlan", "vmap", "xor", "xt",
+};
+
+/* After '@' (nft's "at" scope): the header bases of a raw payload. */
+static const char *const kw_at[] = { "ll", "nh" };
+
+/* Inside a `ct` scope, which stays open over the name of `ct helper NAME`. */
+static const char *const kw_ct[] = {
+	"avgpkt", "bytes", "count", "daddr", "direction", "dport", "event",
+	"expectation", "expiration", "helper", "helpers", "id", "l3proto", "label",
+	"original", "over", "packets", "proto-dst", "proto-src", "protocol", "reply",
+	"saddr", "state", "status", "zone",
+};
+
+static int kw_cmp(const void *key, const void *elem)
+{
+	const struct { const char *s; size_t n; } *k = key;
+	const char *w = *(const char *const *)elem;
+	int c = strncmp(k->s, w, k->n);
+
+	if (c)
+		return c;
+	return w[k->n] ? -1 : 0;
+}
+
+static bool in_list(const char *const *v, size_t n, const char *s, size_t len)
+{
+	struct { const char *s; size_t n; } key = { s, len };
+
+	return bsearch(&key, v, n, sizeof(v[0]), kw_cmp) != NULL;
+}
+
+/*
+ * The words nft's scanner reads as operators: its parser reports them by
+ * the operator's name ("unexpected ==" for `eq`).
+ */
+static const struct {
+	const char *word, *op;
+} kw_ops[] = {
+	{ "and", "&" }, { "eq", "==" }, { "ge", ">=" }, { "gt", ">" }, { "le", "<=" },
+	{ "lshift", "<<" }, { "lt", "<" }, { "ne", "!=" }, { "not", "!" }, { "or", "'|'" },
+	{ "rshift", ">>" }, { "xor", "^" },
+};
+
+bool nft_word_is_keyword(const char *s, size_t len, unsigned scopes, const char **op)
+{
+	*op = NULL;
+	for (size_t i = 0; i < sizeof(kw_ops) / sizeof(kw_ops[0]); i++)
+		if (strlen(kw_ops[i].word) == len && !memcmp(kw_ops[i].word, s, len))
+			*op = kw_ops[i].op;
+	if (in_list(kw_global, sizeof(kw_global) / sizeof(kw_global[0]), s, len))
+		return true;
+	if ((scopes & NFT_KWS_AT) && in_list(kw_at, sizeof(kw_at) / sizeof(kw_at[0]), s, len))
+		return true;
+	return (scopes & NFT_KWS_CT) && in_list(kw_ct, sizeof(kw_ct) / sizeof(kw_ct[0]), s, len);
+}
+
+/*
+ * Longest prefix of s that nft's scanner reads as a time string,
+ * ([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?: such a word ("1d",
+ * "1h30m") is a string token, so it is a valid name, while "10" or "1a"
+ * starts with a number.  Each part is optional, so every choice is tried
+ * ("1ms" is one "ms" part, not "m" then a dangling "s").
+ */
+static size_t timestring_len(const char *s, size_t n, size_t at, int unit)
+{
+	static const char *const units[] = { "d", "h", "m", "s", "ms" };
+	size_t best = at;
+
+	for (int u = unit; u < 5; u++) {
+		size_t i = at, ul = strlen(units[u]);
+
+		while (i < n && is_digit(s[i]))
+			i++;
+		if (i == at || i + ul > n || memcmp(s + i, units[u], ul))
+			continue;
+		size_t l = timestring_len(s, n, i + ul, u + 1);
+
+		if (l > best)
+			best = l;
+	}
+	return best;
+}
+
+size_t nft_number_prefix(const char *s, size_t n)
+{
+	size_t d = 0, h = 0, t = timestring_len(s, n, 0, 0);
+
+	/* the VLAN ethertype names are strings of their own in nft's scanner */
+	if ((n == 6 && !memcmp(s, "8021ad", 6)) || (n == 5 && !memcmp(s, "8021q", 5)))
+		return 0;
+
+	while (d < n && is_digit(s[d]))
+		d++;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && is_hex(s[2])) {
+		h = 2;
+		while (h < n && is_hex(s[h]))
+			h++;
+	}
+	if (h > d)
+		d = h;
+	/* an address is a string token too ("1.2.3.4", "1::2") */
+	if (match_ipv4(s, n) > d || match_ipv6(s, n) > d)
+		return 0;
+	/* flex takes the longest match */
+	return t > d ? 0 : d;
+}

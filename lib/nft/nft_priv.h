@@ -96,6 +96,15 @@ struct nft_toks {
 /* Tokenise a whole buffer; the last token is TK_EOF.  -ENOMEM on failure. */
 int nft_lex(const char *buf, size_t len, uint16_t src, struct nft_toks *out);
 bool nft_tok_is(const struct nft_tok *t, const char *word);
+/* Scanner scopes of nft 1.0.6 that make more words keywords. */
+#define NFT_KWS_AT 1u /* after '@' */
+#define NFT_KWS_CT 2u /* `ct helper NAME` */
+/* Is the word a keyword token of nft 1.0.6's scanner (so never a name)?
+ * *op: the operator nft reports it as ("==" for `eq`), else NULL. */
+bool nft_word_is_keyword(const char *s, size_t len, unsigned scopes, const char **op);
+/* Length of the number nft's scanner reads at the start of a word of digits
+ * first ("10", "0x1a", the 1 of "1a"); 0 for a time string ("1d", "1h30m"). */
+size_t nft_number_prefix(const char *s, size_t n);
 
 /* ---- datatypes (types.c) ---- */
 enum nft_dt {
@@ -542,7 +551,16 @@ int nft_syntax_error(struct nft_pstate *ps, const struct nft_tok *t); /* -EINVAL
 int nft_expect(struct nft_pstate *ps, enum nft_tok_kind k);
 int nft_expect_kw(struct nft_pstate *ps, const char *w);
 const char *nft_tok_str(struct nft_pstate *ps, const struct nft_tok *t);
+/* A table, chain, set or object name of a command or table block (what nft
+ * expects there is read from the statement so far). */
 const char *nft_parse_name(struct nft_pstate *ps, struct nft_loc *loc);
+/* A name where nft expects `expecting` ("string", "'{'", ...), with the
+ * keywords of scopes (NFT_KWS_*) besides those of every scope. */
+const char *nft_parse_name_as(struct nft_pstate *ps, struct nft_loc *loc, const char *expecting,
+			      unsigned scopes);
+/* The name of an @set or $variable token (sigil, already read). */
+const char *nft_parse_sigil_name(struct nft_pstate *ps, const struct nft_tok *sigil,
+				 const char *expecting, unsigned scopes, struct nft_loc *loc);
 bool nft_at_stmt_end(struct nft_pstate *ps);
 bool nft_parse_u64(const struct nft_tok *t, uint64_t *out);
 

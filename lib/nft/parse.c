@@ -39,28 +39,44 @@ static struct nft_expr *parse_or(struct nft_pstate *ps, bool selectors);
 static struct nft_expr *parse_concat(struct nft_pstate *ps, bool selectors);
 static struct nft_expr *parse_rhs(struct nft_pstate *ps);
 
-static struct nft_define *find_define(struct nft_pstate *ps, const struct nft_tok *t)
+static struct nft_define *find_define(struct nft_pstate *ps, const char *name)
 {
+	size_t n = strlen(name);
+
 	for (struct nft_define *d = ps->defines; d; d = d->next)
-		if (d->nlen == t->len && !memcmp(d->name, t->s, t->len))
+		if (d->nlen == n && !memcmp(d->name, name, n))
 			return d;
 	return NULL;
+}
+
+/*
+ * The define a $name token (already read) stands for.  nft reads '$' and
+ * the name as two tokens, so its errors point at the name alone.
+ */
+static struct nft_define *var_define(struct nft_pstate *ps, const struct nft_tok *t)
+{
+	struct nft_loc nl;
+	const char *name = nft_parse_sigil_name(ps, t, "string", 0, &nl);
+	struct nft_define *d;
+
+	if (!name)
+		return NULL;
+	d = find_define(ps, name);
+	if (!d)
+		nft_error(ps, &nl, NULL, "unknown identifier '%s'", name);
+	else if (ps->depth > 16)
+		nft_error(ps, &t->loc, NULL, "too many nested definitions");
+	return ps->depth > 16 ? NULL : d;
 }
 
 /* Parse the tokens of a `define` as one expression. */
 static struct nft_expr *parse_var(struct nft_pstate *ps, const struct nft_tok *t, bool selectors)
 {
-	struct nft_define *d = find_define(ps, t);
+	struct nft_define *d = var_define(ps, t);
 	struct nft_expr *e;
 
-	if (!d) {
-		nft_error(ps, &t->loc, NULL, "unknown identifier '%.*s'", (int)t->len, t->s);
+	if (!d)
 		return NULL;
-	}
-	if (ps->depth > 16) {
-		nft_error(ps, &t->loc, NULL, "too many nested definitions");
-		return NULL;
-	}
 	struct nft_toks *otk = ps->tk;
 	size_t opos = ps->pos, oend = ps->end;
 
@@ -270,14 +286,22 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 	}
 	case TK_LBRACE:
 		return nft_parse_setlit(ps);
-	case TK_AT:
+	case TK_AT: {
+		struct nft_loc nl;
+		const char *name;
+
 		nft_next(ps);
-		e = new_expr(ps, EK_SETREF, &t->loc);
+		name = nft_parse_sigil_name(ps, t, "string", NFT_KWS_AT, &nl);
+		if (!name)
+			return NULL;
+		nl = nft_loc_join(&t->loc, &nl);
+		e = new_expr(ps, EK_SETREF, &nl);
 		if (!e)
 			return NULL;
-		e->text = nft_strndup(ps->a, t->s, t->len);
-		e->tlen = t->len;
+		e->text = name;
+		e->tlen = (uint32_t)strlen(name);
 		return e;
+	}
 	case TK_VAR:
 		nft_next(ps);
 		return parse_var(ps, t, selectors);
@@ -467,7 +491,34 @@ static struct nft_expr *parse_rhs(struct nft_pstate *ps)
 	return e;
 }
 
-static struct nft_expr *parse_verdict_expr(struct nft_pstate *ps)
+/*
+ * The chain of `jump $x`: the define's value, one word (or a quoted
+ * string) whose location is the one errors about the chain point at.
+ */
+static const char *var_chain(struct nft_pstate *ps, const struct nft_tok *t, struct nft_loc *loc)
+{
+	struct nft_define *d = var_define(ps, t);
+
+	if (!d)
+		return NULL;
+	const struct nft_tok *v = &ps->srcs[d->src].toks.v[d->first];
+	size_t n = d->end - d->first, len = v->len;
+
+	*loc = v->loc;
+	for (size_t i = 1; i < n; i++) {
+		if (v[i].s != v[i - 1].s + v[i - 1].len || v[i].kind == TK_STRING)
+			break;
+		len += v[i].len;
+		loc->c2 = v[i].loc.c2;
+	}
+	return nft_strndup(ps->a, v->s, len);
+}
+
+/*
+ * A verdict.  The chain of jump/goto is a name or a $variable; what nft
+ * says it expected instead differs in a set literal (`{ k : jump c }`).
+ */
+static struct nft_expr *parse_verdict_expr(struct nft_pstate *ps, bool in_set)
 {
 	static const struct {
 		const char *w;
@@ -488,8 +539,15 @@ static struct nft_expr *parse_verdict_expr(struct nft_pstate *ps)
 		e->dt = DT_VERDICT;
 		if (v[i].code == VC_JUMP || v[i].code == VC_GOTO) {
 			struct nft_loc nl;
+			struct nft_tok *c = nft_peek(ps);
 
-			e->text = nft_parse_name(ps, &nl);
+			if (c->kind == TK_VAR) {
+				nft_next(ps);
+				e->text = var_chain(ps, c, &nl);
+			} else {
+				e->text = nft_parse_name_as(ps, &nl,
+							    in_set ? "string or '$'" : "'{'", 0);
+			}
 			if (!e->text)
 				return NULL;
 			e->loc = nft_loc_join(&e->loc, &nl);
@@ -578,7 +636,7 @@ static struct nft_expr *parse_elem(struct nft_pstate *ps)
 		return k;
 	nft_next(ps);
 	if (at_verdict(ps))
-		d = parse_verdict_expr(ps);
+		d = parse_verdict_expr(ps, true);
 	else
 		d = parse_elem_value(ps);
 	if (!d)
@@ -1114,7 +1172,7 @@ static struct nft_stmt *parse_stmt(struct nft_pstate *ps)
 	int rc = 0;
 
 	if (at_verdict(ps)) {
-		struct nft_expr *v = parse_verdict_expr(ps);
+		struct nft_expr *v = parse_verdict_expr(ps, false);
 
 		if (!v)
 			return NULL;

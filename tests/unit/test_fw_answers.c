@@ -172,7 +172,7 @@ static void test_icmp_error_tos(void **state)
 static void test_reject_reset_tos(void **state)
 {
 	static const char rules[] = "table ip t {\n"
-				    "  chain fwd {\n"
+				    "  chain forward {\n"
 				    "    type filter hook forward priority 0; policy accept;\n"
 				    "    tcp dport 113 reject with tcp reset\n"
 				    "  }\n"
@@ -341,7 +341,7 @@ static void test_nd_advert(void **state)
 static void test_verdict_reported(void **state)
 {
 	static const char rules[] = "table inet t {\n"
-				    "  chain fwd {\n"
+				    "  chain forward {\n"
 				    "    type filter hook forward priority 0; policy drop;\n"
 				    "    ip daddr 10.0.2.2 accept\n"
 				    "  }\n"
@@ -373,7 +373,7 @@ static void test_verdict_reported(void **state)
 	fw_input(fw, 2, f, n, SEC, &res);
 	assert_int_equal(res.outcome, FW_FORWARDED);
 	assert_true(res.by_rule);
-	assert_string_equal(res.chain, "fwd");
+	assert_string_equal(res.chain, "forward");
 	/* no ct expression in the ruleset: conntrack is not active (spec §7.7) */
 	assert_int_equal(res.ctinfo, CT_INFO_INVALID);
 	assert_int_equal(ct_table_count(fw_ct(fw)), 0);
