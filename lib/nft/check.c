@@ -135,6 +135,29 @@ static int fail(struct ctx *x, const struct nft_loc *l, const struct nft_loc *l2
 	return -EINVAL;
 }
 
+/*
+ * A jump to a missing chain: the kernel refuses the rule (ENOENT), and nft
+ * then looks for a chain whose name is close to that of the rule's own
+ * chain (not the missing one): if that is another chain, it names it.
+ * Elements of a named map are not a rule: no suggestion there.
+ */
+static int missing_chain(struct ctx *x, const struct nft_loc *l)
+{
+	const struct nft_table *t = NULL;
+	const struct nft_chain *near = NULL;
+
+	if (x->r && x->c)
+		near = nft_suggest_chain(x->ps->rs, x->c->name, &t);
+	if (near && strcmp(near->name, x->c->name)) {
+		nft_error(x->ps, l, NULL,
+			  "No such file or directory; did you mean chain \u2018%s\u2019 in table %s "
+			  "\u2018%s\u2019?",
+			  near->name, nft_family_name(t->family), t->name);
+		return -EINVAL;
+	}
+	return fail(x, l, NULL, "Could not process rule: No such file or directory");
+}
+
 static const char *l4_name(uint8_t p)
 {
 	const char *n = nft_sym_name(nft_proto_syms, p);
@@ -740,9 +763,9 @@ static int elem_data(struct ctx *x, struct nft_set *s, struct nft_expr *d, struc
 		if (d->vcode == VC_JUMP || d->vcode == VC_GOTO) {
 			struct nft_chain *c = nft_chain_find(x->t, d->text);
 
+			/* the kernel refuses the element: nft points at its key */
 			if (!c)
-				return fail(x, &d->loc, NULL,
-					    "Could not process rule: No such file or directory");
+				return missing_chain(x, &el->loc);
 			c->use++;
 		}
 		el->data = d;
@@ -1307,7 +1330,17 @@ static int set_ref(struct ctx *x, struct nft_expr *lhs, struct nft_expr *ref, bo
 		   struct nft_set **out)
 {
 	struct nft_set *s = nft_set_find(x->t, ref->text);
+	const struct nft_table *nt = NULL;
+	const struct nft_set *near = s ? NULL : nft_suggest_set(x->ps->rs, ref->text, &nt);
 
+	if (near) {
+		nft_error(x->ps, &ref->loc, NULL,
+			  "No such file or directory; did you mean %s \u2018%s\u2019 in table %s "
+			  "\u2018%s\u2019?",
+			  near->is_map ? "map" : "set", near->name, nft_family_name(nt->family),
+			  nt->name);
+		return -EINVAL;
+	}
 	if (!s || s->is_map != want_map)
 		return fail(x, &ref->loc, NULL, "No such file or directory");
 	struct nft_ctype lc;
@@ -1943,8 +1976,7 @@ static int kernel_check(struct ctx *x, struct nft_stmt *s)
 		struct nft_chain *t = nft_chain_find(x->t, s->chain);
 
 		if (!t)
-			return fail(x, &s->r_loc, NULL,
-				    "Could not process rule: No such file or directory");
+			return missing_chain(x, &s->r_loc);
 		if (t->base)
 			return fail(x, &s->r_loc, NULL,
 				    "Could not process rule: Operation not supported");

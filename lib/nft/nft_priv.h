@@ -573,6 +573,21 @@ struct nft_expr *nft_parse_typeof(struct nft_pstate *ps);
 /* cmd.c: a whole script */
 int nft_parse_script(struct nft_pstate *ps, uint16_t src);
 
+/* misspell.c: the name nft 1.0.6 offers in "did you mean" (NULL: none) */
+struct nft_misspell {
+	const void *obj;
+	unsigned min;
+};
+void nft_misspell_init(struct nft_misspell *m);
+bool nft_misspell_update(struct nft_misspell *m, const char *have, const char *want,
+			 const void *obj);
+const char *nft_family_name(uint8_t family);
+const struct nft_table *nft_suggest_table(const struct nft_ruleset *rs, const char *name);
+const struct nft_chain *nft_suggest_chain(const struct nft_ruleset *rs, const char *name,
+					  const struct nft_table **table);
+const struct nft_set *nft_suggest_set(const struct nft_ruleset *rs, const char *name,
+				      const struct nft_table **table);
+
 /* error.c */
 struct nft_loc nft_loc_join(const struct nft_loc *a, const struct nft_loc *b);
 

@@ -53,6 +53,42 @@ static struct nft_define *find_define(struct nft_pstate *ps, const char *name)
  * The define a $name token (already read) stands for.  nft reads '$' and
  * the name as two tokens, so its errors point at the name alone.
  */
+/*
+ * "unknown identifier": nft offers the closest define, the first of equals
+ * in the order they were written (our list runs newest first).
+ */
+static void unknown_identifier(struct nft_pstate *ps, const char *name, const struct nft_loc *l)
+{
+	struct nft_misspell m;
+	size_t n = 0;
+	char dn[256];
+
+	nft_misspell_init(&m);
+	for (struct nft_define *o = ps->defines; o; o = o->next)
+		n++;
+	while (n--) {
+		struct nft_define *o = ps->defines;
+
+		for (size_t i = 0; i < n; i++)
+			o = o->next;
+		snprintf(dn, sizeof(dn), "%.*s", (int)o->nlen, o->name);
+		nft_misspell_update(&m, dn, name, o);
+	}
+	if (m.obj) {
+		const struct nft_define *o = m.obj;
+
+		nft_error(ps, l, NULL,
+			  "unknown identifier '%s'; did you mean identifier \u2018%.*s\u2019?", name,
+			  (int)o->nlen, o->name);
+	} else {
+		nft_error(ps, l, NULL, "unknown identifier '%s'", name);
+	}
+}
+
+/*
+ * The define a $name token (already read) stands for.  nft reads '$' and
+ * the name as two tokens, so its errors point at the name alone.
+ */
 static struct nft_define *var_define(struct nft_pstate *ps, const struct nft_tok *t)
 {
 	struct nft_loc nl;
@@ -62,11 +98,15 @@ static struct nft_define *var_define(struct nft_pstate *ps, const struct nft_tok
 	if (!name)
 		return NULL;
 	d = find_define(ps, name);
-	if (!d)
-		nft_error(ps, &nl, NULL, "unknown identifier '%s'", name);
-	else if (ps->depth > 16)
+	if (!d) {
+		unknown_identifier(ps, name, &nl);
+		return NULL;
+	}
+	if (ps->depth > 16) {
 		nft_error(ps, &t->loc, NULL, "too many nested definitions");
-	return ps->depth > 16 ? NULL : d;
+		return NULL;
+	}
+	return d;
 }
 
 /* Parse the tokens of a `define` as one expression. */

@@ -36,6 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORDS = os.path.join(HERE, "keywords.words")
 TABLE = os.path.join(HERE, "keywords.tsv")
 FILE = "kw.nft"
+# how many differences check prints
+SHOW = int(os.environ.get("KEYWORDS_SHOW", "40"))
 
 # (position, script): "W" in braces is the word.  One-line constructs where
 # possible, so that the first error is the one about the word.
@@ -110,6 +112,18 @@ POSITIONS = [
      "add element ip t m {{ 1.2.3.4 : goto {W} }}\n"),
     ("jump-defined", "table ip t {{\n\tchain c {{ jump {W}; }}\n\tchain {W} {{ }}\n}}\n"),
     ("add-rule-jump", "add table ip t\nadd chain ip t c\nadd rule ip t c jump {W}\n"),
+    # a missing object beside one of a similar name ("abc"): nft suggests it
+    ("setref-near", "table ip t {{\n\tset abc {{ type ipv4_addr; }}\n"
+     "\tchain c {{ ip saddr @{W}; }}\n}}\n"),
+    ("add-element-near", "add table ip t\nadd set ip t abc {{ type ipv4_addr; }}\n"
+     "add element ip t {W} {{ 1.2.3.4 }}\n"),
+    ("flush-set-near", "add table ip t\nadd set ip t abc {{ type ipv4_addr; }}\n"
+     "flush set ip t {W}\n"),
+    ("add-chain-table-near", "add table ip abc\nadd chain ip {W} c\n"),
+    ("add-rule-chain-near", "add table ip t\nadd chain ip t abc\nadd rule ip t {W} accept\n"),
+    ("delete-chain-near", "add table ip t\nadd chain ip t abc\ndelete chain ip t {W}\n"),
+    ("jump-near", "table ip t {{\n\tchain abc {{ }}\n\tchain c {{ jump {W}; }}\n}}\n"),
+    ("var-near", "define abc = 1.2.3.4\ntable ip t {{\n\tchain c {{ ip saddr ${W}; }}\n}}\n"),
     # define names and variable references
     ("define", "define {W} = 1\n"),
     ("define-quoted", "define \"{W}\" = 1\n"),
@@ -127,11 +141,22 @@ def words():
     return out
 
 
+# words close to "abc", for the -near positions
+NEAR = ["ab", "abd", "abcd", "bac", "acb", "xbc", "abcde", "abc", "s1"]
+
+
 def cases():
     ws = words()
     for pos, tmpl in POSITIONS:
-        # a quoted name is refused whatever the word: a sample is enough
-        for w in ws[::8] if "quoted" in pos else ws:
+        # a quoted name is refused whatever the word, and a suggestion
+        # depends on the word's length more than on the word: samples
+        if "quoted" in pos:
+            sel = ws[::8]
+        elif pos.endswith("-near"):
+            sel = ws[::4] + [w for w in NEAR if w not in ws[::4]]
+        else:
+            sel = ws
+        for w in sel:
             yield pos, w, tmpl.format(W=w)
 
 
@@ -233,10 +258,10 @@ def check(build):
         exp = want[(pos, w)]
         if got != exp:
             fail += 1
-            if fail <= 40:
+            if fail <= SHOW:
                 print("FAIL %s %s\n  nft:        %s\n  ctrack-nft: %s" % (pos, w, exp, got))
-    if fail > 40:
-        print("... %d more" % (fail - 40))
+    if fail > SHOW:
+        print("... %d more" % (fail - SHOW))
     if missing:
         print("FAIL %d cases are not in keywords.tsv: re-record it" % missing)
         fail += missing
