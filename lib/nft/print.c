@@ -11,6 +11,22 @@
 
 static const char *const fam_names[] = { [1] = "inet", [2] = "ip", [10] = "ip6" };
 
+const char *nft_family_name(uint8_t family)
+{
+	return family < sizeof(fam_names) / sizeof(fam_names[0]) && fam_names[family]
+		       ? fam_names[family]
+		       : "";
+}
+
+/*
+ * nft -n prints every symbolic constant as its number (flags in hex, one
+ * per bit), priorities and protocols too; times and interface names stay.
+ */
+static bool all_numeric(unsigned flags)
+{
+	return flags & NFT_LIST_NUMERIC;
+}
+
 static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned flags);
 
 /* Flags value as a comma list of names (ct state established,related). */
@@ -25,7 +41,7 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 		if (s->val && (x & s->val) == s->val)
 			rest &= ~(uint64_t)s->val;
 	if (rest || !x) {
-		nft_dt_print(b, (enum nft_dt)dt, len, v, flags, false);
+		nft_dt_print(b, (enum nft_dt)dt, len, v, flags, all_numeric(flags));
 		return;
 	}
 	for (const struct nft_sym *s = d->syms; s && s->name; s++) {
@@ -33,7 +49,10 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 			continue;
 		if (!first)
 			nft_sb_puts(b, sep);
-		nft_sb_puts(b, s->name);
+		if (all_numeric(flags))
+			nft_sb_printf(b, "0x%" PRIx32, s->val);
+		else
+			nft_sb_puts(b, s->name);
 		first = false;
 	}
 }
@@ -41,6 +60,8 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 static void print_value(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
 			unsigned flags, bool numeric)
 {
+	if (all_numeric(flags) && dt != DT_TIME)
+		numeric = true;
 	nft_dt_print(b, (enum nft_dt)dt, len, v, flags, numeric);
 }
 
@@ -52,7 +73,7 @@ static void print_range(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8
 	print_value(b, dt, len, hi, flags, true);
 }
 
-static bool is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen)
+bool nft_is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen)
 {
 	unsigned bits = len * 8u, p = bits;
 
@@ -83,7 +104,7 @@ static void print_interval(struct nft_sbuf *b, uint8_t dt, uint8_t len, const ui
 		print_value(b, dt, len, lo, flags, false);
 		return;
 	}
-	if ((dt == DT_IPV4 || dt == DT_IPV6) && is_prefix_range(lo, hi, len, &plen)) {
+	if ((dt == DT_IPV4 || dt == DT_IPV6) && nft_is_prefix_range(lo, hi, len, &plen)) {
 		print_value(b, dt, len, lo, flags, false);
 		nft_sb_printf(b, "/%u", plen);
 		return;
@@ -184,6 +205,16 @@ static const char *const ct_names[] = { "",          "state",     "direction", "
 					"mark",      "expiration", "helper",   "l3proto",
 					"protocol",  "saddr",      "daddr",    "proto-src",
 					"proto-dst", "bytes",      "packets",  "zone" };
+
+const char *nft_meta_key_name(uint8_t key)
+{
+	return key < sizeof(meta_names) / sizeof(meta_names[0]) ? meta_names[key] : "";
+}
+
+const char *nft_ct_key_name(uint8_t key)
+{
+	return key < sizeof(ct_names) / sizeof(ct_names[0]) ? ct_names[key] : "";
+}
 
 static void print_selector(struct nft_sbuf *b, const struct nft_expr *e)
 {
@@ -355,7 +386,7 @@ static void print_log(struct nft_sbuf *b, const struct nft_stmt *s)
 }
 
 static void print_reject(struct nft_sbuf *b, const struct nft_table *t,
-			 const struct nft_stmt *s)
+			 const struct nft_stmt *s, unsigned flags)
 {
 	const char *n;
 
@@ -389,7 +420,7 @@ static void print_reject(struct nft_sbuf *b, const struct nft_table *t,
 		}
 		break;
 	}
-	if (n)
+	if (n && !all_numeric(flags))
 		nft_sb_puts(b, n);
 	else
 		nft_sb_printf(b, "%u", s->rj_code);
@@ -403,7 +434,7 @@ static void print_nat_addr(struct nft_sbuf *b, const struct nft_stmt *s, unsigne
 	if (a->kind == EK_VALUE && h && h->kind == EK_VALUE) {
 		uint8_t plen;
 
-		if (!s->port && is_prefix_range(a->v, h->v, a->len, &plen)) {
+		if (!s->port && nft_is_prefix_range(a->v, h->v, a->len, &plen)) {
 			print_value(b, a->dt, a->len, a->v, flags, false);
 			nft_sb_printf(b, "/%u", plen);
 			return;
@@ -527,7 +558,7 @@ static void print_stmt(struct nft_sbuf *b, const struct nft_table *t, const stru
 		nft_sb_puts(b, "notrack");
 		return;
 	case SK_REJECT:
-		print_reject(b, t, s);
+		print_reject(b, t, s, flags);
 		return;
 	case SK_NAT:
 		print_nat(b, t, s, flags);
@@ -557,7 +588,7 @@ void nft_print_rule(struct nft_sbuf *b, const struct nft_table *t, const struct 
 		nft_sb_printf(b, " comment \"%s\"", r->comment);
 }
 
-static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
+static void print_prio(struct nft_sbuf *b, const struct nft_chain *c, unsigned flags)
 {
 	static const struct {
 		const char *n;
@@ -569,6 +600,9 @@ static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int32_t d = c->prio - names[i].v;
+
+		if (flags & (NFT_LIST_NUMERIC | NFT_LIST_NUMERIC_PRIO))
+			break;
 
 		if (names[i].hook >= 0 && names[i].hook != c->hook)
 			continue;
@@ -583,8 +617,8 @@ static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
 	nft_sb_printf(b, "%d", c->prio);
 }
 
-static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
-			const struct nft_chain *c, unsigned flags)
+/* A chain's head: its line, comment and hook line (`list chains` stops there). */
+void nft_print_chain_decl(struct nft_sbuf *b, const struct nft_chain *c, unsigned flags)
 {
 	static const char *const types[] = { "", "filter", "nat", "route" };
 	static const char *const hooks[] = { "prerouting", "input", "forward", "output",
@@ -598,9 +632,15 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 		nft_sb_printf(b, "\t\tcomment \"%s\"\n", c->comment);
 	if (c->base) {
 		nft_sb_printf(b, "\t\ttype %s hook %s priority ", types[c->type], hooks[c->hook]);
-		print_prio(b, c);
+		print_prio(b, c, flags);
 		nft_sb_printf(b, "; policy %s;\n", c->policy == NFT_ACCEPT ? "accept" : "drop");
 	}
+}
+
+void nft_print_chain(struct nft_sbuf *b, const struct nft_table *t, const struct nft_chain *c,
+		     unsigned flags)
+{
+	nft_print_chain_decl(b, c, flags);
 	for (const struct nft_rule *r = c->rules; r; r = r->next) {
 		nft_sb_puts(b, "\t\t");
 		nft_print_rule(b, t, r, flags);
@@ -611,7 +651,7 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 	nft_sb_puts(b, "\t}\n");
 }
 
-static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
+void nft_print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	nft_sb_printf(b, "\t%s %s {", s->is_map ? "map" : "set", s->name);
 	if (flags & NFT_LIST_HANDLES)
@@ -633,7 +673,10 @@ static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flag
 			nft_sb_printf(b, "%sinterval", sep);
 		nft_sb_puts(b, "\n");
 	}
-	if (s->elems) {
+	if (s->comment)
+		nft_sb_printf(b, "\t\tcomment \"%s\"\n", s->comment);
+	/* -t (terse) leaves the elements out */
+	if (s->elems && !(flags & NFT_LIST_TERSE)) {
 		nft_sb_puts(b, "\t\telements = ");
 		print_elems(b, s, flags);
 		nft_sb_puts(b, "\n");
@@ -641,40 +684,49 @@ static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flag
 	nft_sb_puts(b, "\t}\n");
 }
 
+void nft_print_ct_helper(struct nft_sbuf *b, const struct nft_obj *o, unsigned flags)
+{
+	nft_sb_printf(b, "\tct helper %s {", o->name);
+	if (flags & NFT_LIST_HANDLES)
+		nft_sb_printf(b, " # handle %" PRIu64, o->handle);
+	nft_sb_printf(b, "\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n", o->helper,
+		      o->l4proto == 6 ? "tcp" : "udp", nft_family_name(o->l3proto));
+}
+
+/* A whole table: objects, then sets, then chains, a blank line between. */
+void nft_print_table(struct nft_sbuf *b, const struct nft_table *t, unsigned flags)
+{
+	bool first = true;
+
+	nft_sb_printf(b, "table %s %s {", nft_family_name(t->family), t->name);
+	if (flags & NFT_LIST_HANDLES)
+		nft_sb_printf(b, " # handle %" PRIu64, t->handle);
+	nft_sb_puts(b, "\n");
+	if (t->comment)
+		nft_sb_printf(b, "\tcomment \"%s\"\n", t->comment);
+	for (const struct nft_obj *o = t->objs; o; o = o->next) {
+		if (!first)
+			nft_sb_puts(b, "\n");
+		first = false;
+		nft_print_ct_helper(b, o, flags);
+	}
+	for (const struct nft_set *s = t->sets; s; s = s->next) {
+		if (!first)
+			nft_sb_puts(b, "\n");
+		first = false;
+		nft_print_set(b, s, flags);
+	}
+	for (const struct nft_chain *c = t->chains; c; c = c->next) {
+		if (!first)
+			nft_sb_puts(b, "\n");
+		first = false;
+		nft_print_chain(b, t, c, flags);
+	}
+	nft_sb_puts(b, "}\n");
+}
+
 void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigned flags)
 {
-	for (const struct nft_table *t = rs->tables; t; t = t->next) {
-		bool first = true;
-
-		nft_sb_printf(b, "table %s %s {", fam_names[t->family], t->name);
-		if (flags & NFT_LIST_HANDLES)
-			nft_sb_printf(b, " # handle %" PRIu64, t->handle);
-		nft_sb_puts(b, "\n");
-		if (t->comment)
-			nft_sb_printf(b, "\tcomment \"%s\"\n", t->comment);
-		for (const struct nft_obj *o = t->objs; o; o = o->next) {
-			if (!first)
-				nft_sb_puts(b, "\n");
-			first = false;
-			nft_sb_printf(b, "\tct helper %s {", o->name);
-			if (flags & NFT_LIST_HANDLES)
-				nft_sb_printf(b, " # handle %" PRIu64, o->handle);
-			nft_sb_printf(b, "\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n",
-				      o->helper, o->l4proto == 6 ? "tcp" : "udp",
-				      fam_names[o->l3proto]);
-		}
-		for (const struct nft_set *s = t->sets; s; s = s->next) {
-			if (!first)
-				nft_sb_puts(b, "\n");
-			first = false;
-			print_set(b, s, flags);
-		}
-		for (const struct nft_chain *c = t->chains; c; c = c->next) {
-			if (!first)
-				nft_sb_puts(b, "\n");
-			first = false;
-			print_chain(b, t, c, flags);
-		}
-		nft_sb_puts(b, "}\n");
-	}
+	for (const struct nft_table *t = rs->tables; t; t = t->next)
+		nft_print_table(b, t, flags);
 }
