@@ -449,6 +449,12 @@ no_name:
 
 static bool table_wanted(const struct list_cmd *c, const struct nft_table *t)
 {
+	/*
+	 * nft 1.0.6 checks that the table of `list sets table F T` exists, then
+	 * lists the sets of every table of family F
+	 */
+	if (c->what == LW_SETS)
+		return fam_match(c->family, t->family);
 	if (c->by_table)
 		return t->family == c->family && !strcmp(t->name, c->table);
 	return fam_match(c->family, t->family);
