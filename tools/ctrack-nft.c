@@ -550,7 +550,7 @@ static bool is_command(const char *w)
 }
 
 /*
- * Flag options, nft's letters: -c -s -p -a -j -n -y -t, bundled as getopt
+ * Flag options, nft's letters: -c -s -p -a -j -n -y -t -T, bundled as getopt
  * allows (-an, -nn), or long.  Returns NFT_LIST_* bits (OPT_CHECK for -c),
  * 0 for an argument that is no flag option, OPT_BAD for an unknown letter
  * in a bundle.
@@ -573,6 +573,7 @@ static unsigned flag_option(const char *a)
 		{ 'n', "--numeric", NFT_LIST_NUMERIC },
 		{ 'y', "--numeric-priority", NFT_LIST_NUMERIC_PRIO },
 		{ 't', "--terse", NFT_LIST_TERSE },
+		{ 'T', "--numeric-time", NFT_LIST_NUMERIC_TIME },
 	};
 	unsigned bits = 0;
 	size_t i;
@@ -600,9 +601,9 @@ static unsigned flag_option(const char *a)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ctrack-nft [--socket PATH] [-c] [-ajnpsty] COMMAND...        (ctrackd)\n"
+		"usage: ctrack-nft [--socket PATH] [-c] [-ajnpstyT] COMMAND...        (ctrackd)\n"
 		"       ctrack-nft [--socket PATH] [-c] -f FILE                      (ctrackd)\n"
-		"       ctrack-nft [--offline] [-c] [-ajnpsty] -f FILE [list ...]\n"
+		"       ctrack-nft [--offline] [-c] [-ajnpstyT] -f FILE [list ...]\n"
 		"       ctrack-nft SCRIPT [-s] [-p]\n");
 }
 

@@ -44,7 +44,7 @@ struct nft_config {
 	size_t n_ifaces;
 };
 
-/* Listing flags (nft -s, -p, -a, -j, -n, -y, -t). */
+/* Listing flags (nft -s, -p, -a, -j, -n, -y, -t, -T). */
 enum nft_list_flag {
 	NFT_LIST_STATELESS = 1u << 0, /* -s: no counter values */
 	NFT_LIST_NUMERIC_PROTO = 1u << 1, /* -p: numeric protocols */
@@ -53,8 +53,9 @@ enum nft_list_flag {
 	NFT_LIST_NUMERIC = 1u << 4, /* -n: numbers for symbols, priorities, protocols */
 	NFT_LIST_NUMERIC_PRIO = 1u << 5, /* -y: chain priorities as numbers */
 	NFT_LIST_TERSE = 1u << 6, /* -t: sets without their elements */
+	NFT_LIST_NUMERIC_TIME = 1u << 7, /* -T: times in seconds (-n too) */
 };
-#define NFT_LIST_FLAGS_ALL 0x7fu
+#define NFT_LIST_FLAGS_ALL 0xffu
 
 /* An empty ruleset. */
 int nft_ruleset_new(const struct nft_config *cfg, struct nft_ruleset **out);

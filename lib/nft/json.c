@@ -136,11 +136,13 @@ static void value_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_
 }
 
 /*
- * A flags value as nft splits it: one flag is a string, several an array
- * of flag names; zero, or bits without a name, stay a number.
+ * A flags value as nft splits it: one flag is a string; several are an
+ * array of flag names where the text listing shows "a,b" (comparisons), or
+ * nested {"|": [...]} where it shows "a | b" (masks, set elements); zero,
+ * or bits without a name, stay a number.
  */
 static void flags_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
-		       unsigned flags)
+		       unsigned flags, bool or_chain)
 {
 	const struct nft_dtype *d = &nft_dtypes[dt];
 	uint64_t x = nft_val_get(v, len), rest = x;
@@ -154,6 +156,26 @@ static void flags_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_
 		}
 	if (rest || !x || count == 1) {
 		value_json(b, dt, len, v, flags);
+		return;
+	}
+	if (or_chain) {
+		/* a | b | c is {"|": [{"|": [a, b]}, c]}: one level per "|" */
+		unsigned i = 0;
+
+		for (unsigned k = 1; k < count; k++)
+			nft_sb_puts(b, "{\"|\": [");
+		for (const struct nft_sym *s = d->syms; s && s->name; s++) {
+			if (!s->val || (x & s->val) != s->val)
+				continue;
+			if (i++)
+				nft_sb_puts(b, ", ");
+			if (numeric_symbols(flags))
+				nft_sb_printf(b, "%" PRIu32, s->val);
+			else
+				jstr(b, s->name);
+			if (i > 1)
+				nft_sb_puts(b, "]}");
+		}
 		return;
 	}
 	nft_sb_puts(b, "[");
@@ -189,14 +211,17 @@ static void verdict_json(struct nft_sbuf *b, uint8_t code, const char *chain)
 	nft_sb_puts(b, "}");
 }
 
-/* {"range": [lo, hi]} */
+/*
+ * {"range": [lo, hi]}: unlike the text listing, which prints both ends as
+ * numbers, nft's JSON only prints protocols numerically there.
+ */
 static void range_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *lo,
 		       const uint8_t *hi, unsigned flags)
 {
 	nft_sb_puts(b, "{\"range\": [");
-	value_json(b, dt, len, lo, flags);
+	value_json(b, dt, len, lo, flags | NFT_LIST_NUMERIC_PROTO);
 	nft_sb_puts(b, ", ");
-	value_json(b, dt, len, hi, flags);
+	value_json(b, dt, len, hi, flags | NFT_LIST_NUMERIC_PROTO);
 	nft_sb_puts(b, "]}");
 }
 
@@ -221,27 +246,25 @@ static void elem_key_json(struct nft_sbuf *b, const struct nft_set *s, const str
 		else
 			range_json(b, s->key_dt, s->key_len, e->lo, e->hi, flags);
 	} else if (nft_dtypes[s->key_dt].bitmask) {
-		flags_json(b, s->key_dt, s->key_len, e->lo, flags);
+		flags_json(b, s->key_dt, s->key_len, e->lo, flags, true);
 	} else {
 		value_json(b, s->key_dt, s->key_len, e->lo, flags);
 	}
 }
 
-/* The elements of a set in key order (as the kernel returns them): [e, ...]. */
+/* The elements of a set in the order the text listing has them: [e, ...]. */
 static void elems_json(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	const struct nft_elem **v = malloc((s->nelems + 1) * sizeof(*v));
-	unsigned n = 0;
+	int n = v ? nft_elems_listing_order(s, v) : -1;
 
-	if (!v) {
+	if (n < 0) {
+		free(v);
 		b->oom = true;
 		return;
 	}
-	for (const struct nft_elem *e = s->elems; e; e = e->next)
-		v[n++] = e;
-	nft_elems_sort(v, n, s->key_len);
 	nft_sb_puts(b, "[");
-	for (unsigned i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		if (i)
 			nft_sb_puts(b, ", ");
 		if (s->is_map) {
@@ -292,8 +315,12 @@ static void selector_json(struct nft_sbuf *b, const struct nft_expr *e)
 		return;
 	case EK_CT:
 		nft_sb_puts(b, "{\"ct\": {\"key\": \"");
-		/* nft names the family of ct saddr/daddr inside the key */
-		if (e->key == CK_SADDR || e->key == CK_DADDR)
+		/*
+		 * `ct original ip saddr` is its own key ("ip saddr"); written
+		 * without the family it is the generic "saddr", although the
+		 * text listing names the family in both cases
+		 */
+		if ((e->key == CK_SADDR || e->key == CK_DADDR) && e->fam_written)
 			nft_sb_puts(b, e->nfproto == NFT_FAM_IP6 ? "ip6 " : "ip ");
 		nft_sb_puts(b, nft_ct_key_name(e->key));
 		nft_sb_puts(b, "\"");
@@ -313,7 +340,7 @@ static void expr_json(struct nft_sbuf *b, const struct nft_expr *e, unsigned fla
 	switch (e->kind) {
 	case EK_VALUE:
 		if (nft_dtypes[e->dt].bitmask)
-			flags_json(b, e->dt, e->len, e->v, flags);
+			flags_json(b, e->dt, e->len, e->v, flags, false);
 		else
 			value_json(b, e->dt, e->len, e->v, flags);
 		return;
@@ -337,7 +364,10 @@ static void expr_json(struct nft_sbuf *b, const struct nft_expr *e, unsigned fla
 		nft_sb_puts(b, "[");
 		expr_json(b, e->l, flags);
 		nft_sb_puts(b, ", ");
-		expr_json(b, e->r, flags);
+		if (e->r->kind == EK_VALUE && nft_dtypes[e->r->dt].bitmask)
+			flags_json(b, e->r->dt, e->r->len, e->r->v, flags, true);
+		else
+			expr_json(b, e->r, flags);
 		nft_sb_puts(b, "]}");
 		return;
 	case EK_MAP:
@@ -371,7 +401,16 @@ static void match_json(struct nft_sbuf *b, const struct nft_stmt *s, unsigned fl
 	nft_sb_puts(b, "{\"match\": {\"op\": ");
 	jstr(b, op);
 	nft_sb_puts(b, ", \"left\": ");
-	expr_json(b, l, flags);
+	if (s->op == OP_FLAGCMP || s->op == OP_FLAGCMP_NE) {
+		/* `tcp flags syn / syn,ack`: the mask is a list, as in the text */
+		nft_sb_puts(b, "{\"&\": [");
+		expr_json(b, l->l, flags);
+		nft_sb_puts(b, ", ");
+		flags_json(b, l->r->dt, l->r->len, l->r->v, flags, false);
+		nft_sb_puts(b, "]}");
+	} else {
+		expr_json(b, l, flags);
+	}
 	nft_sb_puts(b, ", \"right\": ");
 	if (r->kind == EK_VALUE && nft_dtypes[r->dt].bitmask &&
 	    (s->op == OP_EQ || s->op == OP_NE) && l->kind != EK_BINOP)

@@ -227,6 +227,8 @@ struct nft_expr {
 	uint8_t vcode;     /* verdict code */
 	uint8_t tok;       /* EK_SYM: token kind */
 	bool neg_ok;       /* spare */
+	bool fam_written;  /* ct saddr/daddr: `ip`/`ip6` was written (nft's ip saddr key,
+			    * not the family-less saddr its JSON tells apart) */
 	struct nft_loc loc;
 	uint8_t v[16];     /* EK_VALUE: big endian (strings: NUL padded) */
 	const char *text;  /* EK_SYM / EK_SETREF / verdict chain name */
@@ -567,6 +569,8 @@ void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigne
 const char *nft_family_name(uint8_t family);
 const char *nft_meta_key_name(uint8_t key);
 const char *nft_ct_key_name(uint8_t key);
+/* v[] = the elements of s in nft's listing order; returns their number, -1 (no memory). */
+int nft_elems_listing_order(const struct nft_set *s, const struct nft_elem **v);
 /* Is [lo, hi] (len bytes) exactly a prefix?  *plen: its length. */
 bool nft_is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen);
 void nft_print_table(struct nft_sbuf *b, const struct nft_table *t, unsigned flags);

@@ -3,6 +3,7 @@
  * `nft list ruleset` output, byte for byte as nft 1.0.6 prints it: tab
  * indentation, objects then sets then chains, canonical statement forms.
  */
+#define _GNU_SOURCE /* qsort_r: a comparator with a context, no global state */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ const char *nft_family_name(uint8_t family)
 
 /*
  * nft -n prints every symbolic constant as its number (flags in hex, one
- * per bit), priorities and protocols too; times and interface names stay.
+ * per bit), priorities, protocols and times (in seconds) too; interface
+ * names stay.
  */
 static bool all_numeric(unsigned flags)
 {
@@ -60,7 +62,7 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 static void print_value(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
 			unsigned flags, bool numeric)
 {
-	if (all_numeric(flags) && dt != DT_TIME)
+	if (dt == DT_TIME ? flags & (NFT_LIST_NUMERIC | NFT_LIST_NUMERIC_TIME) : all_numeric(flags))
 		numeric = true;
 	nft_dt_print(b, (enum nft_dt)dt, len, v, flags, numeric);
 }
@@ -155,21 +157,76 @@ static unsigned elems_per_line(uint8_t dt)
 	}
 }
 
+struct order_item {
+	const struct nft_elem *e;
+	uint8_t key[16];
+};
+
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct order_item *x = a, *y = b;
+	uint8_t len = *(const uint8_t *)arg;
+	int c = memcmp(x->key, y->key, len);
+
+	/* equal sort keys: the kernel's order, highest key first */
+	return c ? c : memcmp(y->e->lo, x->e->lo, len);
+}
+
+/*
+ * The order nft lists a set's elements in: it sorts what the kernel
+ * returns (highest key first) by its own values, in which a string is a
+ * little-endian number (compared from its last byte) and a combination of
+ * flags (syn | ack) counts as its first flag.
+ */
+int nft_elems_listing_order(const struct nft_set *s, const struct nft_elem **v)
+{
+	const struct nft_dtype *d = &nft_dtypes[s->key_dt];
+	struct order_item *it = malloc((s->nelems + 1) * sizeof(*it));
+	unsigned n = 0;
+	uint8_t len = s->key_len;
+
+	if (!it)
+		return -1;
+	for (const struct nft_elem *e = s->elems; e; e = e->next, n++) {
+		it[n].e = e;
+		memcpy(it[n].key, e->lo, 16);
+		if (s->key_dt == DT_IFNAME || s->key_dt == DT_STRING) {
+			for (unsigned i = 0; i < len; i++)
+				it[n].key[i] = e->lo[len - 1 - i];
+		} else if (d->bitmask && !e->interval) {
+			uint64_t x = nft_val_get(e->lo, len), rest = x, first = 0;
+			unsigned count = 0;
+
+			for (const struct nft_sym *sym = d->syms; sym && sym->name; sym++)
+				if (sym->val && (x & sym->val) == sym->val) {
+					rest &= ~(uint64_t)sym->val;
+					if (!count++)
+						first = sym->val;
+				}
+			if (count > 1 && !rest)
+				nft_val_put(it[n].key, len, first);
+		}
+	}
+	qsort_r(it, n, sizeof(*it), order_cmp, &len);
+	for (unsigned i = 0; i < n; i++)
+		v[i] = it[i].e;
+	free(it);
+	return (int)n;
+}
+
 static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	const struct nft_elem **v = malloc((s->nelems + 1) * sizeof(*v));
-	unsigned per = elems_per_line(s->key_dt), n = 0, count = 0;
+	unsigned per = elems_per_line(s->key_dt), count = 0;
+	int n = v ? nft_elems_listing_order(s, v) : -1;
 
-	if (!v) {
+	if (n < 0) {
+		free(v);
 		b->oom = true;
 		return;
 	}
-	for (const struct nft_elem *e = s->elems; e; e = e->next)
-		v[n++] = e;
-	/* listings come back from the kernel in key order */
-	nft_elems_sort(v, n, s->key_len);
 	nft_sb_puts(b, "{ ");
-	for (unsigned i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct nft_elem *e = v[i];
 
 		if (i)
