@@ -601,7 +601,7 @@ static int do_ruleset(struct ctl_server *s, const struct ctl_msg *req, struct ct
 	if (!s->rs)
 		return -EOPNOTSUPP;
 	if (req->type == CTL_REQ_RULESET_LIST) {
-		unsigned flags = req->flags & NFT_LIST_FLAGS_ALL; /* -s -p -a -j -n -y -t */
+		unsigned flags = req->flags & NFT_LIST_FLAGS_ALL; /* -s -p -a -j -n -y -t -T */
 
 		/* TEXT: an nft list command; without it, `list ruleset` */
 		if (ctl_has(req, CTL_A_TEXT)) {
