@@ -3,12 +3,16 @@
  * ctrack-nft: nft for ctrackd's ruleset, and for rulesets without a kernel.
  *
  * Against a running ctrackd, as nft against the kernel:
- *   ctrack-nft [--socket PATH] [-c] [-a] [-s] [-p] COMMAND...
+ *   ctrack-nft [--socket PATH] [-c] [-ajnpstyT] COMMAND...
  *   ctrack-nft [--socket PATH] [-c] -f FILE     (FILE "-": standard input)
  *       COMMAND is what nft takes: `add table ip filter`, `add rule filter
  *       input ct state established counter accept`, `insert rule ...`,
- *       `delete rule filter input handle 4`, `flush ruleset`, `list ruleset`
- *       (`list table`, `list chain`, `list tables`) with the live counters.
+ *       `delete rule filter input handle 4`, `flush ruleset`, and the list
+ *       commands (`list ruleset`, `list tables`, `list table`, `list
+ *       chains`, `list chain`, `list sets`, `list set`, `list maps`, `list
+ *       map`, `list counters`, `list counter`, `list ct helpers`, `list ct
+ *       helper`), which ctrackd runs on its live ruleset, counters
+ *       included; -j prints them as nft -j does (libnftables-json).
  *       The words are joined with spaces into one transaction, as nft does;
  *       -f applies a file all or nothing.  An error leaves the running
  *       ruleset untouched and prints nft's message; the exit status is 1.
@@ -16,9 +20,10 @@
  *       /run/ctrack/ctrackd.sock.  (-S is nft's --service, so it is not used.)
  *
  * Offline (no daemon):
- *   ctrack-nft [-c] [-s] [-p] [-a] -f FILE [list ruleset]
+ *   ctrack-nft [-c] [-ajnpstyT] -f FILE [list ...]
  *       without --socket and $CTRACK_SOCKET (or with --offline), -f checks
- *       (-c) or applies FILE to an empty ruleset and lists it
+ *       (-c) or applies FILE to an empty ruleset, then runs the list
+ *       command if one is given
  *   ctrack-nft SCRIPT [-s] [-p]      (conformance-runner form: apply, then list)
  *   ctrack-nft -f FILE --eval HOOK PKTS [--conntrack] [--iif N] [--oif N] [list ruleset]
  *       evaluate each packet of PKTS (one IPv4/IPv6 packet per line, in hex)
