@@ -766,7 +766,7 @@ int main(int argc, char **argv)
 	int nwords = first_word ? argc - first_word : 0;
 	bool listing = nwords && is_list(words[0]);
 
-	if ((flags & NFT_LIST_JSON) && nwords && !listing) {
+	if ((flags & NFT_LIST_JSON) && (nwords || file) && !listing && !positional) {
 		/* nft -j reads its commands as JSON: not supported here */
 		fprintf(stderr, "Error: ctrack-nft reads no JSON commands; -j applies to list "
 				"commands\n");
