@@ -31,10 +31,14 @@ enum list_what {
 	LW_SET,
 	LW_MAPS,
 	LW_MAP,
-	LW_COUNTERS,
-	LW_COUNTER,
+	LW_OBJS,       /* counters, quotas, limits, secmarks, synproxys: none here */
+	LW_OBJ,        /* counter, quota, ..., ct timeout, ct expectation: none here */
 	LW_HELPERS,
 	LW_HELPER,
+	LW_METERS,     /* none here */
+	LW_METER,
+	LW_FLOWTABLES, /* none here */
+	LW_FLOWTABLE,
 };
 
 /* A family the grammar knows but the engine has no tables of (arp, bridge, netdev). */
@@ -180,36 +184,52 @@ static int parse_one(struct nft_pstate *ps, struct list_cmd *c)
 	memset(c, 0, sizeof(*c));
 	if (!nft_accept_kw(ps, "list"))
 		return syntax(ps, t, NULL);
+	/* what a word lists, and what follows it */
+	static const struct {
+		const char *w;
+		uint8_t what;
+		uint8_t spec; /* 0 [FAMILY], 1 [FAMILY] TABLE, 2 [FAMILY] TABLE NAME,
+			       * 3 [FAMILY] or table [FAMILY] TABLE */
+	} words[] = {
+		{ "ruleset", LW_RULESET, 0 },	  { "tables", LW_TABLES, 0 },
+		{ "table", LW_TABLE, 1 },	  { "chains", LW_CHAINS, 0 },
+		{ "chain", LW_CHAIN, 2 },	  { "sets", LW_SETS, 3 },
+		{ "set", LW_SET, 2 },		  { "maps", LW_MAPS, 0 },
+		{ "map", LW_MAP, 2 },		  { "counters", LW_OBJS, 3 },
+		{ "counter", LW_OBJ, 2 },	  { "quotas", LW_OBJS, 3 },
+		{ "quota", LW_OBJ, 2 },		  { "limits", LW_OBJS, 3 },
+		{ "limit", LW_OBJ, 2 },		  { "secmarks", LW_OBJS, 3 },
+		{ "secmark", LW_OBJ, 2 },	  { "synproxys", LW_OBJS, 3 },
+		{ "synproxy", LW_OBJ, 2 },	  { "meters", LW_METERS, 0 },
+		{ "meter", LW_METER, 2 },	  { "flowtables", LW_FLOWTABLES, 0 },
+		{ "flowtable", LW_FLOWTABLE, 2 },
+	};
+
 	t = nft_peek(ps);
-	if (nft_accept_kw(ps, "ruleset") || nft_accept_kw(ps, "tables") ||
-	    nft_accept_kw(ps, "chains") || nft_accept_kw(ps, "maps")) {
-		c->what = nft_tok_is(t, "ruleset") ? LW_RULESET
-			  : nft_tok_is(t, "tables") ? LW_TABLES
-			  : nft_tok_is(t, "chains") ? LW_CHAINS
-						    : LW_MAPS;
-		c->family = parse_family(ps);
-		return 0;
-	}
-	if (nft_accept_kw(ps, "table")) {
-		c->what = LW_TABLE;
-		return parse_spec(ps, c, false);
-	}
-	if (nft_accept_kw(ps, "chain") || nft_accept_kw(ps, "set") || nft_accept_kw(ps, "map") ||
-	    nft_accept_kw(ps, "counter")) {
-		c->what = nft_tok_is(t, "chain") ? LW_CHAIN
-			  : nft_tok_is(t, "set") ? LW_SET
-			  : nft_tok_is(t, "map") ? LW_MAP
-						 : LW_COUNTER;
-		return parse_spec(ps, c, true);
-	}
-	if (nft_accept_kw(ps, "sets") || nft_accept_kw(ps, "counters")) {
-		c->what = nft_tok_is(t, "sets") ? LW_SETS : LW_COUNTERS;
-		return parse_ruleset_or_table(ps, c);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!nft_accept_kw(ps, words[i].w))
+			continue;
+		c->what = words[i].what;
+		switch (words[i].spec) {
+		case 0:
+			c->family = parse_family(ps);
+			return 0;
+		case 1:
+			return parse_spec(ps, c, false);
+		case 2:
+			return parse_spec(ps, c, true);
+		default:
+			return parse_ruleset_or_table(ps, c);
+		}
 	}
 	if (nft_accept_kw(ps, "ct")) {
 		t = nft_peek(ps);
 		if (nft_accept_kw(ps, "helper")) {
 			c->what = LW_HELPER;
+			return parse_spec(ps, c, true);
+		}
+		if (nft_accept_kw(ps, "timeout") || nft_accept_kw(ps, "expectation")) {
+			c->what = LW_OBJ;
 			return parse_spec(ps, c, true);
 		}
 		if (nft_accept_kw(ps, "helpers")) {
@@ -219,7 +239,7 @@ static int parse_one(struct nft_pstate *ps, struct list_cmd *c)
 			nft_next(ps);
 			return parse_spec(ps, c, false);
 		}
-		return syntax(ps, t, NULL);
+		return syntax(ps, t, "timeout or expectation or helper or helpers");
 	}
 	return syntax(ps, t, NULL);
 }
@@ -407,13 +427,50 @@ static int obj_missing(struct nft_pstate *ps, const struct list_cmd *c)
 	return -ENOENT;
 }
 
+/* No set of that name: nft's hint names the closest set or map of any table. */
+static int set_missing(struct nft_pstate *ps, const struct list_cmd *c)
+{
+	const struct nft_table *nt = NULL;
+	const struct nft_set *near = NULL;
+	unsigned best = ~0u;
+
+	bool exact = false;
+
+	/* a set of that very name in another table wins at once */
+	for (const struct nft_table *t = ps->rs->tables; t && !exact; t = t->next)
+		for (const struct nft_set *s = t->sets; s; s = s->next) {
+			if (!s->name)
+				continue;
+			if (!strcmp(s->name, c->name)) {
+				near = s;
+				nt = t;
+				exact = true;
+				break;
+			}
+			if (misspelt(s->name, c->name, &best)) {
+				near = s;
+				nt = t;
+			}
+		}
+	if (near)
+		nft_error(ps, &c->name_loc, NULL,
+			  "No such file or directory; did you mean %s \xe2\x80\x98%s\xe2\x80\x99 in "
+			  "table %s \xe2\x80\x98%s\xe2\x80\x99?",
+			  near->is_map ? "map" : "set", near->name, nft_family_name(nt->family),
+			  nt->name);
+	else
+		nft_error(ps, &c->name_loc, NULL, "No such file or directory");
+	return -ENOENT;
+}
+
 /* Does everything the command names exist?  Reports what does not. */
 static int check_cmd(struct nft_pstate *ps, const struct list_cmd *c)
 {
 	const struct nft_ruleset *rs = ps->rs;
 	const struct nft_table *t;
-	bool objects = c->what == LW_COUNTERS || c->what == LW_COUNTER || c->what == LW_HELPERS ||
-		       c->what == LW_HELPER || c->what == LW_SETS;
+	/* the commands whose cache holds every table: nft's hints */
+	bool objects = c->what == LW_OBJS || c->what == LW_OBJ || c->what == LW_HELPERS ||
+		       c->what == LW_HELPER || c->what == LW_SETS || c->what == LW_METER;
 
 	if (!c->by_table)
 		return 0;
@@ -430,9 +487,16 @@ static int check_cmd(struct nft_pstate *ps, const struct list_cmd *c)
 		if (!find_set(t, c->name, c->what == LW_MAP))
 			goto no_name;
 		return 0;
-	case LW_COUNTER:
-		/* the engine has no named counters */
+	case LW_OBJ:
+		/* the engine has no counter, quota, limit ... objects */
 		return obj_missing(ps, c);
+	case LW_METER:
+		/* nor meters: a set of that name is no meter */
+		if (find_set(t, c->name, false) || find_set(t, c->name, true))
+			goto no_name;
+		return set_missing(ps, c);
+	case LW_FLOWTABLE:
+		goto no_name;
 	case LW_HELPER:
 		if (!find_obj(t, c->name))
 			return obj_missing(ps, c);
@@ -476,7 +540,7 @@ static void text_cmd(struct nft_sbuf *b, const struct nft_ruleset *rs, const str
 		case LW_TABLES:
 			nft_sb_printf(b, "table %s %s\n", fam, t->name);
 			continue;
-		case LW_COUNTERS:
+		case LW_OBJS:
 		case LW_HELPERS:
 			/* nft lists only the tables that have objects */
 			if (!t->objs)
@@ -562,7 +626,7 @@ static void json_cmd(struct nft_sbuf *b, const struct nft_ruleset *rs, const str
 					nft_json_ct_helper(b, t, o);
 			break;
 		default:
-			/* counters: the engine has none */
+			/* counters, quotas, meters, flowtables ...: the engine has none */
 			break;
 		}
 	}
