@@ -89,10 +89,14 @@ int nft_ruleset_list(const struct nft_ruleset *rs, unsigned flags, char **out);
  * `list table [FAMILY] NAME`, `list chains [FAMILY]`, `list chain [FAMILY]
  * TABLE NAME`, `list sets [FAMILY]`, `list sets table [FAMILY] TABLE`, `list
  * set [FAMILY] TABLE NAME`, `list maps [FAMILY]`, `list map ...`, `list
- * counters [FAMILY]`, `list counters table ...`, `list counter ...` (the
- * engine has no named counters: a table with objects lists empty), `list ct
- * helpers table [FAMILY] TABLE`, `list ct helper [FAMILY] TABLE NAME`.  A
- * family left out means ip for a named table, all families otherwise.
+ * ct helpers table [FAMILY] TABLE`, `list ct helper [FAMILY] TABLE NAME`;
+ * and the kinds the engine has none of, answered as nft answers for a
+ * ruleset without them: `list counters|quotas|limits|secmarks|synproxys
+ * [FAMILY]` (and `... table ...`: the tables that have objects, empty),
+ * `list counter|quota|limit|secmark|synproxy|ct timeout|ct expectation
+ * ...`, `list meters|flowtables [FAMILY]`, `list meter|flowtable ...`.
+ * Several commands may be separated by ';'.  A family left out means ip
+ * for a named table, all families otherwise.
  * Returns 0 with the listing (text, or JSON with NFT_LIST_JSON) malloc'ed
  * in *out, or -ENOENT (a table, chain, set or object that does not exist)
  * or -EINVAL (syntax) with nft's message in *err (malloc'ed, when err is
