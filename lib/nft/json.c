@@ -48,7 +48,7 @@ static void put_str(struct nft_sbuf *b, const char *s, size_t n)
 			break;
 		default:
 			if (c < 0x20) {
-				char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+				char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
 
 				nft_sb_puts(b, u);
 			} else {
@@ -93,7 +93,7 @@ static void value_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_
 	switch (dt) {
 	case DT_IPV4:
 	case DT_IPV6: {
-		struct nft_sbuf a = { 0 };
+		struct nft_sbuf a = {0};
 
 		nft_print_addr(&a, dt == DT_IPV4 ? 2 : 10, v);
 		nft_sb_puts(&a, "");
@@ -195,8 +195,7 @@ static void flags_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_
 
 static void verdict_json(struct nft_sbuf *b, uint8_t code, const char *chain)
 {
-	static const char *const n[] = { "", "accept", "drop", "continue", "return", "jump",
-					 "goto" };
+	static const char *const n[] = {"", "accept", "drop", "continue", "return", "jump", "goto"};
 
 	nft_sb_puts(b, "{");
 	key(b, n[code]);
@@ -225,8 +224,8 @@ static void range_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_
 	nft_sb_puts(b, "]}");
 }
 
-static void prefix_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
-			uint8_t plen, unsigned flags)
+static void prefix_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v, uint8_t plen,
+			unsigned flags)
 {
 	nft_sb_puts(b, "{\"prefix\": {\"addr\": ");
 	value_json(b, dt, len, v, flags);
@@ -325,7 +324,8 @@ static void selector_json(struct nft_sbuf *b, const struct nft_expr *e)
 		nft_sb_puts(b, nft_ct_key_name(e->key));
 		nft_sb_puts(b, "\"");
 		if (e->dir)
-			nft_sb_puts(b, e->dir == 1 ? ", \"dir\": \"original\"" : ", \"dir\": \"reply\"");
+			nft_sb_puts(b, e->dir == 1 ? ", \"dir\": \"original\""
+						   : ", \"dir\": \"reply\"");
 		nft_sb_puts(b, "}}");
 		return;
 	default:
@@ -335,7 +335,7 @@ static void selector_json(struct nft_sbuf *b, const struct nft_expr *e)
 
 static void expr_json(struct nft_sbuf *b, const struct nft_expr *e, unsigned flags)
 {
-	static const char *const ops[] = { "", "&", "|", "^", "<<", ">>" };
+	static const char *const ops[] = {"", "&", "|", "^", "<<", ">>"};
 
 	switch (e->kind) {
 	case EK_VALUE:
@@ -388,10 +388,10 @@ static void expr_json(struct nft_sbuf *b, const struct nft_expr *e, unsigned fla
 
 static void match_json(struct nft_sbuf *b, const struct nft_stmt *s, unsigned flags)
 {
-	static const char *const ops[] = { [OP_IMPLICIT] = "==", [OP_EQ] = "==", [OP_NE] = "!=",
-					   [OP_LT] = "<",	 [OP_GT] = ">",	 [OP_LE] = "<=",
-					   [OP_GE] = ">=",	 [OP_NEG] = "!", [OP_FLAGCMP] = "==",
-					   [OP_FLAGCMP_NE] = "!=" };
+	static const char *const ops[] = {
+	    [OP_IMPLICIT] = "==", [OP_EQ] = "==",	 [OP_NE] = "!=", [OP_LT] = "<",
+	    [OP_GT] = ">",	  [OP_LE] = "<=",	 [OP_GE] = ">=", [OP_NEG] = "!",
+	    [OP_FLAGCMP] = "==",  [OP_FLAGCMP_NE] = "!="};
 	const struct nft_expr *l = s->l, *r = s->r;
 	const char *op = ops[s->op];
 
@@ -445,8 +445,8 @@ static void names_json(struct nft_sbuf *b, const char *const *names, unsigned n)
 
 static void log_json(struct nft_sbuf *b, const struct nft_stmt *s)
 {
-	static const char *const levels[] = { "emerg", "alert",	 "crit", "err",	  "warn",
-					      "notice", "info", "debug", "audit" };
+	static const char *const levels[] = {"emerg",  "alert", "crit",	 "err",	 "warn",
+					     "notice", "info",	"debug", "audit"};
 	const char *names[5];
 	unsigned n = 0;
 	bool any = false;
@@ -485,7 +485,7 @@ static void log_json(struct nft_sbuf *b, const struct nft_stmt *s)
 /* A byte count in the largest unit that divides it: nft's kbytes / mbytes. */
 static uint64_t byte_unit(uint64_t v, const char **unit)
 {
-	static const char *const bu[] = { "bytes", "kbytes", "mbytes" };
+	static const char *const bu[] = {"bytes", "kbytes", "mbytes"};
 	int i = 0;
 
 	while (i < 2 && v && v % 1024 == 0) {
@@ -498,7 +498,7 @@ static uint64_t byte_unit(uint64_t v, const char **unit)
 
 static void limit_json(struct nft_sbuf *b, const struct nft_stmt *s)
 {
-	static const char *const units[] = { "second", "minute", "hour", "day", "week" };
+	static const char *const units[] = {"second", "minute", "hour", "day", "week"};
 	const char *ru = NULL, *bu = NULL;
 	uint64_t rate = s->rate, burst;
 
@@ -509,8 +509,9 @@ static void limit_json(struct nft_sbuf *b, const struct nft_stmt *s)
 		/* the kernel's default burst is 5 packets */
 		burst = s->burst_set ? s->burst : 5;
 	}
-	nft_sb_printf(b, "{\"limit\": {\"rate\": %" PRIu64 ", \"burst\": %" PRIu64 ", \"per\": ",
-		      rate, burst);
+	nft_sb_printf(b,
+		      "{\"limit\": {\"rate\": %" PRIu64 ", \"burst\": %" PRIu64 ", \"per\": ", rate,
+		      burst);
 	jstr(b, units[s->unit]);
 	if (s->over)
 		nft_sb_puts(b, ", \"inv\": true");
@@ -568,7 +569,7 @@ static bool nat_names_family(const struct nft_table *t, const struct nft_stmt *s
 static void nat_json(struct nft_sbuf *b, const struct nft_table *t, const struct nft_stmt *s,
 		     unsigned flags)
 {
-	static const char *const names[] = { "", "snat", "dnat", "masquerade", "redirect" };
+	static const char *const names[] = {"", "snat", "dnat", "masquerade", "redirect"};
 	const char *fl[3];
 	unsigned nf = 0;
 	bool any = false;
@@ -634,10 +635,9 @@ static void stmt_json(struct nft_sbuf *b, const struct nft_table *t, const struc
 		if (flags & NFT_LIST_STATELESS)
 			nft_sb_puts(b, "{\"counter\": null}");
 		else
-			nft_sb_printf(b,
-				      "{\"counter\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-				      "}}",
-				      s->packets, s->bytes);
+			nft_sb_printf(
+			    b, "{\"counter\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}}",
+			    s->packets, s->bytes);
 		return;
 	case SK_LOG:
 		log_json(b, s);
@@ -646,7 +646,8 @@ static void stmt_json(struct nft_sbuf *b, const struct nft_table *t, const struc
 		limit_json(b, s);
 		return;
 	case SK_META_SET:
-		nft_sb_puts(b, "{\"mangle\": {\"key\": {\"meta\": {\"key\": \"mark\"}}, \"value\": ");
+		nft_sb_puts(b,
+			    "{\"mangle\": {\"key\": {\"meta\": {\"key\": \"mark\"}}, \"value\": ");
 		expr_json(b, s->r, flags);
 		nft_sb_puts(b, "}}");
 		return;
@@ -740,9 +741,9 @@ void nft_json_table(struct nft_sbuf *b, const struct nft_table *t)
 
 void nft_json_chain(struct nft_sbuf *b, const struct nft_table *t, const struct nft_chain *c)
 {
-	static const char *const types[] = { "", "filter", "nat", "route" };
-	static const char *const hooks[] = { "prerouting", "input", "forward", "output",
-					     "postrouting" };
+	static const char *const types[] = {"", "filter", "nat", "route"};
+	static const char *const hooks[] = {"prerouting", "input", "forward", "output",
+					    "postrouting"};
 
 	nft_sb_puts(b, ", {\"chain\": ");
 	fam_table(b, t);
@@ -788,7 +789,8 @@ void nft_json_set(struct nft_sbuf *b, const struct nft_table *t, const struct nf
 	if (s->flags & (SETF_CONSTANT | SETF_INTERVAL)) {
 		nft_sb_puts(b, ", \"flags\": [");
 		if (s->flags & SETF_CONSTANT)
-			nft_sb_puts(b, (s->flags & SETF_INTERVAL) ? "\"constant\", " : "\"constant\"");
+			nft_sb_puts(b,
+				    (s->flags & SETF_INTERVAL) ? "\"constant\", " : "\"constant\"");
 		if (s->flags & SETF_INTERVAL)
 			nft_sb_puts(b, "\"interval\"");
 		nft_sb_puts(b, "]");

@@ -31,11 +31,11 @@ enum list_what {
 	LW_SET,
 	LW_MAPS,
 	LW_MAP,
-	LW_OBJS,       /* counters, quotas, limits, secmarks, synproxys: none here */
-	LW_OBJ,        /* counter, quota, ..., ct timeout, ct expectation: none here */
+	LW_OBJS, /* counters, quotas, limits, secmarks, synproxys: none here */
+	LW_OBJ,	 /* counter, quota, ..., ct timeout, ct expectation: none here */
 	LW_HELPERS,
 	LW_HELPER,
-	LW_METERS,     /* none here */
+	LW_METERS, /* none here */
 	LW_METER,
 	LW_FLOWTABLES, /* none here */
 	LW_FLOWTABLE,
@@ -45,9 +45,9 @@ enum list_what {
 #define FAM_OTHER 0xff
 
 struct list_cmd {
-	uint8_t what;        /* enum list_what */
-	uint8_t family;      /* 0: every family (a ruleset spec without one) */
-	bool by_table;       /* `list sets table ...` and the like */
+	uint8_t what;	/* enum list_what */
+	uint8_t family; /* 0: every family (a ruleset spec without one) */
+	bool by_table;	/* `list sets table ...` and the like */
 	const char *table, *name;
 	struct nft_loc table_loc, name_loc;
 };
@@ -60,16 +60,19 @@ struct list_cmd {
 static bool keyword(const struct nft_tok *t)
 {
 	static const char *const kw[] = {
-		"accept", "add", "arp", "bridge", "chain", "chains", "comment", "counter",
-		"counters", "create", "ct", "delete", "describe", "destroy", "drop", "element",
-		"export", "flowtable", "flowtables", "flush", "get", "goto", "helper", "helpers",
-		"hook", "hooks", "icmp", "icmpv6", "import", "inet", "insert", "ip", "ip6",
-		"jump", "limit", "limits", "list", "map", "maps", "meta", "meter", "meters",
-		"monitor", "netdev", "policy", "priority", "quota", "quotas", "rename",
-		"replace", "reset", "return", "rule", "ruleset", "secmark", "secmarks", "set",
-		"sets", "synproxy", "table", "tables", "tcp", "udp", "type", "counter",
-		"timeout", "expectation", "th", "log", "reject", "snat", "dnat", "masquerade",
-		"redirect", "notrack", "continue",
+	    "accept",	   "add",      "arp",	   "bridge",   "chain",	   "chains",
+	    "comment",	   "counter",  "counters", "create",   "ct",	   "delete",
+	    "describe",	   "destroy",  "drop",	   "element",  "export",   "flowtable",
+	    "flowtables",  "flush",    "get",	   "goto",     "helper",   "helpers",
+	    "hook",	   "hooks",    "icmp",	   "icmpv6",   "import",   "inet",
+	    "insert",	   "ip",       "ip6",	   "jump",     "limit",	   "limits",
+	    "list",	   "map",      "maps",	   "meta",     "meter",	   "meters",
+	    "monitor",	   "netdev",   "policy",   "priority", "quota",	   "quotas",
+	    "rename",	   "replace",  "reset",	   "return",   "rule",	   "ruleset",
+	    "secmark",	   "secmarks", "set",	   "sets",     "synproxy", "table",
+	    "tables",	   "tcp",      "udp",	   "type",     "counter",  "timeout",
+	    "expectation", "th",       "log",	   "reject",   "snat",	   "dnat",
+	    "masquerade",  "redirect", "notrack",  "continue",
 	};
 
 	if (t->kind != TK_IDENT)
@@ -98,7 +101,8 @@ static int syntax(struct nft_pstate *ps, const struct nft_tok *t, const char *ex
 		break;
 	case TK_IDENT:
 		if (keyword(t))
-			snprintf(what, sizeof(what), "%.*s", (int)(t->len < 40 ? t->len : 40), t->s);
+			snprintf(what, sizeof(what), "%.*s", (int)(t->len < 40 ? t->len : 40),
+				 t->s);
 		else
 			snprintf(what, sizeof(what), "string");
 		break;
@@ -132,8 +136,8 @@ static uint8_t parse_family(struct nft_pstate *ps)
 	static const struct {
 		const char *n;
 		uint8_t fam;
-	} fams[] = { { "ip", NFT_FAM_IP },	{ "ip6", NFT_FAM_IP6 }, { "inet", NFT_FAM_INET },
-		     { "arp", FAM_OTHER },	{ "bridge", FAM_OTHER }, { "netdev", FAM_OTHER } };
+	} fams[] = {{"ip", NFT_FAM_IP}, {"ip6", NFT_FAM_IP6},  {"inet", NFT_FAM_INET},
+		    {"arp", FAM_OTHER}, {"bridge", FAM_OTHER}, {"netdev", FAM_OTHER}};
 
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
 		if (nft_accept_kw(ps, fams[i].n))
@@ -191,18 +195,29 @@ static int parse_one(struct nft_pstate *ps, struct list_cmd *c)
 		uint8_t spec; /* 0 [FAMILY], 1 [FAMILY] TABLE, 2 [FAMILY] TABLE NAME,
 			       * 3 [FAMILY] or table [FAMILY] TABLE */
 	} words[] = {
-		{ "ruleset", LW_RULESET, 0 },	  { "tables", LW_TABLES, 0 },
-		{ "table", LW_TABLE, 1 },	  { "chains", LW_CHAINS, 0 },
-		{ "chain", LW_CHAIN, 2 },	  { "sets", LW_SETS, 3 },
-		{ "set", LW_SET, 2 },		  { "maps", LW_MAPS, 0 },
-		{ "map", LW_MAP, 2 },		  { "counters", LW_OBJS, 3 },
-		{ "counter", LW_OBJ, 2 },	  { "quotas", LW_OBJS, 3 },
-		{ "quota", LW_OBJ, 2 },		  { "limits", LW_OBJS, 3 },
-		{ "limit", LW_OBJ, 2 },		  { "secmarks", LW_OBJS, 3 },
-		{ "secmark", LW_OBJ, 2 },	  { "synproxys", LW_OBJS, 3 },
-		{ "synproxy", LW_OBJ, 2 },	  { "meters", LW_METERS, 0 },
-		{ "meter", LW_METER, 2 },	  { "flowtables", LW_FLOWTABLES, 0 },
-		{ "flowtable", LW_FLOWTABLE, 2 },
+	    {"ruleset", LW_RULESET, 0},
+	    {"tables", LW_TABLES, 0},
+	    {"table", LW_TABLE, 1},
+	    {"chains", LW_CHAINS, 0},
+	    {"chain", LW_CHAIN, 2},
+	    {"sets", LW_SETS, 3},
+	    {"set", LW_SET, 2},
+	    {"maps", LW_MAPS, 0},
+	    {"map", LW_MAP, 2},
+	    {"counters", LW_OBJS, 3},
+	    {"counter", LW_OBJ, 2},
+	    {"quotas", LW_OBJS, 3},
+	    {"quota", LW_OBJ, 2},
+	    {"limits", LW_OBJS, 3},
+	    {"limit", LW_OBJ, 2},
+	    {"secmarks", LW_OBJS, 3},
+	    {"secmark", LW_OBJ, 2},
+	    {"synproxys", LW_OBJS, 3},
+	    {"synproxy", LW_OBJ, 2},
+	    {"meters", LW_METERS, 0},
+	    {"meter", LW_METER, 2},
+	    {"flowtables", LW_FLOWTABLES, 0},
+	    {"flowtable", LW_FLOWTABLE, 2},
 	};
 
 	t = nft_peek(ps);
@@ -327,7 +342,7 @@ static unsigned misspell_distance(const char *a, const char *b)
 
 	if (!d)
 		return ~0u;
-#define D(i, j) d[(i) * lb + (j)]
+#define D(i, j) d[(i)*lb + (j)]
 	for (size_t i = 0; i <= la; i++)
 		D(i, 0) = (unsigned)i;
 	for (size_t j = 0; j <= lb; j++)
@@ -387,10 +402,11 @@ static int table_missing(struct nft_pstate *ps, const struct list_cmd *c, bool h
 			near = t;
 	}
 	if (near)
-		nft_error(ps, &c->table_loc, NULL,
-			  "No such file or directory; did you mean table \xe2\x80\x98%s\xe2\x80\x99 in "
-			  "family %s?",
-			  near->name, nft_family_name(near->family));
+		nft_error(
+		    ps, &c->table_loc, NULL,
+		    "No such file or directory; did you mean table \xe2\x80\x98%s\xe2\x80\x99 in "
+		    "family %s?",
+		    near->name, nft_family_name(near->family));
 	else
 		nft_error(ps, &c->table_loc, NULL, "No such file or directory");
 	return -ENOENT;
@@ -418,10 +434,11 @@ static int obj_missing(struct nft_pstate *ps, const struct list_cmd *c)
 			}
 		}
 	if (near)
-		nft_error(ps, &c->name_loc, NULL,
-			  "No such file or directory; did you mean obj \xe2\x80\x98%s\xe2\x80\x99 in "
-			  "table %s \xe2\x80\x98%s\xe2\x80\x99?",
-			  near->name, nft_family_name(nt->family), nt->name);
+		nft_error(
+		    ps, &c->name_loc, NULL,
+		    "No such file or directory; did you mean obj \xe2\x80\x98%s\xe2\x80\x99 in "
+		    "table %s \xe2\x80\x98%s\xe2\x80\x99?",
+		    near->name, nft_family_name(nt->family), nt->name);
 	else
 		nft_error(ps, &c->name_loc, NULL, "No such file or directory");
 	return -ENOENT;
@@ -453,11 +470,12 @@ static int set_missing(struct nft_pstate *ps, const struct list_cmd *c)
 			}
 		}
 	if (near)
-		nft_error(ps, &c->name_loc, NULL,
-			  "No such file or directory; did you mean %s \xe2\x80\x98%s\xe2\x80\x99 in "
-			  "table %s \xe2\x80\x98%s\xe2\x80\x99?",
-			  near->is_map ? "map" : "set", near->name, nft_family_name(nt->family),
-			  nt->name);
+		nft_error(
+		    ps, &c->name_loc, NULL,
+		    "No such file or directory; did you mean %s \xe2\x80\x98%s\xe2\x80\x99 in "
+		    "table %s \xe2\x80\x98%s\xe2\x80\x99?",
+		    near->is_map ? "map" : "set", near->name, nft_family_name(nt->family),
+		    nt->name);
 	else
 		nft_error(ps, &c->name_loc, NULL, "No such file or directory");
 	return -ENOENT;
@@ -633,13 +651,13 @@ static void json_cmd(struct nft_sbuf *b, const struct nft_ruleset *rs, const str
 	nft_json_end(b);
 }
 
-int nft_ruleset_list_cmd(const struct nft_ruleset *rs, const char *cmd, unsigned flags,
-			 char **out, char **err)
+int nft_ruleset_list_cmd(const struct nft_ruleset *rs, const char *cmd, unsigned flags, char **out,
+			 char **err)
 {
 	struct nft_pstate *ps = calloc(1, sizeof(*ps));
-	struct nft_arena arena = { 0 };
+	struct nft_arena arena = {0};
 	struct list_cmd cmds[MAX_CMDS];
-	struct nft_sbuf b = { 0 };
+	struct nft_sbuf b = {0};
 	size_t n = 0, len = strlen(cmd);
 	char *buf = malloc(len + 2);
 	int rc = 0;
