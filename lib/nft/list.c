@@ -651,6 +651,35 @@ static void json_cmd(struct nft_sbuf *b, const struct nft_ruleset *rs, const str
 	nft_json_end(b);
 }
 
+/*
+ * Read the command line in ps->srcs[0] and check every command; each error
+ * is reported (nft reports all of them), the first one's code returned.
+ */
+static int read_cmds(struct nft_pstate *ps, struct list_cmd *cmds, size_t *n)
+{
+	int rc = nft_lex(ps->srcs[0].buf, ps->srcs[0].len, 0, &ps->srcs[0].toks);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	ps->tk = &ps->srcs[0].toks;
+	ps->end = ps->tk->n - 1;
+	rc = parse_line(ps, cmds, n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < *n && !ps->a->failed; i++) {
+		int e;
+
+		ps->failed = false;
+		e = check_cmd(ps, &cmds[i]);
+		if (e && !rc)
+			rc = e;
+	}
+	if (!rc && ps->a->failed)
+		rc = -ENOMEM;
+	return rc;
+}
+
 int nft_ruleset_list_cmd(const struct nft_ruleset *rs, const char *cmd, unsigned flags, char **out,
 			 char **err)
 {
@@ -660,7 +689,7 @@ int nft_ruleset_list_cmd(const struct nft_ruleset *rs, const char *cmd, unsigned
 	struct nft_sbuf b = {0};
 	size_t n = 0, len = strlen(cmd);
 	char *buf = malloc(len + 2);
-	int rc = 0;
+	int rc;
 
 	*out = NULL;
 	if (err)
@@ -681,38 +710,17 @@ int nft_ruleset_list_cmd(const struct nft_ruleset *rs, const char *cmd, unsigned
 	ps->srcs[0].buf = buf;
 	ps->srcs[0].len = len + 1;
 	ps->nsrc = 1;
-	rc = nft_lex(buf, len + 1, 0, &ps->srcs[0].toks);
-	if (!rc) {
-		ps->tk = &ps->srcs[0].toks;
-		ps->end = ps->tk->n - 1;
-		rc = parse_line(ps, cmds, &n);
-	}
-	/* every command is checked, and each error reported, before any is listed */
-	int parsed = rc;
-
-	for (size_t i = 0; !parsed && !arena.failed && i < n; i++) {
-		int e;
-
-		ps->failed = false;
-		e = check_cmd(ps, &cmds[i]);
-		if (e && !rc)
-			rc = e;
-	}
-	if (!rc && arena.failed)
-		rc = -ENOMEM;
-	if (!rc && ps->err.s)
-		rc = -EINVAL;
+	rc = read_cmds(ps, cmds, &n);
+	/* only a line without errors prints anything */
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (flags & NFT_LIST_JSON)
 			json_cmd(&b, rs, &cmds[i], flags);
 		else
 			text_cmd(&b, rs, &cmds[i], flags);
 	}
-	if (!rc) {
-		nft_sb_puts(&b, "");
-		if (b.oom)
-			rc = -ENOMEM;
-	}
+	nft_sb_puts(&b, "");
+	if (!rc && b.oom)
+		rc = -ENOMEM;
 	if (rc) {
 		free(b.s);
 		if (err && ps->err.s) {
