@@ -147,11 +147,13 @@ enum nft_nat_kind {
 	NFT_NAT_REDIRECT,
 };
 
-/* Flags of a nat statement (random, fully-random, persistent). */
+/* Flags of a nat statement (random, fully-random, persistent, prefix). */
 enum nft_nat_flag {
 	NFT_NAT_F_RANDOM = 1u << 0,
 	NFT_NAT_F_FULLY_RANDOM = 1u << 1,
 	NFT_NAT_F_PERSISTENT = 1u << 2,
+	/* `snat ip prefix to P`: NF_NAT_RANGE_NETMAP, the host bits are kept */
+	NFT_NAT_F_NETMAP = 1u << 3,
 };
 
 /* What the base chains of one hook decided for a packet. */

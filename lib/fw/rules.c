@@ -36,6 +36,8 @@ static void map_nat(const struct nft_result *r, struct fw_verdict *v)
 		nr->flags |= NAT_RANGE_PROTO_RANDOM_FULLY;
 	if (r->nat_flags & NFT_NAT_F_PERSISTENT)
 		nr->flags |= NAT_RANGE_PERSISTENT;
+	if (r->nat_flags & NFT_NAT_F_NETMAP)
+		nr->flags |= NAT_RANGE_NETMAP;
 }
 
 int fw_rules_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook,

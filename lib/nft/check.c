@@ -8,6 +8,7 @@
  * anonymous sets are built (intervals merged).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +34,68 @@ struct ctx {
 	bool l4_from_hdr;           /* a header match came before */
 	bool nf_from_hint;           /* nfproto only suggested by an ICMP/ICMPv6 match (inet) */
 	bool ct_no_l4;               /* ct proto-src/dst without a transport protocol */
+	const struct nft_loc *key_loc; /* selector a set literal is matched with (messages) */
+	const struct nft_ctype *want_dcat; /* map data wanted by the statement: a concatenation */
+	bool nat_addr;               /* resolving a nat statement's address */
 	struct nft_stmt *ct_l3_dep;  /* `ct l3proto ipv4` in an ip table: a header match drops it */          /* from meta nfproto or an ip/ip6 header match */
 };
+
+/* ---- concatenations ---- */
+
+void nft_ctype_total(struct nft_ctype *cat, uint8_t *dt, uint8_t *len)
+{
+	unsigned n = 0;
+
+	for (uint8_t i = 0; i < cat->n; i++)
+		n += nft_slot_len(cat->len[i]);
+	*dt = DT_CONCAT;
+	*len = (uint8_t)(n > 255 ? 255 : n);
+}
+
+/* Component types of a resolved expression (cat->n == 0: not a concatenation). */
+static void expr_ctype(const struct nft_expr *e, struct nft_ctype *cat)
+{
+	cat->n = 0;
+	if (e->kind != EK_CONCAT)
+		return;
+	for (const struct nft_expr *c = e->l; c && cat->n < NFT_CONCAT_MAX; c = c->next) {
+		cat->dt[cat->n] = c->dt;
+		cat->len[cat->n] = c->len;
+		cat->n++;
+	}
+}
+
+static bool same_type(uint8_t dt1, const struct nft_ctype *c1, uint8_t dt2,
+		      const struct nft_ctype *c2)
+{
+	if (dt1 != dt2)
+		return false;
+	if (dt1 != DT_CONCAT)
+		return true;
+	if (c1->n != c2->n)
+		return false;
+	for (uint8_t i = 0; i < c1->n; i++)
+		if (c1->dt[i] != c2->dt[i])
+			return false;
+	return true;
+}
+
+/* nft's name of a type: "IPv4 address", "concatenation of (IPv4 address, ...)". */
+static const char *type_desc(char *buf, size_t n, uint8_t dt, const struct nft_ctype *cat)
+{
+	size_t o;
+
+	if (dt != DT_CONCAT || !cat || !cat->n)
+		return nft_dtypes[dt].desc;
+	o = (size_t)snprintf(buf, n, "concatenation of (");
+	for (uint8_t i = 0; i < cat->n && o < n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? ", " : "",
+				      nft_dtypes[cat->dt[i]].desc);
+	if (o < n)
+		snprintf(buf + o, n - o, ")");
+	return buf;
+}
+
 
 struct nft_table *nft_table_find(struct nft_ruleset *rs, uint8_t family, const char *name)
 {
@@ -290,6 +351,30 @@ static int resolve_lhs(struct ctx *x, struct nft_expr *e, bool in_match)
 		if (e->r->kind != EK_VALUE)
 			return fail(x, &e->r->loc, NULL, "Binary operation requires a constant");
 		return 0;
+	case EK_CONCAT: {
+		unsigned n = 0, len = 0;
+
+		for (struct nft_expr *c = e->l; c; c = c->next) {
+			if (c->kind == EK_SYM || c->kind == EK_CONCAT || c->kind == EK_RANGE)
+				return fail(x, &c->loc, NULL,
+					    "Can't parse symbolic invalid expressions");
+			/* nft does not take a ct address's family from the table here */
+			if (c->kind == EK_CT && (c->key == CK_SADDR || c->key == CK_DADDR) &&
+			    !c->nfproto)
+				return fail(x, &c->loc, NULL,
+					    "specify either ip or ip6 for address matching");
+			if (resolve_lhs(x, c, in_match))
+				return -EINVAL;
+			if (c->kind == EK_BINOP && c->l->kind == EK_BINOP && canon_bitwise(x, c))
+				return -EINVAL;
+			len += nft_slot_len(c->len);
+			if (++n > NFT_CONCAT_MAX || len > NFT_KEY_MAX)
+				return fail(x, &c->loc, NULL, "too many concatenation components");
+		}
+		e->dt = DT_CONCAT;
+		e->len = (uint8_t)len;
+		return 0;
+	}
 	default:
 		return fail(x, &e->loc, NULL, "syntax error, unexpected value");
 	}
@@ -313,8 +398,9 @@ static bool is_selector(const struct nft_expr *e)
 	return e->kind == EK_PAYLOAD || e->kind == EK_META || e->kind == EK_CT;
 }
 
-static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t klen,
-		     uint8_t ddt, uint8_t dlen, bool is_map, struct nft_set **out);
+static int build_set(struct ctx *x, struct nft_expr *lit, const struct nft_expr *key,
+		     uint8_t ddt, uint8_t dlen, const struct nft_ctype *dcat, bool is_map,
+		     struct nft_set **out);
 
 static bool has_selector(const struct nft_expr *e)
 {
@@ -380,7 +466,11 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 		struct nft_expr *k = e->l;
 		bool nk = x->no_kill;
 
-		x->no_kill = true;
+		/*
+		 * a protocol match before a map keeps listed, but not before a
+		 * nat address map (nft drops `ip protocol tcp` there)
+		 */
+		x->no_kill = !x->nat_addr;
 		int rc = resolve_lhs(x, k, false);
 
 		x->no_kill = nk;
@@ -388,11 +478,22 @@ static int resolve_value(struct ctx *x, struct nft_expr *e, uint8_t dt, uint8_t 
 			return -EINVAL;
 		if (e->r->kind == EK_SETREF) {
 			struct nft_set *s = nft_set_find(x->t, e->r->text);
+			struct nft_ctype kc;
+			char b1[256], b2[256];
 
 			if (!s || !s->is_map)
 				return fail(x, &e->r->loc, NULL, "No such file or directory");
+			expr_ctype(k, &kc);
+			if (!same_type(s->key_dt, &s->kcat, k->dt, &kc)) {
+				nft_error(x->ps, &e->r->loc, &k->loc,
+					  "datatype mismatch, map expects %s, mapping expression has "
+					  "type %s",
+					  type_desc(b1, sizeof(b1), s->key_dt, &s->kcat),
+					  type_desc(b2, sizeof(b2), k->dt, &kc));
+				return -EINVAL;
+			}
 			e->set = s;
-		} else if (build_set(x, e->r, k->dt, k->len, dt, len, true, &e->set)) {
+		} else if (build_set(x, e->r, k, dt, len, x->want_dcat, true, &e->set)) {
 			return -EINVAL;
 		}
 		e->dt = dt;
@@ -549,6 +650,88 @@ static int elem_key(struct ctx *x, struct nft_expr *k, uint8_t dt, uint8_t len,
 	return 0;
 }
 
+/*
+ * A concatenated key or data: each component is resolved with its type and
+ * written to its slot of lo / hi (4-byte aligned, zero padded).  A range or
+ * a prefix applies to its component only (nf_tables' pipapo matches every
+ * field against its own interval).
+ */
+static int elem_concat(struct ctx *x, struct nft_expr *k, const struct nft_ctype *cat,
+		       const struct nft_loc *key_loc, bool data, uint8_t *lo, uint8_t *hi,
+		       bool *interval)
+{
+	char b1[256], b2[256];
+	struct nft_ctype got = { 0 };
+	unsigned off = 0, n = 0;
+
+	if (k->kind != EK_CONCAT) {
+		nft_error(x->ps, &k->loc, NULL, "invalid data type, expected %s",
+			  type_desc(b1, sizeof(b1), DT_CONCAT, cat));
+		return -EINVAL;
+	}
+	for (struct nft_expr *c = k->l; c; c = c->next) {
+		/* in map data nft reads the first extra component as a symbol */
+		if (++n > cat->n && data)
+			return fail(x, &c->loc, NULL, "Can't parse symbolic invalid expressions");
+	}
+	if (n > cat->n)
+		return fail(x, &k->loc, key_loc, "too many concatenation components");
+	if (n < cat->n) {
+		got = *cat;
+		got.n = (uint8_t)n;
+		nft_error(x->ps, &k->loc, NULL,
+			  "datatype mismatch, expected %s, expression has type %s",
+			  type_desc(b1, sizeof(b1), DT_CONCAT, cat),
+			  type_desc(b2, sizeof(b2), DT_CONCAT, &got));
+		return -EINVAL;
+	}
+	n = 0;
+	for (struct nft_expr *c = k->l; c; c = c->next, n++) {
+		uint8_t dt = cat->dt[n], len = cat->len[n];
+
+		if (c->kind == EK_SLASH) {
+			if (resolve_prefix(x, c, dt, len))
+				return -EINVAL;
+		} else if (c->kind == EK_RANGE) {
+			/* a range of one value is fine in a concatenation (pipapo) */
+			if (resolve_value(x, c->l, dt, len) || resolve_value(x, c->r, dt, len))
+				return -EINVAL;
+			if (c->l->kind != EK_VALUE || c->r->kind != EK_VALUE)
+				return fail(x, &c->loc, NULL, "Range requires constant values");
+			if (memcmp(c->l->v, c->r->v, len) > 0)
+				return fail(x, &c->loc, NULL, "Range has zero or negative size");
+			c->dt = dt;
+			c->len = len;
+		} else if (resolve_value(x, c, dt, len)) {
+			return -EINVAL;
+		}
+		switch (c->kind) {
+		case EK_VALUE:
+			memcpy(lo + off, c->v, len);
+			memcpy(hi + off, c->v, len);
+			break;
+		case EK_RANGE:
+			memcpy(lo + off, c->l->v, len);
+			memcpy(hi + off, c->r->v, len);
+			*interval = true;
+			break;
+		case EK_PREFIX: {
+			uint8_t l16[16], h16[16];
+
+			nft_prefix_range(c->l ? c->l->v : c->v, c->plen, len, l16, h16);
+			memcpy(lo + off, l16, len);
+			memcpy(hi + off, h16, len);
+			*interval = true;
+			break;
+		}
+		default:
+			return fail(x, &c->loc, NULL, "Set element must be a constant");
+		}
+		off += nft_slot_len(len);
+	}
+	return 0;
+}
+
 static int elem_data(struct ctx *x, struct nft_set *s, struct nft_expr *d, struct nft_elem *el)
 {
 	if (s->data_dt == DT_VERDICT) {
@@ -567,6 +750,17 @@ static int elem_data(struct ctx *x, struct nft_set *s, struct nft_expr *d, struc
 	}
 	if (d->kind == EK_VERDICT)
 		return fail(x, &d->loc, NULL, "datatype mismatch, expected value");
+	if (s->dcat.n) {
+		uint8_t lo[NFT_KEY_MAX], hi[NFT_KEY_MAX];
+		bool iv = false;
+
+		if (elem_concat(x, d, &s->dcat, NULL, true, lo, hi, &iv))
+			return -EINVAL;
+		el->data = d;
+		d->dt = DT_CONCAT;
+		d->len = s->data_len;
+		return 0;
+	}
 	if (d->kind == EK_SLASH) {
 		if (resolve_prefix(x, d, s->data_dt, s->data_len))
 			return -EINVAL;
@@ -676,7 +870,7 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 			if (merge && !s->is_map &&
 			    (overlap || adjacent(prev->hi, cur->lo, s->key_len))) {
 				if (memcmp(cur->hi, prev->hi, s->key_len) > 0)
-					memcpy(prev->hi, cur->hi, 16);
+					memcpy(prev->hi, cur->hi, sizeof(prev->hi));
 				prev->interval = true;
 				continue;
 			}
@@ -719,8 +913,13 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		} else if (s->is_map) {
 			return fail(x, &e->loc, NULL, "syntax error, missing map data");
 		}
-		if (elem_key(x, k, s->key_dt, s->key_len, el))
+		if (s->kcat.n) {
+			if (elem_concat(x, k, &s->kcat, x->key_loc, false, el->lo, el->hi,
+					&el->interval))
+				return -EINVAL;
+		} else if (elem_key(x, k, s->key_dt, s->key_len, el)) {
 			return -EINVAL;
+		}
 		if (d && elem_data(x, s, d, el))
 			return -EINVAL;
 		*has_interval |= el->interval;
@@ -731,6 +930,63 @@ static int add_elems(struct ctx *x, struct nft_set *s, struct nft_expr *lit, boo
 		s->elems_tail = el;
 		s->nelems++;
 	}
+	return 0;
+}
+
+static int elem_qcmp_full(const void *a, const void *b)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+	int c = elem_cmp(a, b, sort_len);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int elem_qcmp_seq(const void *a, const void *b)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Concatenations with intervals (the kernel's pipapo set): no merging, an
+ * element given twice is kept once, and the elements stay in the order
+ * they were added, which is the order the kernel lists them in.
+ */
+static int concat_intervals(struct nft_set *s)
+{
+	size_t n = s->nelems, i, j;
+	struct nft_elem **v;
+
+	if (n < 2)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	i = 0;
+	for (struct nft_elem *e = s->elems; e; e = e->next, i++) {
+		e->seq = (uint32_t)i;
+		v[i] = e;
+	}
+	sort_len = s->key_len;
+	qsort(v, n, sizeof(*v), elem_qcmp_full);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || elem_cmp(&v[j - 1], &v[i], s->key_len))
+			v[j++] = v[i];
+	qsort(v, j, sizeof(*v), elem_qcmp_seq);
+	s->elems = NULL;
+	for (i = j; i-- > 0;) {
+		v[i]->seq = (uint32_t)i;
+		v[i]->next = s->elems;
+		s->elems = v[i];
+	}
+	s->elems_tail = v[j - 1];
+	s->nelems = (uint32_t)j;
+	free(v);
 	return 0;
 }
 
@@ -768,26 +1024,35 @@ static int dedupe(struct nft_set *s)
 	return 0;
 }
 
-static int build_set(struct ctx *x, struct nft_expr *lit, uint8_t kdt, uint8_t klen,
-		     uint8_t ddt, uint8_t dlen, bool is_map, struct nft_set **out)
+static int build_set(struct ctx *x, struct nft_expr *lit, const struct nft_expr *key,
+		     uint8_t ddt, uint8_t dlen, const struct nft_ctype *dcat, bool is_map,
+		     struct nft_set **out)
 {
 	struct nft_set *s = nft_alloc(x->ps->a, sizeof(*s));
+	const struct nft_loc *kl = x->key_loc;
 	bool iv = false;
+	int rc;
 
 	if (!s)
 		return -ENOMEM;
-	s->key_dt = kdt;
-	s->key_len = klen;
+	s->key_dt = key->dt;
+	s->key_len = key->len;
+	expr_ctype(key, &s->kcat);
 	s->data_dt = ddt;
 	s->data_len = dlen;
+	if (dcat)
+		s->dcat = *dcat;
 	s->is_map = is_map;
 	s->flags = SETF_CONSTANT;
-	if (add_elems(x, s, lit, &iv))
+	x->key_loc = &key->loc;
+	rc = add_elems(x, s, lit, &iv);
+	x->key_loc = kl;
+	if (rc)
 		return -EINVAL;
 	s->nwritten = s->nelems;
 	if (iv) {
 		s->flags |= SETF_INTERVAL;
-		if (normalise_intervals(x, s, true, 0))
+		if (s->kcat.n ? concat_intervals(s) : normalise_intervals(x, s, true, 0))
 			return -EINVAL;
 	} else if (dedupe(s)) {
 		return -ENOMEM;
@@ -810,6 +1075,8 @@ int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_s
 		return fail(&x, &lit->loc, NULL,
 			    "You must add 'flags interval' to your set declaration if you want "
 			    "to add prefix/range elements");
+	if ((s->flags & SETF_INTERVAL) && s->kcat.n)
+		return concat_intervals(s);
 	if (s->flags & SETF_INTERVAL)
 		return normalise_intervals(&x, s, false, before);
 	return dedupe(s);
@@ -835,7 +1102,8 @@ int nft_set_delete_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_
 		bool found = false;
 
 		for (struct nft_elem *e = s->elems; e && !found; e = e->next)
-			found = !memcmp(e->lo, d->lo, 16) && !memcmp(e->hi, d->hi, 16);
+			found = !memcmp(e->lo, d->lo, sizeof(e->lo)) &&
+				!memcmp(e->hi, d->hi, sizeof(e->hi));
 		if (!found)
 			return fail(&x, &d->loc, NULL,
 				    "Could not process rule: No such file or directory");
@@ -843,7 +1111,8 @@ int nft_set_delete_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_
 	for (struct nft_elem *d = tmp.elems; d; d = d->next) {
 		struct nft_elem **pp = &s->elems;
 
-		while (*pp && (memcmp((*pp)->lo, d->lo, 16) || memcmp((*pp)->hi, d->hi, 16)))
+		while (*pp && (memcmp((*pp)->lo, d->lo, sizeof(d->lo)) ||
+			       memcmp((*pp)->hi, d->hi, sizeof(d->hi))))
 			pp = &(*pp)->next;
 		if (*pp) {
 			*pp = (*pp)->next;
@@ -1041,10 +1310,15 @@ static int set_ref(struct ctx *x, struct nft_expr *lhs, struct nft_expr *ref, bo
 
 	if (!s || s->is_map != want_map)
 		return fail(x, &ref->loc, NULL, "No such file or directory");
-	if (s->key_dt != lhs->dt) {
+	struct nft_ctype lc;
+	char b1[256], b2[256];
+
+	expr_ctype(lhs, &lc);
+	if (!same_type(s->key_dt, &s->kcat, lhs->dt, &lc)) {
 		nft_error(x->ps, &ref->loc, &lhs->loc,
 			  "datatype mismatch, expected %s, expression has type %s",
-			  nft_dtypes[lhs->dt].desc, nft_dtypes[s->key_dt].desc);
+			  type_desc(b1, sizeof(b1), lhs->dt, &lc),
+			  type_desc(b2, sizeof(b2), s->key_dt, &s->kcat));
 		return -EINVAL;
 	}
 	*out = s;
@@ -1170,6 +1444,9 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 		/* nft cannot type the port without knowing the protocol */
 		return fail(x, &r->loc, NULL, "Can't parse symbolic invalid expressions");
 	}
+	if (l->kind == EK_CONCAT && r->kind != EK_SETLIT && r->kind != EK_SETREF)
+		return fail(x, &l->loc, &r->loc,
+			    "Use concatenations with sets and maps, not singleton values");
 
 	switch (r->kind) {
 	case EK_LIST:
@@ -1212,11 +1489,12 @@ static int check_match(struct ctx *x, struct nft_stmt *s)
 	case EK_SETLIT: {
 		struct nft_set *set;
 
-		if (build_set(x, r, dt, len, 0, 0, false, &set))
+		if (build_set(x, r, l, 0, 0, NULL, false, &set))
 			return -EINVAL;
 		r->kind = EK_SET;
 		r->set = set;
-		if (set->nwritten == 1)
+		/* a concatenation stays a set lookup, even with one element */
+		if (set->nwritten == 1 && !set->kcat.n)
 			single_elem(x, r);
 		break;
 	}
@@ -1279,7 +1557,7 @@ static int check_vmap(struct ctx *x, struct nft_stmt *s)
 		s->r->set = set;
 		return 0;
 	}
-	if (build_set(x, s->r, s->l->dt, s->l->len, DT_VERDICT, 4, true, &s->r->set))
+	if (build_set(x, s->r, s->l, DT_VERDICT, 4, NULL, true, &s->r->set))
 		return -EINVAL;
 	s->r->kind = EK_SET;
 	return 0;
@@ -1358,6 +1636,28 @@ static int nat_addr(struct ctx *x, struct nft_stmt *s, struct nft_expr *e, uint8
 	(void)s;
 }
 
+/*
+ * Does the nat address map to address . port?  As nft decides: an element
+ * of an anonymous map whose data is a concatenation, or a named map whose
+ * data type is one.
+ */
+static bool nat_concat_map(struct ctx *x, const struct nft_expr *a)
+{
+	if (a->kind != EK_MAP || !a->r)
+		return false;
+	if (a->r->kind == EK_SETREF) {
+		const struct nft_set *s = nft_set_find(x->t, a->r->text);
+
+		return s && s->is_map && s->dcat.n;
+	}
+	if (a->r->kind != EK_SETLIT)
+		return false;
+	for (const struct nft_expr *e = a->r->l; e; e = e->next)
+		if (e->kind == EK_ELEM && e->r && e->r->kind == EK_CONCAT)
+			return true;
+	return false;
+}
+
 static int check_nat(struct ctx *x, struct nft_stmt *s)
 {
 	struct nft_chain *c = x->c;
@@ -1390,10 +1690,49 @@ static int check_nat(struct ctx *x, struct nft_stmt *s)
 			return fail(x, &s->loc, NULL, "conflicting protocols specified");
 		s->nat_family = s->addr ? fam : 0;
 	}
-	if (s->addr) {
+	if (s->addr && nat_concat_map(x, s->addr)) {
+		/*
+		 * A map to address . port (nft's STMT_NAT_F_CONCAT): one lookup
+		 * gives both, NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED.
+		 */
+		struct nft_ctype dc = { .n = 2 };
+		uint8_t cdt, clen;
+		char b1[256], b2[256];
+		int rc;
+
+		dc.dt[0] = fam == NFT_FAM_IP6 ? DT_IPV6 : DT_IPV4;
+		dc.len[0] = fam == NFT_FAM_IP6 ? 16 : 4;
+		dc.dt[1] = DT_INET_SERVICE;
+		dc.len[1] = 2;
+		nft_ctype_total(&dc, &cdt, &clen);
+		x->want_dcat = &dc;
+		x->nat_addr = true;
+		rc = resolve_value(x, s->addr, cdt, clen);
+		x->nat_addr = false;
+		x->want_dcat = NULL;
+		if (rc)
+			return -EINVAL;
+		if (!same_type(s->addr->set->data_dt, &s->addr->set->dcat, cdt, &dc)) {
+			nft_error(x->ps, &s->addr->r->loc, NULL,
+				  "datatype mismatch, expected %s, map has type %s",
+				  type_desc(b1, sizeof(b1), cdt, &dc),
+				  type_desc(b2, sizeof(b2), s->addr->set->data_dt,
+					    &s->addr->set->dcat));
+			return -EINVAL;
+		}
+		if (!x->l4 && !x->l4_any)
+			return fail(x, &s->addr->loc, &s->loc,
+				    "transport protocol mapping is only valid after transport "
+				    "protocol match");
+		s->nat_concat = true;
+	} else if (s->addr) {
 		uint8_t dt = fam == NFT_FAM_IP6 ? DT_IPV6 : DT_IPV4, len = fam == NFT_FAM_IP6 ? 16 : 4;
 
-		if (nat_addr(x, s, s->addr, dt, len))
+		x->nat_addr = true;
+		int rc = nat_addr(x, s, s->addr, dt, len);
+
+		x->nat_addr = false;
+		if (rc)
 			return -EINVAL;
 		if (s->addr_hi && nat_addr(x, s, s->addr_hi, dt, len))
 			return -EINVAL;
@@ -1857,5 +2196,57 @@ int nft_check_chain(struct nft_pstate *ps, struct nft_table *t, struct nft_chain
 		return fail(&x, loc, NULL, "Could not process rule: Operation not supported");
 	if (c->type == CHT_NAT && c->prio == -300 && 0)
 		return 0;
+	return 0;
+}
+
+/* One selector of a `typeof`: its type, without a rule's protocol context. */
+static int typeof_one(struct ctx *x, struct nft_expr *e)
+{
+	const struct nft_field *f;
+
+	switch (e->kind) {
+	case EK_PAYLOAD:
+		f = nft_field_get(e->proto, e->key);
+		e->dt = f->dt;
+		e->len = f->len;
+		return 0;
+	case EK_META:
+		e->dt = meta_types[e->key].dt;
+		e->len = meta_types[e->key].len;
+		return 0;
+	case EK_CT:
+		return resolve_ct(x, e, false);
+	default:
+		return fail(x, &e->loc, NULL, "Can't parse symbolic invalid expressions");
+	}
+}
+
+int nft_check_typeof(struct nft_pstate *ps, struct nft_table *t, struct nft_expr *e,
+		     uint8_t *dt, uint8_t *len, struct nft_ctype *cat)
+{
+	struct ctx x = { .ps = ps, .t = t, .no_kill = true };
+
+	cat->n = 0;
+	if (e->kind != EK_CONCAT) {
+		if (typeof_one(&x, e))
+			return -EINVAL;
+		*dt = e->dt;
+		*len = e->len;
+		return 0;
+	}
+	unsigned n = 0;
+
+	for (struct nft_expr *c = e->l; c; c = c->next) {
+		if (typeof_one(&x, c))
+			return -EINVAL;
+		if (++n > NFT_CONCAT_MAX)
+			return fail(&x, &c->loc, NULL, "too many concatenation components");
+	}
+	expr_ctype(e, cat);
+	nft_ctype_total(cat, dt, len);
+	e->dt = DT_CONCAT;
+	e->len = *len;
+	if (*len > NFT_KEY_MAX)
+		return fail(&x, &e->loc, NULL, "too many concatenation components");
 	return 0;
 }

@@ -266,6 +266,47 @@ static int chain_body(struct nft_pstate *ps, struct nft_table *t, struct nft_cha
 	return nft_expect(ps, TK_RBRACE);
 }
 
+/*
+ * TYPE [ . TYPE ]... of a set declaration; a concatenation's components
+ * go to cat (its dt is DT_CONCAT, its len the padded total).
+ */
+static int parse_type_names(struct nft_pstate *ps, bool data, uint8_t *dt, uint8_t *len,
+			    struct nft_ctype *cat)
+{
+	struct nft_ctype c = { 0 };
+
+	do {
+		struct nft_tok *ty = nft_next(ps);
+		enum nft_dt d;
+
+		if (!nft_dtype_by_name(ty->s, ty->len, &d) || d == DT_INVALID || d == DT_CONCAT ||
+		    (d == DT_VERDICT && (!data || c.n || nft_peek(ps)->kind == TK_DOT))) {
+			nft_error(ps, &ty->loc, NULL, "unknown datatype %.*s", (int)ty->len, ty->s);
+			return -EINVAL;
+		}
+		if (c.n == NFT_CONCAT_MAX) {
+			nft_error(ps, &ty->loc, NULL, "too many concatenation components");
+			return -EINVAL;
+		}
+		c.dt[c.n] = (uint8_t)d;
+		c.len[c.n] = d == DT_INET_SERVICE ? 2 : nft_dtypes[d].bytes;
+		c.n++;
+	} while (nft_accept_tok(ps, TK_DOT));
+	if (c.n == 1) {
+		*dt = c.dt[0];
+		*len = c.len[0];
+		cat->n = 0;
+		return 0;
+	}
+	*cat = c;
+	nft_ctype_total(cat, dt, len);
+	if (*len > NFT_KEY_MAX || (data && *len > NFT_DATA_MAX)) {
+		nft_error(ps, &ps->tk->v[ps->pos - 1].loc, NULL, "too many concatenation components");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Set / map declaration body: type, flags, elements. */
 static int parse_set_body(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
 			  bool is_map)
@@ -281,32 +322,41 @@ static int parse_set_body(struct nft_pstate *ps, struct nft_table *t, struct nft
 		if (nft_peek(ps)->kind == TK_RBRACE)
 			break;
 		if (nft_accept_kw(ps, "type")) {
-			struct nft_tok *ty = nft_next(ps);
-			enum nft_dt dt;
-
-			if (!nft_dtype_by_name(ty->s, ty->len, &dt) || dt == DT_VERDICT ||
-			    dt == DT_INVALID) {
-				nft_error(ps, &ty->loc, NULL, "unknown datatype %.*s", (int)ty->len,
-					  ty->s);
+			if (parse_type_names(ps, false, &s->key_dt, &s->key_len, &s->kcat))
 				return -EINVAL;
-			}
-			s->key_dt = (uint8_t)dt;
-			s->key_len = nft_dtypes[dt].bytes;
-			if (dt == DT_INET_SERVICE)
-				s->key_len = 2;
+			s->key_typeof = NULL;
 			if (is_map) {
 				if (nft_expect(ps, TK_COLON))
 					return -EINVAL;
-				ty = nft_next(ps);
-				if (!nft_dtype_by_name(ty->s, ty->len, &dt) || dt == DT_INVALID) {
-					nft_error(ps, &ty->loc, NULL, "unknown datatype %.*s",
-						  (int)ty->len, ty->s);
+				if (parse_type_names(ps, true, &s->data_dt, &s->data_len, &s->dcat))
 					return -EINVAL;
+				s->data_typeof = NULL;
+			} else if (nft_peek(ps)->kind == TK_COLON) {
+				return nft_syntax_error(ps, nft_peek(ps));
+			}
+			have_type = true;
+		} else if (nft_accept_kw(ps, "typeof")) {
+			struct nft_expr *k = nft_parse_typeof(ps);
+
+			if (!k || nft_check_typeof(ps, t, k, &s->key_dt, &s->key_len, &s->kcat))
+				return -EINVAL;
+			s->key_typeof = k;
+			if (is_map) {
+				if (nft_expect(ps, TK_COLON))
+					return -EINVAL;
+				if (nft_accept_kw(ps, "verdict")) {
+					s->data_dt = DT_VERDICT;
+					s->data_len = nft_dtypes[DT_VERDICT].bytes;
+					s->dcat.n = 0;
+					s->data_typeof = NULL;
+				} else {
+					struct nft_expr *d = nft_parse_typeof(ps);
+
+					if (!d || nft_check_typeof(ps, t, d, &s->data_dt, &s->data_len,
+								   &s->dcat))
+						return -EINVAL;
+					s->data_typeof = d;
 				}
-				s->data_dt = (uint8_t)dt;
-				s->data_len = nft_dtypes[dt].bytes;
-				if (dt == DT_INET_SERVICE)
-					s->data_len = 2;
 			} else if (nft_peek(ps)->kind == TK_COLON) {
 				return nft_syntax_error(ps, nft_peek(ps));
 			}

@@ -84,8 +84,35 @@ static uint32_t hash_key(const uint8_t *k, uint8_t len)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+#define VM_LO(s, i) ((s)->lo + (size_t)(i) * (s)->klen)
+#define VM_HIK(s, i) ((s)->hi + (size_t)(i) * (s)->klen)
+
+/* Each field of the key within the element's range for it (pipapo). */
+static bool concat_find(const struct vm_set *s, const uint8_t *key, uint32_t *idx)
+{
+	for (uint32_t k = 0; k < s->n; k++) {
+		const uint8_t *lo = VM_LO(s, k), *hi = VM_HIK(s, k);
+		unsigned off = 0, f;
+
+		for (f = 0; f < s->nfield; f++) {
+			uint8_t l = s->fslot[f];
+
+			if (memcmp(key + off, lo + off, l) < 0 || memcmp(key + off, hi + off, l) > 0)
+				break;
+			off += l;
+		}
+		if (f == s->nfield) {
+			*idx = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool nft_vm_set_find(const struct vm_set *s, const uint8_t *key, uint32_t *idx)
 {
+	if (s->concat_iv)
+		return concat_find(s, key, idx);
 	if (s->interval) {
 		uint32_t lo = 0, hi = s->n;
 
@@ -93,12 +120,12 @@ bool nft_vm_set_find(const struct vm_set *s, const uint8_t *key, uint32_t *idx)
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
 
-			if (memcmp(s->lo[mid], key, s->klen) <= 0)
+			if (memcmp(VM_LO(s, mid), key, s->klen) <= 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (!lo || memcmp(key, s->hi[lo - 1], s->klen) > 0)
+		if (!lo || memcmp(key, VM_HIK(s, lo - 1), s->klen) > 0)
 			return false;
 		*idx = lo - 1;
 		return true;
@@ -120,22 +147,46 @@ bool nft_vm_set_find(const struct vm_set *s, const uint8_t *key, uint32_t *idx)
 	}
 }
 
+static void data_part(const struct nft_expr *d, uint8_t *lo, uint8_t *hi, uint8_t len)
+{
+	uint8_t l16[16], h16[16];
+
+	switch (d->kind) {
+	case EK_RANGE:
+		memcpy(lo, d->l->v, len);
+		memcpy(hi, d->r->v, len);
+		break;
+	case EK_PREFIX:
+		nft_prefix_range(d->l ? d->l->v : d->v, d->plen, d->len, l16, h16);
+		memcpy(lo, l16, len);
+		memcpy(hi, h16, len);
+		break;
+	default:
+		memcpy(lo, d->v, len);
+		memcpy(hi, d->v, len);
+		break;
+	}
+}
+
 static void elem_data(const struct nft_expr *d, struct vm_elem_data *o)
 {
+	unsigned off = 0;
+
 	switch (d->kind) {
 	case EK_VERDICT:
 		o->vcode = d->vcode;
 		break;
-	case EK_RANGE:
-		memcpy(o->lo, d->l->v, 16);
-		memcpy(o->hi, d->r->v, 16);
-		break;
-	case EK_PREFIX:
-		nft_prefix_range(d->l ? d->l->v : d->v, d->plen, d->len, o->lo, o->hi);
+	case EK_CONCAT:
+		/* address . port of a nat map: each in its slot, low and high ends */
+		for (const struct nft_expr *c = d->l; c; c = c->next) {
+			if (off + c->len > NFT_DATA_MAX)
+				break;
+			data_part(c, o->lo + off, o->hi + off, c->len);
+			off += nft_slot_len(c->len);
+		}
 		break;
 	default:
-		memcpy(o->lo, d->v, 16);
-		memcpy(o->hi, d->v, 16);
+		data_part(d, o->lo, o->hi, 16);
 		break;
 	}
 }
@@ -175,13 +226,19 @@ static struct vm_set *compile_set(struct cc *x, struct nft_set *ns)
 		goto err;
 	s->klen = ns->key_len;
 	s->interval = ns->flags & SETF_INTERVAL;
+	if (s->interval && ns->kcat.n) {
+		s->concat_iv = true;
+		s->nfield = ns->kcat.n;
+		for (uint8_t f = 0; f < ns->kcat.n; f++)
+			s->fslot[f] = nft_slot_len(ns->kcat.len[f]);
+	}
 	for (const struct nft_elem *e = ns->elems; e; e = e->next)
 		v[n++] = e;
-	if (s->interval)
+	if (s->interval && !s->concat_iv)
 		nft_elems_sort(v, n, ns->key_len);
 	s->n = n;
-	s->lo = calloc(n + 1, sizeof(*s->lo));
-	s->hi = calloc(n + 1, sizeof(*s->hi));
+	s->lo = calloc(n + 1, s->klen);
+	s->hi = calloc(n + 1, s->klen);
 	if (!s->lo || !s->hi)
 		goto err;
 	if (ns->is_map) {
@@ -190,8 +247,8 @@ static struct vm_set *compile_set(struct cc *x, struct nft_set *ns)
 			goto err;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		memcpy(s->lo[i], v[i]->lo, 16);
-		memcpy(s->hi[i], v[i]->hi, 16);
+		memcpy(VM_LO(s, i), v[i]->lo, s->klen);
+		memcpy(VM_HIK(s, i), v[i]->hi, s->klen);
 		if (s->data && v[i]->data) {
 			elem_data(v[i]->data, &s->data[i]);
 			if (v[i]->data->kind == EK_VERDICT && v[i]->data->text) {
@@ -213,14 +270,14 @@ static struct vm_set *compile_set(struct cc *x, struct nft_set *ns)
 			goto err;
 		s->mask = cap - 1;
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t h = hash_key(s->lo[i], s->klen) & s->mask, e = i + 1, used;
+			uint32_t h = hash_key(VM_LO(s, i), s->klen) & s->mask, e = i + 1, used;
 
 			for (;; h = (h + 1) & s->mask) {
 				memcpy(&used, s->slots + (size_t)h * s->stride + s->klen, 4);
 				if (!used)
 					break;
 			}
-			memcpy(s->slots + (size_t)h * s->stride, s->lo[i], s->klen);
+			memcpy(s->slots + (size_t)h * s->stride, VM_LO(s, i), s->klen);
 			memcpy(s->slots + (size_t)h * s->stride + s->klen, &e, 4);
 		}
 	}
@@ -235,7 +292,7 @@ err:
 }
 
 /* Load a selector into a register. */
-static int load(struct cc *x, const struct nft_expr *e, uint8_t reg)
+static int load(struct cc *x, const struct nft_expr *e, uint16_t reg)
 {
 	struct vm_insn *i;
 
@@ -285,11 +342,27 @@ static int load(struct cc *x, const struct nft_expr *e, uint8_t reg)
 	return 0;
 }
 
-static int compile_value(struct cc *x, const struct nft_expr *e, uint8_t reg)
+static int compile_value(struct cc *x, const struct nft_expr *e, uint16_t reg)
 {
 	struct vm_insn *i;
 
 	switch (e->kind) {
+	case EK_CONCAT: {
+		/* components in 4-byte slots, the padding zeroed as the kernel does */
+		unsigned off = 0;
+
+		i = emit(x, VM_ZERO);
+		if (!i)
+			return -ENOMEM;
+		i->reg = reg;
+		i->len = e->len;
+		for (const struct nft_expr *c = e->l; c; c = c->next) {
+			if (compile_value(x, c, (uint16_t)(reg + off)))
+				return -ENOMEM;
+			off += nft_slot_len(c->len);
+		}
+		return 0;
+	}
 	case EK_BINOP: {
 		if (compile_value(x, e->l, reg))
 			return -ENOMEM;
@@ -419,46 +492,57 @@ static int compile_nat(struct cc *x, const struct nft_stmt *s)
 {
 	struct vm_insn *i;
 	uint32_t arg = s->nat_flags;
+	uint16_t off[4] = { VM_R_ADDR, VM_R_ADDR, VM_R_PORT, VM_R_PORT };
 
+	if (s->nat_prefix)
+		arg |= 1u << 12; /* NF_NAT_RANGE_NETMAP */
 	if (s->addr) {
 		arg |= 1u << 8;
 		if (s->addr->kind == EK_PREFIX) {
-			i = emit(x, VM_LD_IMM);
-			if (!i)
-				return -ENOMEM;
 			uint8_t lo[16], hi[16];
 
 			nft_prefix_range(s->addr->l->v, s->addr->plen, s->addr->len, lo, hi);
-			i->reg = 2;
+			i = emit(x, VM_LD_IMM);
+			if (!i)
+				return -ENOMEM;
+			i->reg = VM_R_ADDR;
 			memcpy(i->a, lo, 16);
 			i = emit(x, VM_LD_IMM);
 			if (!i)
 				return -ENOMEM;
-			i->reg = 3;
+			i->reg = VM_R_ADDR + VM_HI;
 			memcpy(i->a, hi, 16);
-			arg |= 1u << 9;
+			off[1] = VM_R_ADDR + VM_HI;
 		} else {
-			if (compile_value(x, s->addr, 2))
+			if (compile_value(x, s->addr, VM_R_ADDR))
 				return -ENOMEM;
 			if (s->addr->kind == EK_MAP)
-				arg |= 1u << 9; /* the map loaded min and max */
+				off[1] = VM_R_ADDR + VM_HI; /* the map loaded min and max */
 			if (s->addr_hi) {
-				if (compile_value(x, s->addr_hi, 3))
+				if (compile_value(x, s->addr_hi, VM_R_ADDR + VM_HI))
 					return -ENOMEM;
-				arg |= 1u << 9;
+				off[1] = VM_R_ADDR + VM_HI;
+			}
+			if (s->nat_concat) {
+				/* address . port from one lookup: the port follows the address */
+				uint8_t a = nft_slot_len(s->nat_family == NFT_FAM_IP6 ? 16 : 4);
+
+				arg |= 1u << 10;
+				off[2] = (uint16_t)(VM_R_ADDR + a);
+				off[3] = (uint16_t)(VM_R_ADDR + VM_HI + a);
 			}
 		}
 	}
 	if (s->port) {
 		arg |= 1u << 10;
-		if (compile_value(x, s->port, 0))
+		if (compile_value(x, s->port, VM_R_PORT))
 			return -ENOMEM;
 		if (s->port->kind == EK_MAP)
-			arg |= 1u << 11;
+			off[3] = VM_R_PORT + VM_HI;
 		if (s->port_hi) {
-			if (compile_value(x, s->port_hi, 1))
+			if (compile_value(x, s->port_hi, VM_R_PORT + VM_HI))
 				return -ENOMEM;
-			arg |= 1u << 11;
+			off[3] = VM_R_PORT + VM_HI;
 		}
 	}
 	i = emit(x, VM_NAT);
@@ -466,8 +550,9 @@ static int compile_nat(struct cc *x, const struct nft_stmt *s)
 		return -ENOMEM;
 	i->key = s->nat_type;
 	i->arg = arg;
+	memcpy(i->nat_off, off, sizeof(off));
 	i->need_l3 = s->nat_family;
-	i->len = s->addr ? s->addr->len : 0;
+	i->len = s->addr ? (s->nat_family == NFT_FAM_IP6 ? 16 : 4) : 0;
 	return 0;
 }
 

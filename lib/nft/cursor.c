@@ -73,6 +73,18 @@ int nft_syntax_error(struct nft_pstate *ps, const struct nft_tok *t)
 	case TK_STRING:
 		snprintf(what, sizeof(what), "quoted string");
 		break;
+	case TK_DOT:
+		snprintf(what, sizeof(what), ".");
+		break;
+	case TK_COLON:
+		snprintf(what, sizeof(what), "colon");
+		break;
+	case TK_COMMA:
+		snprintf(what, sizeof(what), "comma");
+		break;
+	case TK_SEMI:
+		snprintf(what, sizeof(what), "semicolon");
+		break;
 	case TK_ADDR4:
 	case TK_ADDR6:
 	case TK_AT:

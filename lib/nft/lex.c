@@ -109,7 +109,7 @@ static const struct {
 	{ ")", TK_RPAREN }, { "[", TK_LBRACK }, { "]", TK_RBRACK }, { ",", TK_COMMA },
 	{ ":", TK_COLON }, { ";", TK_SEMI }, { "/", TK_SLASH }, { "-", TK_DASH },
 	{ "|", TK_PIPE }, { "&", TK_AMP }, { "^", TK_CARET }, { "!", TK_BANG },
-	{ "<", TK_LT }, { ">", TK_GT }, { "=", TK_ASSIGN }, { "*", TK_STAR },
+	{ "<", TK_LT }, { ">", TK_GT }, { "=", TK_ASSIGN }, { "*", TK_STAR }, { ".", TK_DOT },
 };
 
 int nft_lex(const char *buf, size_t len, uint16_t src, struct nft_toks *out)

@@ -69,6 +69,7 @@ enum nft_tok_kind {
 	TK_GE,
 	TK_ASSIGN, /* = */
 	TK_STAR,
+	TK_DOT,    /* `.`: concatenation */
 	TK_SHL,
 	TK_SHR,
 	TK_AT,     /* @name: text is the name */
@@ -120,8 +121,33 @@ enum nft_dt {
 	DT_TIME,     /* milliseconds */
 	DT_STRING,   /* ct helper names */
 	DT_VERDICT,
+	DT_CONCAT,   /* a concatenation: the components' types are in a struct nft_ctype */
 	DT_MAX,
 };
+
+/*
+ * Longest key: nf_tables keys live in its 16 32-bit registers, and each
+ * component of a concatenation takes a whole number of them (a 2-byte port
+ * takes 4 bytes, zero padded), so a key is at most 64 bytes and has at most
+ * 16 components.
+ */
+#define NFT_KEY_MAX 64
+#define NFT_CONCAT_MAX 16
+/* Map data: at most an IPv6 address and a port (nat maps), padded. */
+#define NFT_DATA_MAX 32
+
+/* The component types of a concatenation (n >= 2), or n == 0 for a plain type. */
+struct nft_ctype {
+	uint8_t n;
+	uint8_t dt[NFT_CONCAT_MAX];
+	uint8_t len[NFT_CONCAT_MAX]; /* value bytes; the slot is rounded up to 4 */
+};
+
+/* Bytes a component of `len` bytes takes in a concatenated key. */
+static inline uint8_t nft_slot_len(uint8_t len)
+{
+	return (uint8_t)((len + 3u) & ~3u);
+}
 
 struct nft_sym {
 	const char *name;
@@ -158,6 +184,7 @@ enum nft_ek {
 	EK_MAP,       /* l map r(set) */
 	EK_VERDICT,
 	EK_NUMGEN,    /* unused placeholder */
+	EK_CONCAT,    /* a . b . c: components chained from l by next */
 };
 
 enum nft_binop { BOP_AND = 1, BOP_OR, BOP_XOR, BOP_SHL, BOP_SHR };
@@ -309,6 +336,8 @@ struct nft_stmt {
 	uint8_t nat_family;      /* 0, 2 or 10 (`snat ip to`) */
 	uint8_t nat_flags;
 	bool nat_fam_written;
+	bool nat_prefix;         /* `snat ip prefix to`: NF_NAT_RANGE_NETMAP */
+	bool nat_concat;         /* addr is a map to address . port (port from the same lookup) */
 	struct nft_expr *addr, *addr_hi, *port, *port_hi;
 	/* ct count */
 	uint32_t count;
@@ -358,7 +387,7 @@ enum nft_set_flag {
 };
 
 struct nft_elem {
-	uint8_t lo[16], hi[16];  /* hi == lo for single values */
+	uint8_t lo[NFT_KEY_MAX], hi[NFT_KEY_MAX]; /* hi == lo for single values */
 	bool interval;
 	struct nft_expr *data;   /* maps: resolved value or verdict */
 	const char *comment;
@@ -371,6 +400,8 @@ struct nft_set {
 	const char *name;      /* NULL for anonymous sets */
 	uint8_t key_dt, key_len;
 	uint8_t data_dt, data_len;
+	struct nft_ctype kcat, dcat; /* concatenated key / data (key_dt, data_dt DT_CONCAT) */
+	const struct nft_expr *key_typeof, *data_typeof; /* declared with `typeof` */
 	bool is_map;
 	uint32_t flags;        /* enum nft_set_flag */
 	struct nft_elem *elems, *elems_tail;
@@ -521,6 +552,8 @@ bool nft_parse_u64(const struct nft_tok *t, uint64_t *out);
 /* parse.c: rules and set literals */
 struct nft_rule *nft_parse_rule(struct nft_pstate *ps);
 struct nft_expr *nft_parse_setlit(struct nft_pstate *ps);
+/* `typeof` of a set: selectors, possibly concatenated. */
+struct nft_expr *nft_parse_typeof(struct nft_pstate *ps);
 
 /* cmd.c: a whole script */
 int nft_parse_script(struct nft_pstate *ps, uint16_t src);
@@ -543,6 +576,11 @@ bool nft_set_referenced(struct nft_table *t, struct nft_set *s);
 void nft_chain_link(struct nft_chain *c, struct nft_rule *r, struct nft_rule *ref, bool before);
 int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
 			struct nft_expr *lit, bool named);
+/* Type of a `typeof` expression: dt and len of the whole, cat for concatenations. */
+int nft_check_typeof(struct nft_pstate *ps, struct nft_table *t, struct nft_expr *e,
+		     uint8_t *dt, uint8_t *len, struct nft_ctype *cat);
+/* Component types of a set key / data from type names: `ipv4_addr . inet_service`. */
+void nft_ctype_total(struct nft_ctype *cat, uint8_t *dt, uint8_t *len);
 int nft_check_chain(struct nft_pstate *ps, struct nft_table *t, struct nft_chain *c,
 		    const struct nft_loc *loc);
 

@@ -36,6 +36,7 @@ static void skip_nl(struct nft_pstate *ps)
 
 static struct nft_expr *parse_value(struct nft_pstate *ps);
 static struct nft_expr *parse_or(struct nft_pstate *ps, bool selectors);
+static struct nft_expr *parse_concat(struct nft_pstate *ps, bool selectors);
 static struct nft_expr *parse_rhs(struct nft_pstate *ps);
 
 static struct nft_define *find_define(struct nft_pstate *ps, const struct nft_tok *t)
@@ -70,7 +71,7 @@ static struct nft_expr *parse_var(struct nft_pstate *ps, const struct nft_tok *t
 	if (nft_peek(ps)->kind == TK_LBRACE)
 		e = nft_parse_setlit(ps);
 	else if (selectors)
-		e = parse_or(ps, selectors);
+		e = parse_concat(ps, selectors);
 	else
 		e = parse_rhs(ps);
 	if (e && ps->pos != ps->end) {
@@ -260,7 +261,7 @@ static struct nft_expr *parse_prim(struct nft_pstate *ps, bool selectors)
 	}
 	case TK_LPAREN: {
 		nft_next(ps);
-		e = parse_or(ps, selectors);
+		e = parse_concat(ps, selectors);
 		struct nft_tok *close = nft_peek(ps);
 
 		if (!e || nft_expect(ps, TK_RPAREN))
@@ -356,10 +357,52 @@ static struct nft_expr *parse_or(struct nft_pstate *ps, bool selectors)
 	return parse_binlevel(ps, 0, selectors);
 }
 
+/* Append component n to the concatenation c. */
+static void concat_add(struct nft_expr *c, struct nft_expr **last, struct nft_expr *n)
+{
+	(*last)->next = n;
+	*last = n;
+	c->loc = nft_loc_join(&c->loc, &n->loc);
+}
+
+/*
+ * expr [ '.' expr ]... : a concatenation binds looser than the bitwise
+ * operators (nft's concat_expr over basic_expr); a set is never a component.
+ */
+static struct nft_expr *parse_concat(struct nft_pstate *ps, bool selectors)
+{
+	struct nft_expr *first = parse_or(ps, selectors), *last = first, *c;
+
+	if (!first || nft_peek(ps)->kind != TK_DOT || first->kind == EK_SETLIT ||
+	    first->kind == EK_SETREF)
+		return first;
+	c = new_expr(ps, EK_CONCAT, &first->loc);
+	if (!c)
+		return NULL;
+	c->l = first;
+	while (nft_accept_tok(ps, TK_DOT)) {
+		struct nft_expr *n = parse_or(ps, selectors);
+
+		if (!n)
+			return NULL;
+		if (n->kind == EK_SETLIT || n->kind == EK_SETREF) {
+			nft_syntax_error(ps, &ps->tk->v[ps->pos - 1]);
+			return NULL;
+		}
+		concat_add(c, &last, n);
+	}
+	return c;
+}
+
+struct nft_expr *nft_parse_typeof(struct nft_pstate *ps)
+{
+	return parse_concat(ps, true);
+}
+
 /* expr [ map SET ] : statement arguments. */
 static struct nft_expr *parse_value(struct nft_pstate *ps)
 {
-	struct nft_expr *e = parse_or(ps, true), *m;
+	struct nft_expr *e = parse_concat(ps, true), *m;
 
 	if (!e)
 		return NULL;
@@ -373,6 +416,7 @@ static struct nft_expr *parse_value(struct nft_pstate *ps)
 	m->r = parse_prim(ps, false);
 	if (!m->r)
 		return NULL;
+	m->loc = nft_loc_join(&e->loc, &m->r->loc);
 	if (m->r->kind != EK_SETLIT && m->r->kind != EK_SETREF) {
 		nft_syntax_error(ps, nft_peek(ps));
 		return NULL;
@@ -383,7 +427,7 @@ static struct nft_expr *parse_value(struct nft_pstate *ps)
 /* a, b, c  (flag lists) */
 static struct nft_expr *parse_list(struct nft_pstate *ps)
 {
-	struct nft_expr *first = parse_or(ps, false), *last = first, *e;
+	struct nft_expr *first = parse_concat(ps, false), *last = first, *e;
 
 	if (!first || nft_peek(ps)->kind != TK_COMMA)
 		return first;
@@ -392,7 +436,7 @@ static struct nft_expr *parse_list(struct nft_pstate *ps)
 		return NULL;
 	e->l = first;
 	while (nft_accept_tok(ps, TK_COMMA)) {
-		struct nft_expr *n = parse_or(ps, false);
+		struct nft_expr *n = parse_concat(ps, false);
 
 		if (!n)
 			return NULL;
@@ -489,15 +533,41 @@ static struct nft_expr *parse_prefix_len(struct nft_pstate *ps, struct nft_expr 
 	return e;
 }
 
+/*
+ * A key or data of a set element: value [/ len], or a concatenation of
+ * those (a prefix or range applies to its component: 10.0.0.0/8 . 10-23).
+ */
+static struct nft_expr *parse_elem_value(struct nft_pstate *ps)
+{
+	struct nft_expr *v = parse_or(ps, false), *c, *last;
+
+	if (v)
+		v = parse_prefix_len(ps, v);
+	if (!v || nft_peek(ps)->kind != TK_DOT)
+		return v;
+	c = new_expr(ps, EK_CONCAT, &v->loc);
+	if (!c)
+		return NULL;
+	c->l = last = v;
+	while (nft_accept_tok(ps, TK_DOT)) {
+		struct nft_expr *n = parse_or(ps, false);
+
+		if (n)
+			n = parse_prefix_len(ps, n);
+		if (!n)
+			return NULL;
+		concat_add(c, &last, n);
+	}
+	return c;
+}
+
 static struct nft_expr *parse_elem(struct nft_pstate *ps)
 {
 	struct nft_expr *k, *d, *e;
 
 	if (nft_peek(ps)->kind == TK_LBRACE)
 		return nft_parse_setlit(ps);
-	k = parse_or(ps, false);
-	if (k)
-		k = parse_prefix_len(ps, k);
+	k = parse_elem_value(ps);
 	if (!k)
 		return NULL;
 	if (nft_accept_kw(ps, "comment")) {
@@ -510,11 +580,8 @@ static struct nft_expr *parse_elem(struct nft_pstate *ps)
 	nft_next(ps);
 	if (at_verdict(ps))
 		d = parse_verdict_expr(ps);
-	else {
-		d = parse_or(ps, false);
-		if (d)
-			d = parse_prefix_len(ps, d);
-	}
+	else
+		d = parse_elem_value(ps);
 	if (!d)
 		return NULL;
 	struct nft_loc loc = nft_loc_join(&k->loc, &d->loc);
@@ -832,9 +899,10 @@ static int parse_nat(struct nft_pstate *ps, struct nft_stmt *s)
 			need_to = true;
 		}
 		s->nat_fam_written = need_to;
+		s->nat_prefix = nft_accept_kw(ps, "prefix");
 		if (nft_expect_kw(ps, "to"))
 			return -EINVAL;
-		if (nft_peek(ps)->kind == TK_COLON) {
+		if (nft_peek(ps)->kind == TK_COLON && !s->nat_prefix) {
 			nft_next(ps);
 			if (parse_nat_ports(ps, s))
 				return -EINVAL;
@@ -849,11 +917,19 @@ static int parse_nat(struct nft_pstate *ps, struct nft_stmt *s)
 			s->addr = parse_prefix_len(ps, s->addr);
 			if (!s->addr)
 				return -EINVAL;
-			if (nft_accept_tok(ps, TK_COLON) && parse_nat_ports(ps, s))
+			/* PREFIX TO takes an address (or a map) only, no ports */
+			if (!s->nat_prefix && nft_accept_tok(ps, TK_COLON) && parse_nat_ports(ps, s))
 				return -EINVAL;
 		}
-		if (at_nat_flag(ps))
+		if (at_nat_flag(ps)) {
+			/*
+			 * nft 1.0.6 keeps `prefix` in the statement's flags, which
+			 * the flags given after it replace: the kernel gets no
+			 * NF_NAT_RANGE_NETMAP and nft lists no `prefix`
+			 */
+			s->nat_prefix = false;
 			return parse_nat_flags(ps, s);
+		}
 		return 0;
 	}
 	/* masquerade / redirect */
@@ -916,7 +992,7 @@ static int relop(struct nft_pstate *ps)
 
 static struct nft_stmt *parse_match(struct nft_pstate *ps)
 {
-	struct nft_expr *lhs = parse_or(ps, true);
+	struct nft_expr *lhs = parse_concat(ps, true);
 	struct nft_stmt *s;
 
 	if (!lhs)
@@ -1142,7 +1218,11 @@ struct nft_rule *nft_parse_rule(struct nft_pstate *ps)
 		else
 			r->stmts = s;
 		last = s;
+		/* the rule spans up to its last token (kernel errors mark it whole) */
 		r->loc = nft_loc_join(&r->loc, &s->loc);
+		if (ps->pos > 0 && ps->tk->v[ps->pos - 1].loc.line == r->loc.line &&
+		    ps->tk->v[ps->pos - 1].loc.src == r->loc.src)
+			r->loc = nft_loc_join(&r->loc, &ps->tk->v[ps->pos - 1].loc);
 	}
 	if (!r->stmts) {
 		nft_syntax_error(ps, nft_peek(ps));

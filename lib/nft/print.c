@@ -157,9 +157,85 @@ static unsigned elems_per_line(uint8_t dt)
 	}
 }
 
+/* One component of a concatenated element, [lo, hi] of its type. */
+static void print_component(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *lo,
+			    const uint8_t *hi, unsigned flags)
+{
+	if (!memcmp(lo, hi, len) && nft_dtypes[dt].bitmask)
+		print_flag_list(b, dt, len, lo, " | ", flags);
+	else
+		print_interval(b, dt, len, lo, hi, flags);
+}
+
+/* A concatenated key: its components joined by " . ". */
+static void print_concat_key(struct nft_sbuf *b, const struct nft_ctype *cat, const uint8_t *lo,
+			     const uint8_t *hi, unsigned flags)
+{
+	unsigned off = 0;
+
+	for (uint8_t i = 0; i < cat->n; i++) {
+		if (i)
+			nft_sb_puts(b, " . ");
+		print_component(b, cat->dt[i], cat->len[i], lo + off, hi + off, flags);
+		off += nft_slot_len(cat->len[i]);
+	}
+}
+
+/* Types the kernel keeps in host byte order (marks, ct state, ifindex...). */
+static bool host_order(uint8_t dt)
+{
+	switch (dt) {
+	case DT_MARK:
+	case DT_CT_STATE:
+	case DT_CT_STATUS:
+	case DT_IFINDEX:
+	case DT_INTEGER:
+	case DT_TIME:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The key as the kernel holds it (x86: host-order components little-endian). */
+static void kernel_key(const struct nft_ctype *cat, const uint8_t *k, uint8_t *out)
+{
+	unsigned off = 0;
+
+	for (uint8_t i = 0; i < cat->n; i++) {
+		uint8_t len = cat->len[i], slot = nft_slot_len(len);
+
+		memcpy(out + off, k + off, slot);
+		if (host_order(cat->dt[i]))
+			for (uint8_t j = 0; j < len; j++)
+				out[off + j] = k[off + len - 1 - j];
+		off += slot;
+	}
+}
+
+/*
+ * nft sorts the elements of a concatenated hash set as it reads them back:
+ * by the kernel's key bytes taken as one little-endian number, so the last
+ * byte weighs most (10.0.0.1 . 80 lists before 9.0.0.2 . 80).
+ */
+static int le_cmp(const void *a, const void *b, void *arg)
+{
+	const struct nft_elem *x = *(const struct nft_elem *const *)a;
+	const struct nft_elem *y = *(const struct nft_elem *const *)b;
+	const struct nft_set *s = arg;
+	uint8_t kx[NFT_KEY_MAX], ky[NFT_KEY_MAX];
+
+	kernel_key(&s->kcat, x->lo, kx);
+	kernel_key(&s->kcat, y->lo, ky);
+	for (unsigned i = s->key_len; i-- > 0;)
+		if (kx[i] != ky[i])
+			return kx[i] < ky[i] ? -1 : 1;
+	return 0;
+}
+
 struct order_item {
 	const struct nft_elem *e;
-	uint8_t key[16];
+	uint8_t key[NFT_KEY_MAX];
 };
 
 static int order_cmp(const void *a, const void *b, void *arg)
@@ -176,20 +252,30 @@ static int order_cmp(const void *a, const void *b, void *arg)
  * The order nft lists a set's elements in: it sorts what the kernel
  * returns (highest key first) by its own values, in which a string is a
  * little-endian number (compared from its last byte) and a combination of
- * flags (syn | ack) counts as its first flag.
+ * flags (syn | ack) counts as its first flag.  Concatenations: by the
+ * kernel's key bytes (le_cmp), or, with intervals (pipapo), in the order
+ * they were added.
  */
 int nft_elems_listing_order(const struct nft_set *s, const struct nft_elem **v)
 {
 	const struct nft_dtype *d = &nft_dtypes[s->key_dt];
-	struct order_item *it = malloc((s->nelems + 1) * sizeof(*it));
+	struct order_item *it;
 	unsigned n = 0;
 	uint8_t len = s->key_len;
 
+	if (s->kcat.n) {
+		for (const struct nft_elem *e = s->elems; e; e = e->next)
+			v[n++] = e;
+		if (!(s->flags & SETF_INTERVAL))
+			qsort_r(v, n, sizeof(*v), le_cmp, (void *)s);
+		return (int)n;
+	}
+	it = malloc((s->nelems + 1) * sizeof(*it));
 	if (!it)
 		return -1;
 	for (const struct nft_elem *e = s->elems; e; e = e->next, n++) {
 		it[n].e = e;
-		memcpy(it[n].key, e->lo, 16);
+		memcpy(it[n].key, e->lo, sizeof(it[n].key));
 		if (s->key_dt == DT_IFNAME || s->key_dt == DT_STRING) {
 			for (unsigned i = 0; i < len; i++)
 				it[n].key[i] = e->lo[len - 1 - i];
@@ -232,7 +318,9 @@ static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned fl
 		if (i)
 			nft_sb_puts(b, (!s->name || count % per) ? ", " : ",\n\t\t\t     ");
 		count++;
-		if (e->interval)
+		if (s->kcat.n)
+			print_concat_key(b, &s->kcat, e->lo, e->hi, flags);
+		else if (e->interval)
 			print_interval(b, s->key_dt, s->key_len, e->lo, e->hi, flags);
 		else if (nft_dtypes[s->key_dt].bitmask)
 			print_flag_list(b, s->key_dt, s->key_len, e->lo, " | ", flags);
@@ -349,6 +437,16 @@ static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned fl
 		return;
 	case EK_VERDICT:
 		print_verdict(b, e->vcode, e->text);
+		return;
+	case EK_CONCAT:
+		for (const struct nft_expr *c = e->l; c; c = c->next) {
+			if (c != e->l)
+				nft_sb_puts(b, " . ");
+			if (c->kind == EK_RANGE)
+				print_interval(b, c->dt, c->len, c->l->v, c->r->v, flags);
+			else
+				print_expr(b, c, flags);
+		}
 		return;
 	default:
 		return;
@@ -555,8 +653,10 @@ static void print_nat(struct nft_sbuf *b, const struct nft_table *t, const struc
 	if (s->nat_type == NAT_SNAT || s->nat_type == NAT_DNAT) {
 		/* nft names the family in inet tables and for maps to ranges */
 		if (s->addr && s->nat_family &&
-		    (t->family == NFT_FAM_INET || map_has_interval_data(s->addr)))
+		    (t->family == NFT_FAM_INET || s->nat_concat || map_has_interval_data(s->addr)))
 			nft_sb_puts(b, s->nat_family == NFT_FAM_IP ? " ip" : " ip6");
+		if (s->nat_prefix)
+			nft_sb_puts(b, " prefix");
 		nft_sb_puts(b, " to ");
 		if (s->addr) {
 			bool br = s->port && s->addr->dt == DT_IPV6 && s->addr->kind == EK_VALUE;
@@ -708,15 +808,36 @@ void nft_print_chain(struct nft_sbuf *b, const struct nft_table *t, const struct
 	nft_sb_puts(b, "\t}\n");
 }
 
+static void print_type(struct nft_sbuf *b, uint8_t dt, const struct nft_ctype *cat)
+{
+	if (dt != DT_CONCAT) {
+		nft_sb_puts(b, nft_dtypes[dt].name);
+		return;
+	}
+	for (uint8_t i = 0; i < cat->n; i++)
+		nft_sb_printf(b, "%s%s", i ? " . " : "", nft_dtypes[cat->dt[i]].name);
+}
+
 void nft_print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	nft_sb_printf(b, "\t%s %s {", s->is_map ? "map" : "set", s->name);
 	if (flags & NFT_LIST_HANDLES)
 		nft_sb_printf(b, " # handle %" PRIu64, s->handle);
 	nft_sb_puts(b, "\n");
-	nft_sb_printf(b, "\t\ttype %s", nft_dtypes[s->key_dt].name);
-	if (s->is_map)
-		nft_sb_printf(b, " : %s", nft_dtypes[s->data_dt].name);
+	if (s->key_typeof) {
+		nft_sb_puts(b, "\t\ttypeof ");
+		print_expr(b, s->key_typeof, flags);
+	} else {
+		nft_sb_puts(b, "\t\ttype ");
+		print_type(b, s->key_dt, &s->kcat);
+	}
+	if (s->is_map) {
+		nft_sb_puts(b, " : ");
+		if (s->data_typeof)
+			print_expr(b, s->data_typeof, flags);
+		else
+			print_type(b, s->data_dt, &s->dcat);
+	}
 	nft_sb_puts(b, "\n");
 	if (s->flags & (SETF_INTERVAL | SETF_CONSTANT)) {
 		const char *sep = "";

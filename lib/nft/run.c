@@ -23,7 +23,7 @@ struct run {
 	struct nft_meta *m;
 	uint64_t now;
 	struct nft_result *res;
-	uint8_t reg[4][16];
+	uint8_t reg[VM_REG_BYTES];
 	uint32_t jump_chain; /* target of the last jump/goto */
 };
 
@@ -261,15 +261,22 @@ static void do_nat(struct run *x, const struct vm_insn *i)
 
 	res->nat = i->key;
 	res->nat_flags = (uint8_t)(i->arg & 0xff);
+	if (i->arg & (1u << 12))
+		res->nat_flags |= NFT_NAT_F_NETMAP;
 	res->nat_has_addr = i->arg & (1u << 8);
 	res->nat_has_port = i->arg & (1u << 10);
 	if (res->nat_has_addr) {
-		memcpy(res->nat_addr_min, x->reg[2], 16);
-		memcpy(res->nat_addr_max, (i->arg & (1u << 9)) ? x->reg[3] : x->reg[2], 16);
+		memcpy(res->nat_addr_min, x->reg + i->nat_off[0], 16);
+		memcpy(res->nat_addr_max, x->reg + i->nat_off[1], 16);
+		if (i->len == 4) {
+			/* an IPv4 address: what follows it in the register is not part of it */
+			memset(res->nat_addr_min + 4, 0, 12);
+			memset(res->nat_addr_max + 4, 0, 12);
+		}
 	}
 	if (res->nat_has_port) {
-		res->nat_port_min = (uint16_t)get_be(x->reg[0], 2);
-		res->nat_port_max = (uint16_t)get_be((i->arg & (1u << 11)) ? x->reg[1] : x->reg[0], 2);
+		res->nat_port_min = (uint16_t)get_be(x->reg + i->nat_off[2], 2);
+		res->nat_port_max = (uint16_t)get_be(x->reg + i->nat_off[3], 2);
 	}
 }
 
@@ -313,7 +320,7 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 	uint32_t idx;
 
 	for (; i < end; i++) {
-		uint8_t *r = x->reg[i->reg];
+		uint8_t *r = x->reg + i->reg;
 
 		switch (i->op) {
 		case VM_LD_NET:
@@ -358,9 +365,8 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 		case VM_MAP:
 			if (!nft_vm_set_find(i->set, r, &idx))
 				return VC_BREAK;
-			memcpy(r, i->set->data[idx].lo, 16);
-			if (i->reg < 3)
-				memcpy(x->reg[i->reg + 1], i->set->data[idx].hi, 16);
+			memcpy(r, i->set->data[idx].lo, NFT_DATA_MAX);
+			memcpy(r + VM_HI, i->set->data[idx].hi, NFT_DATA_MAX);
 			break;
 		case VM_VMAP:
 			if (!nft_vm_set_find(i->set, r, &idx))
@@ -419,6 +425,9 @@ static int run_rule(struct run *x, const struct vm_rule *vr)
 		case VM_CT_COUNT:
 			if ((conncount(x, i->cc) > i->stmt->count) != i->stmt->count_over)
 				return VC_BREAK;
+			break;
+		case VM_ZERO:
+			memset(r, 0, i->len);
 			break;
 		default:
 			break;
@@ -533,7 +542,20 @@ int nft_eval(struct nft_ruleset *rs, struct ct_table *ct, enum ct_hook hook, int
 	     int32_t prio_hi, struct ct_pkt *p, struct nft_meta *m, uint64_t now,
 	     struct nft_result *res)
 {
-	struct run x = { .ct = ct, .p = p, .m = m, .now = now, .res = res };
+	/*
+	 * Not zero-initialised as a whole: the register file is written by
+	 * every rule before it is read (a concatenation's padding by VM_ZERO),
+	 * and clearing 384 bytes per packet and hook would be wasted.
+	 */
+	struct run x;
+
+	x.c = NULL;
+	x.ct = ct;
+	x.p = p;
+	x.m = m;
+	x.now = now;
+	x.res = res;
+	x.jump_chain = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->verdict = NFT_ACCEPT;

@@ -131,6 +131,7 @@ const struct nft_dtype nft_dtypes[DT_MAX] = {
 	[DT_TIME] = { "time", "relative time", 4, false, false, NULL },
 	[DT_STRING] = { "string", "string", 16, false, false, NULL },
 	[DT_VERDICT] = { "verdict", "verdict", 4, false, false, NULL },
+	[DT_CONCAT] = { "concat", "concatenation", 0, false, false, NULL },
 };
 
 const struct nft_dtype *nft_dtype_by_name(const char *name, size_t len, enum nft_dt *out)
@@ -407,7 +408,7 @@ int nft_dt_parse(struct nft_pstate *ps, enum nft_dt dt, uint8_t len, struct nft_
 		} else if (dt == DT_INET_PROTO && e->tok == TK_IDENT) {
 			nft_error(ps, &e->loc, NULL, "Could not resolve protocol name");
 			return -EINVAL;
-		} else if (dt == DT_INET_SERVICE && e->tok == TK_IDENT) {
+		} else if (dt == DT_INET_SERVICE && (e->tok == TK_IDENT || e->tok == TK_ADDR4 || e->tok == TK_ADDR6)) {
 			nft_error(ps, &e->loc, NULL, "Could not resolve service: Servname not supported for ai_socktype");
 			return -EINVAL;
 		} else {

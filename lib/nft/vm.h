@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The compiled form of a ruleset, shared by compile.c (builds it) and run.c
- * (executes it).  A rule is a flat run of instructions over four 16-byte
- * registers holding values in network byte order, like nf_tables' own
+ * (executes it).  A rule is a flat run of instructions over a register file
+ * of bytes holding values in network byte order, like nf_tables' own
  * expressions; every name is resolved to an index or pointer at compile time.
+ * An instruction's `reg` is a byte offset into the file: keys (up to 64
+ * bytes, a concatenation's components in 4-byte slots) are built at 0, a nat
+ * address at VM_R_ADDR and its ports at VM_R_PORT; a map writes the data's
+ * low end at its register and the high end VM_HI bytes further.
  */
 #ifndef CTRACK_NFT_VM_H
 #define CTRACK_NFT_VM_H
@@ -36,7 +40,13 @@ enum vm_op {
 	VM_REJECT,
 	VM_NAT,         /* address in regs 2/3 (min/max), ports in regs 0/1 */
 	VM_CT_COUNT,
+	VM_ZERO,        /* len bytes at reg = 0: the padding of a concatenation's slots */
 };
+
+#define VM_REG_BYTES 384
+#define VM_HI 64        /* a map's high data end, after its low end */
+#define VM_R_ADDR 96    /* nat: address min (max at + VM_HI) */
+#define VM_R_PORT 224   /* nat: port min (max at + VM_HI) */
 
 enum vm_cmp { VMC_EQ = 0, VMC_NE, VMC_LT, VMC_GT, VMC_LE, VMC_GE };
 
@@ -46,7 +56,7 @@ struct vm_chain;
 struct vm_insn {
 	uint8_t op;        /* enum vm_op */
 	uint8_t len;       /* value bytes */
-	uint8_t reg;       /* register operated on */
+	uint16_t reg;      /* register operated on: byte offset in the register file */
 	uint8_t key;       /* meta / ct key, cmp op, reject kind, nat kind */
 	uint8_t dir;       /* ct direction 0 none, 1 original, 2 reply */
 	uint8_t need_l3;   /* payload: required family (2, 10), 0 any */
@@ -54,6 +64,7 @@ struct vm_insn {
 	bool neg;
 	uint16_t off;      /* payload offset */
 	uint32_t arg;      /* verdict: chain index; nat: flags and which regs are set */
+	uint16_t nat_off[4]; /* nat: address min, max, port min, max (byte offsets) */
 	uint8_t a[16];
 	uint8_t b[16];
 	struct vm_set *set;
@@ -72,7 +83,7 @@ struct vm_conncount {
 };
 
 struct vm_elem_data {
-	uint8_t lo[16], hi[16]; /* value maps: data (hi for ranges of nat maps) */
+	uint8_t lo[NFT_DATA_MAX], hi[NFT_DATA_MAX]; /* value maps: data (hi for ranges) */
 	uint8_t vcode;          /* verdict maps */
 	uint32_t chain;
 };
@@ -80,13 +91,18 @@ struct vm_elem_data {
 /*
  * Exact keys: open addressing on a power-of-two table of element indexes.
  * Intervals: elements sorted by low key, non-overlapping; binary search.
+ * Concatenations with intervals (nf_tables' pipapo): every field of the key
+ * within its own [lo, hi]; the elements are tried in order.
  */
 struct vm_set {
 	uint8_t klen;
 	bool interval;
+	bool concat_iv;
+	uint8_t nfield;
+	uint8_t fslot[NFT_CONCAT_MAX]; /* concat_iv: bytes of each field's slot */
 	uint32_t n;
-	uint8_t (*lo)[16];
-	uint8_t (*hi)[16];
+	uint8_t *lo;               /* n keys of klen bytes */
+	uint8_t *hi;
 	struct vm_elem_data *data; /* NULL for plain sets */
 	/*
 	 * hash: slots of `stride` bytes, the key then the element index + 1

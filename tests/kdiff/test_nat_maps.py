@@ -27,6 +27,47 @@ table ip nat {
 }
 """
 
+DNAT_CONCAT_NAMED = """
+table inet nat {
+	map pf4 {
+		type ipv4_addr . inet_service : ipv4_addr . inet_service
+		elements = { 10.1.0.1 . 80 : 10.22.0.5 . 8080, 10.1.0.1 . 81 : 10.22.0.6 . 8081 }
+	}
+	map pf6 {
+		typeof ip6 daddr . tcp dport : ip6 daddr . tcp dport
+		elements = { fd00:1::1 . 80 : fd00:22::5 . 8080 }
+	}
+	set allowed {
+		type ifname . ipv4_addr . inet_service
+		flags interval
+		elements = { "f0" . 10.1.0.0/24 . 80-81 }
+	}
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname . ip saddr . tcp dport @allowed counter dnat ip to ip daddr . tcp dport map @pf4
+		iifname "f0" counter dnat ip6 to ip6 daddr . tcp dport map @pf6
+	}
+}
+"""
+
+DNAT_CONCAT_RANGE = """
+table ip nat {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "f0" meta l4proto udp counter dnat ip to udp dport map { 53 : 10.22.0.5-10.22.0.8 . 5300-5310 }
+	}
+}
+"""
+
+NETMAP6 = """
+table ip6 nat {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "f0" ip6 daddr fd00:1::/64 udp dport 53 counter dnat ip6 prefix to fd00:22::/64
+	}
+}
+"""
+
 NETMAP = """
 table ip nat {
 	chain post {
@@ -57,11 +98,6 @@ def test_dnat_address_range(nk):
     nk.check(sc)
 
 
-@pytest.mark.xfail(strict=True, raises=ReplayError, reason=(
-    "lib/nft parser (nft helper): a concatenated map key in a nat statement, "
-    "`dnat ip to ip daddr . tcp dport map { 10.1.0.1 . 80 : 10.22.0.5 . 8080 }`, is a syntax "
-    "error at the first '.'; nft 1.x and the kernel accept it (address and port from "
-    "one lookup, NF_NAT_RANGE_MAP_IPS | PROTO_SPECIFIED)"))
 def test_dnat_concatenated_map(nk):
     """`dnat ip to ip daddr . tcp dport map { A . P : B . Q }`: address and
     port from one map lookup."""
@@ -75,10 +111,6 @@ def test_dnat_concatenated_map(nk):
     nk.check(sc)
 
 
-@pytest.mark.xfail(strict=True, raises=ReplayError, reason=(
-    "lib/nft parser (nft helper): `snat ip prefix to 10.99.0.0/16` is a syntax error at "
-    "`prefix`; the kernel maps with NF_NAT_RANGE_NETMAP (host bits kept), which lib/nat "
-    "supports (NAT_RANGE_NETMAP) but lib/fw/rules.c cannot receive from struct nft_result"))
 def test_snat_prefix_netmap(nk):
     """`snat ip prefix to 10.99.0.0/16`: the host part is kept
     (10.11.3.4 -> 10.99.3.4), the port too."""
@@ -88,6 +120,42 @@ def test_snat_prefix_netmap(nk):
     sc.s(udp_pkt(S4, "10.99.3.4", 53, 5000))
     sc.finish()
     assert sc.kernel_has("src=10.2.0.2 dst=10.99.3.4 sport=53 dport=5000"), sc.kernel_table
+    nk.check(sc)
+
+
+def test_dnat_concatenated_named_maps(nk):
+    """Named maps of address . port, IPv4 (`type`) and IPv6 (`typeof`),
+    behind a match on an interval set of ifname . address . port."""
+    sc = nk.scenario(DNAT_CONCAT_NAMED)
+    f = NatFlow(sc, C4, F04, 40000, 80, sdst="10.22.0.5", sdport=8080)
+    f.handshake()
+    g = NatFlow(sc, C4, F04, 40001, 81, sdst="10.22.0.6", sdport=8081)
+    g.handshake()
+    h = NatFlow(sc, C6, F06, 40002, 80, sdst="fd00:22::5", sdport=8080)
+    h.handshake()
+    sc.finish()
+    assert sc.kernel_has("src=10.22.0.6 dst=10.1.0.2 sport=8081 dport=40001"), sc.kernel_table
+    assert sc.kernel_has("src=fd00:22::5 dst=fd00:1::2 sport=8080 dport=40002"), sc.kernel_table
+    nk.check(sc)
+
+
+def test_dnat_concatenated_map_ranges(nk):
+    """`dnat ip to udp dport map { P : A1-A2 . P1-P2 }`: an address range
+    and a port range from one lookup."""
+    sc = nk.scenario(DNAT_CONCAT_RANGE)
+    for i in range(6):
+        sc.c(udp_pkt("10.11.0.%d" % (1 + i), F04, 5000 + i, 53))
+    sc.finish()
+    nk.check(sc)
+
+
+def test_dnat_prefix_netmap_ip6(nk):
+    """`dnat ip6 prefix to fd00:22::/64`: the interface identifier is kept."""
+    sc = nk.scenario(NETMAP6)
+    sc.c(udp_pkt("fd00:11::7", "fd00:1::1234", 5000, 53))
+    sc.c(udp_pkt("fd00:11::8", F06, 5001, 53))
+    sc.finish()
+    assert sc.kernel_has("src=fd00:22::1234"), sc.kernel_table
     nk.check(sc)
 
 

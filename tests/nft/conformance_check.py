@@ -7,12 +7,16 @@ list below.  Prints "nft-conformance: P passed, K known, F failed" and exits
 non-zero if any line outside the known list fails (or a known one passes:
 the list must then shrink).
 
+It then runs conformance_concat.py (the tier-B lines whose only feature
+beyond tier A is a concatenation) and adds its counts to the summary line.
+
 Known: lines the real nft 1.0.6 fails as well under --tiers A, because they
 use a set whose creation line is tier B (a set with `timeout`), which the
 runner skips: the set never exists, whatever the implementation.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,8 +67,23 @@ def main():
         else:
             failed += 1
             print("FAIL nft-conformance: %s:%d %s (%s)" % (rel, r["line"], r["text"], r["status"]))
-    print("nft-conformance: %d passed, %d known, %d failed (of %d tier-A runs)"
-          % (passed, known, failed, len(res)))
+    ntier_a = len(res)
+    cc = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                      "conformance_concat.py"), build],
+                        capture_output=True, text=True, check=False)
+    sys.stdout.write(cc.stdout)
+    m = re.search(r"^nft-concat: (\d+) passed, (\d+) known, (\d+) failed", cc.stdout, re.M)
+    nconcat = 0
+    if m:
+        passed += int(m.group(1))
+        known += int(m.group(2))
+        failed += int(m.group(3))
+        nconcat = sum(int(g) for g in m.groups())
+    elif "SKIP" not in cc.stdout:
+        print("FAIL nft-conformance: the concatenation check printed no summary")
+        failed += 1
+    print("nft-conformance: %d passed, %d known, %d failed (of %d tier-A runs, %d concat runs)"
+          % (passed, known, failed, ntier_a, nconcat))
     return 1 if failed else 0
 
 

@@ -26,6 +26,19 @@ table ip t {
 		elements = { 22, 53, 443 }
 	}
 
+	set pairs {
+		type ipv4_addr . ipv4_addr . inet_service
+		elements = { 127.0.0.4 . 127.0.0.1 . 22, 127.0.0.1 . 127.0.0.2 . 80,
+			     127.0.1.3 . 127.5.0.4 . 443 }
+	}
+
+	set ranges {
+		typeof ip saddr . tcp sport . tcp dport
+		flags interval
+		elements = { 127.0.0.0/24 . 1000-1500 . 20-30, 127.1.0.0/16 . 22 . 400-500,
+			     127.2.0.0-127.2.1.255 . 40000 . 80 }
+	}
+
 	chain out {
 		type filter hook output priority filter; policy accept;
 		counter
@@ -50,6 +63,12 @@ table ip t {
 		ct original ip saddr 127.0.1.0/24 counter
 		ct protocol udp ct original proto-dst 53 counter
 		ct mark 0 counter
+		ip saddr . udp dport { 127.0.1.5 . 53, 127.0.0.2 . 1000, 127.0.2.0/24 . 10-60 } counter
+		ip saddr . ip daddr . tcp dport @pairs counter
+		ip saddr . tcp sport . tcp dport @ranges counter
+		ip saddr & 255.255.0.0 . ip protocol { 127.1.0.0 . tcp, 127.0.0.0 . udp } counter
+		ct state . ip daddr { new . 127.0.0.1, established . 127.0.0.3 } counter
+		ip daddr . meta l4proto vmap { 127.5.0.3 . udp : jump lowudp, 127.0.0.9 . tcp : continue }
 		counter
 	}
 
@@ -97,6 +116,9 @@ table inet mixed {
 		ct state untracked counter
 		meta l4proto icmp counter
 		tcp dport 443 counter
+		ip6 saddr . meta l4proto { ::1 . udp, fd00::1 . tcp, fd01::1 . ipv6-icmp } counter
+		meta l4proto { tcp, udp } ip6 daddr . th dport { fd00::/64 . 1-100, ::1 . 443 } counter
+		ip6 saddr . ip6 daddr . udp sport { fd00::7 . fd00::20 . 53 } counter
 	}
 
 	chain six {

@@ -61,6 +61,34 @@ static const struct rule_case rule_cases[] = {
 	/* 31 */ { "ip", "limit rate 1023/second burst 10 bytes", NULL },
 	/* 32 */ { "ip", "ct expiration 1d-1h", NULL },
 	/* 33 */ { "ip", "meta iifname \"\"", NULL },
+	/* concatenations (nft 1.0.6 -s -p listings) */
+	/* 34 */ { "ip", "ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 80 } accept",
+		   "ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 80 } accept" },
+	/* 35: one element stays a set */
+	{ "ip", "ip saddr . tcp dport { 10.0.0.1 . 22 }", "ip saddr . tcp dport { 10.0.0.1 . 22 }" },
+	/* 36 */ { "inet", "ip6 saddr . ip6 daddr . udp dport { fd00::1 . fd00::2 . 53 } drop",
+		   "ip6 saddr . ip6 daddr . udp dport { fd00::1 . fd00::2 . 53 } drop" },
+	/* 37 */ { "inet",
+		   "iifname . ip protocol . th dport vmap { \"eth0\" . tcp . 22 : accept, \"eth1\" . udp . 67 : drop }",
+		   "iifname . ip protocol . th dport vmap { \"eth0\" . 6 . 22 : accept, \"eth1\" . 17 . 67 : drop }" },
+	/* 38: a prefix or range per component */
+	{ "ip", "ip daddr . tcp dport { 10.0.0.0/8 . 10-23, 192.168.1.1-192.168.3.8 . 80-443 } accept",
+	  "ip daddr . tcp dport { 10.0.0.0/8 . 10-23, 192.168.1.1-192.168.3.8 . 80-443 } accept" },
+	/* 39: host-order components sort little-endian */
+	{ "ip", "ct state . ct mark { new . 0x12345678, established . 0x1 }",
+	  "ct state . ct mark { established . 0x00000001, new . 0x12345678 }" },
+	/* 40 */ { "ip", "ip saddr & 255.255.0.0 . tcp dport { 1.1.0.0 . 2 }",
+		   "ip saddr & 255.255.0.0 . tcp dport { 1.1.0.0 . 2 }" },
+	/* 41 */ { "ip", "meta mark set ct original ip saddr . meta mark map { 1.1.1.1 . 0x14 : 0x1e }",
+		   "meta mark set ct original ip saddr . meta mark map { 1.1.1.1 . 0x00000014 : 0x0000001e }" },
+	/* 42 */ { "ip", "ip saddr . tcp dport { 10.0.0.1-10.0.0.1 . 22 }",
+		   "ip saddr . tcp dport { 10.0.0.1 . 22 }" },
+	/* 43 */ { "ip", "ip saddr . tcp dport 10.0.0.1 . 22", NULL },
+	/* 44 */ { "ip", "ip saddr . tcp dport { 10.0.0.1 . 22 . 5 }", NULL },
+	/* 45 */ { "ip", "ip saddr . tcp dport { 10.0.0.1 }", NULL },
+	/* 46 */ { "ip", "ct original saddr . meta mark { 1.1.1.1 . 0x14 }", NULL },
+	/* 47 */ { "inet", "ip saddr . ip6 daddr { 1.1.1.1 . ::1 }", NULL },
+	/* 48 */ { "ip", "ip saddr . tcp dport { 22 . 10.0.0.1 }", NULL },
 };
 
 static char *list_one(const char *family, const char *rule, char **err)

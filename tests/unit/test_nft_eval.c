@@ -368,6 +368,150 @@ static void test_ct_count(void **state)
 	nft_ruleset_free(rs);
 }
 
+
+/*
+ * Concatenations: every component must match; with intervals each field is
+ * matched against its own range (the kernel's pipapo), so 10.0.0.5 . 100
+ * is not in { 10.0.0.0/8 . 10-23 } although its bytes lie between the
+ * element's low and high keys.
+ */
+static void test_concat(void **state)
+{
+	static const char rules[] =
+		"table inet t {\n"
+		" set iv { typeof ip saddr . tcp dport; flags interval;\n"
+		"   elements = { 10.0.0.0/8 . 10-23, 192.168.1.1-192.168.3.8 . 80-443 } }\n"
+		" set s6 { type ipv6_addr . inet_service; elements = { fd00::1 . 22 } }\n"
+		" chain in { type filter hook input priority 0; policy accept;\n"
+		"   ip saddr . tcp dport { 1.1.1.1 . 22, 2.2.2.2 . 80 } drop\n"
+		"   ip saddr . tcp dport @iv drop\n"
+		"   ip6 saddr . tcp dport @s6 drop\n"
+		"   ip6 saddr . ip6 daddr . udp dport { fd00::1 . fd00::2 . 53 } drop\n"
+		"   ip saddr . tcp dport vmap { 3.3.3.3 . 22 : drop, 3.3.3.3 . 23 : accept }\n"
+		"   ip saddr . tcp dport != { 4.4.4.4 . 22 } tcp sport 9 drop\n"
+		" }\n"
+		"}\n";
+	static const struct vcase cases[] = {
+		/* 0 */ { { 4, 6, "1.1.1.1", "9.9.9.9", 1000, 22, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		/* 1 */ { { 4, 6, "2.2.2.2", "9.9.9.9", 1000, 80, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		/* 2: components crossed */
+		{ { 4, 6, "1.1.1.1", "9.9.9.9", 1000, 80, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 3: udp, the tcp port does not load */
+		{ { 4, 17, "1.1.1.1", "9.9.9.9", 1000, 22, 0, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 4..9: intervals per field */
+		{ { 4, 6, "10.5.5.5", "9.9.9.9", 1000, 15, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 4, 6, "10.5.5.5", "9.9.9.9", 1000, 24, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		{ { 4, 6, "10.0.0.5", "9.9.9.9", 1000, 100, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		{ { 4, 6, "192.168.1.1", "9.9.9.9", 1000, 80, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 4, 6, "192.168.3.8", "9.9.9.9", 1000, 443, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 4, 6, "192.168.3.9", "9.9.9.9", 1000, 100, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 10..13: IPv6, two and three components */
+		{ { 6, 6, "fd00::1", "fd00::9", 1000, 22, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 6, 6, "fd00::1", "fd00::9", 1000, 23, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		{ { 6, 17, "fd00::1", "fd00::2", 1000, 53, 0, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 6, 17, "fd00::2", "fd00::1", 1000, 53, 0, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 14, 15: verdict map */
+		{ { 4, 6, "3.3.3.3", "9.9.9.9", 1000, 22, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 4, 6, "3.3.3.3", "9.9.9.9", 1000, 23, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+		/* 16, 17: not in the set */
+		{ { 4, 6, "5.5.5.5", "9.9.9.9", 9, 22, SYN, 0 }, CT_HOOK_INPUT, NFT_DROP },
+		{ { 4, 6, "4.4.4.4", "9.9.9.9", 9, 22, SYN, 0 }, CT_HOOK_INPUT, NFT_ACCEPT },
+	};
+	struct nft_ruleset *rs = load(rules);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nft_meta m = { 0 };
+		struct nft_result res;
+
+		if (run(rs, &cases[i].pkt, cases[i].hook, &m, 0, &res) != cases[i].want)
+			fail_msg("case %zu: verdict %d", i, res.verdict);
+	}
+	nft_ruleset_free(rs);
+}
+
+struct nat_case {
+	struct pkt_spec pkt;
+	uint8_t nat;          /* enum nft_nat_kind */
+	const char *amin, *amax;
+	uint16_t pmin, pmax;  /* 0: no port */
+	bool netmap;
+};
+
+/* nat maps to address . port (one lookup gives both) and nat prefix */
+static void test_concat_nat(void **state)
+{
+	static const char rules[] =
+		"table ip nat {\n"
+		" map pfw { type ipv4_addr . inet_service : ipv4_addr . inet_service;\n"
+		"   elements = { 10.1.0.1 . 80 : 10.22.0.5 . 8080, 10.1.0.1 . 81 : 10.22.0.6 . 8081 } }\n"
+		" chain pre { type nat hook prerouting priority dstnat;\n"
+		"   ip daddr 10.1.0.1 dnat ip to ip daddr . tcp dport map @pfw\n"
+		"   ip daddr 10.1.0.2 dnat ip to tcp dport map { 80 : 10.22.0.7 . 8000 }\n"
+		"   ip daddr 10.1.0.3 meta l4proto udp dnat ip to udp dport map { 53 : 10.22.0.5-10.22.0.8 . 5300-5310 }\n"
+		"   ip daddr 10.1.0.4 dnat ip prefix to 10.99.0.0/16\n"
+		"   ip daddr 10.1.0.5 dnat ip prefix to 10.99.0.0/16 random\n"
+		" }\n"
+		"}\n"
+		"table ip6 nat {\n"
+		" chain pre { type nat hook prerouting priority dstnat;\n"
+		"   ip6 daddr fd00::1 dnat ip6 to ip6 daddr . tcp dport map { fd00::1 . 80 : fd00:22::5 . 8080 }\n"
+		"   ip6 daddr fd00::2 dnat ip6 prefix to fd00:22::/64\n"
+		" }\n"
+		"}\n";
+	static const struct nat_case cases[] = {
+		/* 0 */ { { 4, 6, "10.11.0.1", "10.1.0.1", 1000, 80, SYN, 0 }, NFT_NAT_DNAT,
+			  "10.22.0.5", "10.22.0.5", 8080, 8080, false },
+		/* 1 */ { { 4, 6, "10.11.0.1", "10.1.0.1", 1000, 81, SYN, 0 }, NFT_NAT_DNAT,
+			  "10.22.0.6", "10.22.0.6", 8081, 8081, false },
+		/* 2: no element: the rule breaks */
+		{ { 4, 6, "10.11.0.1", "10.1.0.1", 1000, 82, SYN, 0 }, NFT_NAT_NONE, NULL, NULL, 0, 0,
+		  false },
+		/* 3 */ { { 4, 6, "10.11.0.1", "10.1.0.2", 1000, 80, SYN, 0 }, NFT_NAT_DNAT,
+			  "10.22.0.7", "10.22.0.7", 8000, 8000, false },
+		/* 4: address and port ranges */
+		{ { 4, 17, "10.11.0.1", "10.1.0.3", 1000, 53, 0, 0 }, NFT_NAT_DNAT, "10.22.0.5",
+		  "10.22.0.8", 5300, 5310, false },
+		/* 5: prefix: NF_NAT_RANGE_NETMAP */
+		{ { 4, 17, "10.11.0.1", "10.1.0.4", 1000, 53, 0, 0 }, NFT_NAT_DNAT, "10.99.0.0",
+		  "10.99.255.255", 0, 0, true },
+		/* 6: flags after prefix replace it (nft 1.0.6) */
+		{ { 4, 17, "10.11.0.1", "10.1.0.5", 1000, 53, 0, 0 }, NFT_NAT_DNAT, "10.99.0.0",
+		  "10.99.255.255", 0, 0, false },
+		/* 7 */ { { 6, 6, "fd00:11::1", "fd00::1", 1000, 80, SYN, 0 }, NFT_NAT_DNAT,
+			  "fd00:22::5", "fd00:22::5", 8080, 8080, false },
+		/* 8 */ { { 6, 17, "fd00:11::1", "fd00::2", 1000, 53, 0, 0 }, NFT_NAT_DNAT,
+			  "fd00:22::", "fd00:22::ffff:ffff:ffff:ffff", 0, 0, true },
+	};
+	struct nft_ruleset *rs = load(rules);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct nat_case *c = &cases[i];
+		struct nft_meta m = { .nat_chains = true };
+		struct nft_result res;
+		uint8_t a[16] = { 0 }, b[16] = { 0 };
+		int af = c->pkt.family == 4 ? AF_INET : AF_INET6;
+
+		run(rs, &c->pkt, CT_HOOK_PREROUTING, &m, 0, &res);
+		if (res.nat != c->nat)
+			fail_msg("case %zu: nat %u", i, res.nat);
+		if (!c->amin)
+			continue;
+		assert_int_equal(inet_pton(af, c->amin, a), 1);
+		assert_int_equal(inet_pton(af, c->amax, b), 1);
+		if (!res.nat_has_addr || memcmp(res.nat_addr_min, a, 16) ||
+		    memcmp(res.nat_addr_max, b, 16))
+			fail_msg("case %zu: address", i);
+		if (res.nat_has_port != (c->pmin != 0) ||
+		    (c->pmin && (res.nat_port_min != c->pmin || res.nat_port_max != c->pmax)))
+			fail_msg("case %zu: ports %u-%u", i, res.nat_port_min, res.nat_port_max);
+		if (!!(res.nat_flags & NFT_NAT_F_NETMAP) != c->netmap)
+			fail_msg("case %zu: netmap flag", i);
+	}
+	nft_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_limit_counter_nat),
 		cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_ct_count),
+		cmocka_unit_test(test_concat),
+		cmocka_unit_test(test_concat_nat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
