@@ -232,12 +232,51 @@ static void prefix_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8
 	nft_sb_printf(b, ", \"len\": %u}}", plen);
 }
 
+/* [lo, hi] of one type: a value, an address prefix or a range. */
+static void interval_json(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *lo,
+			  const uint8_t *hi, unsigned flags)
+{
+	uint8_t plen;
+
+	if (!memcmp(lo, hi, len))
+		value_json(b, dt, len, lo, flags);
+	else if ((dt == DT_IPV4 || dt == DT_IPV6) && nft_is_prefix_range(lo, hi, len, &plen))
+		prefix_json(b, dt, len, lo, plen, flags);
+	else
+		range_json(b, dt, len, lo, hi, flags);
+}
+
+/* A concatenated key or datum: {"concat": [component, ...]}. */
+static void concat_json(struct nft_sbuf *b, const struct nft_ctype *cat, const uint8_t *lo,
+			const uint8_t *hi, unsigned flags)
+{
+	unsigned off = 0;
+
+	nft_sb_puts(b, "{\"concat\": [");
+	for (uint8_t i = 0; i < cat->n; i++) {
+		uint8_t dt = cat->dt[i], len = cat->len[i];
+
+		if (i)
+			nft_sb_puts(b, ", ");
+		if (!memcmp(lo + off, hi + off, len) && nft_dtypes[dt].bitmask)
+			flags_json(b, dt, len, lo + off, flags, true);
+		else
+			interval_json(b, dt, len, lo + off, hi + off, flags);
+		off += nft_slot_len(len);
+	}
+	nft_sb_puts(b, "]}");
+}
+
 /* A set element's key, as the text listing shows it (prefix, range, value, flags). */
 static void elem_key_json(struct nft_sbuf *b, const struct nft_set *s, const struct nft_elem *e,
 			  unsigned flags)
 {
 	uint8_t plen;
 
+	if (s->kcat.n) {
+		concat_json(b, &s->kcat, e->lo, e->hi, flags);
+		return;
+	}
 	if (e->interval && memcmp(e->lo, e->hi, s->key_len)) {
 		if ((s->key_dt == DT_IPV4 || s->key_dt == DT_IPV6) &&
 		    nft_is_prefix_range(e->lo, e->hi, s->key_len, &plen))
@@ -379,6 +418,18 @@ static void expr_json(struct nft_sbuf *b, const struct nft_expr *e, unsigned fla
 		return;
 	case EK_VERDICT:
 		verdict_json(b, e->vcode, e->text);
+		return;
+	case EK_CONCAT:
+		nft_sb_puts(b, "{\"concat\": [");
+		for (const struct nft_expr *c = e->l; c; c = c->next) {
+			if (c != e->l)
+				nft_sb_puts(b, ", ");
+			if (c->kind == EK_RANGE)
+				interval_json(b, c->dt, c->len, c->l->v, c->r->v, flags);
+			else
+				expr_json(b, c, flags);
+		}
+		nft_sb_puts(b, "]}");
 		return;
 	default:
 		nft_sb_puts(b, "null");
@@ -556,7 +607,7 @@ static bool nat_names_family(const struct nft_table *t, const struct nft_stmt *s
 {
 	if (!s->addr || !s->nat_family)
 		return false;
-	if (t->family == NFT_FAM_INET)
+	if (t->family == NFT_FAM_INET || s->nat_concat)
 		return true;
 	if (s->addr->kind != EK_MAP)
 		return false;
@@ -570,7 +621,7 @@ static void nat_json(struct nft_sbuf *b, const struct nft_table *t, const struct
 		     unsigned flags)
 {
 	static const char *const names[] = {"", "snat", "dnat", "masquerade", "redirect"};
-	const char *fl[3];
+	const char *fl[4];
 	unsigned nf = 0;
 	bool any = false;
 
@@ -580,6 +631,9 @@ static void nat_json(struct nft_sbuf *b, const struct nft_table *t, const struct
 		fl[nf++] = "fully-random";
 	if (s->nat_flags & NATF_PERSISTENT)
 		fl[nf++] = "persistent";
+	/* `prefix to`: the kernel's NF_NAT_RANGE_NETMAP */
+	if (s->nat_prefix)
+		fl[nf++] = "netmap";
 	nft_sb_puts(b, "{");
 	key(b, names[s->nat_type]);
 	if (nat_names_family(t, s)) {
@@ -610,6 +664,10 @@ static void nat_json(struct nft_sbuf *b, const struct nft_table *t, const struct
 	if (nf) {
 		field(b, &any, "flags");
 		names_json(b, fl, nf);
+	}
+	if (s->nat_prefix) {
+		field(b, &any, "type_flags");
+		jstr(b, "prefix");
 	}
 	nft_sb_puts(b, any ? "}}" : "null}");
 }
@@ -776,15 +834,32 @@ void nft_json_set(struct nft_sbuf *b, const struct nft_table *t, const struct nf
 	nft_sb_puts(b, ", \"table\": ");
 	jstr(b, t->name);
 	nft_sb_puts(b, ", \"type\": ");
-	jstr(b, nft_dtypes[s->key_dt].name);
+	if (s->kcat.n) {
+		/* a concatenation's key type is the array of its components' */
+		nft_sb_puts(b, "[");
+		for (uint8_t i = 0; i < s->kcat.n; i++) {
+			if (i)
+				nft_sb_puts(b, ", ");
+			jstr(b, nft_dtypes[s->kcat.dt[i]].name);
+		}
+		nft_sb_puts(b, "]");
+	} else {
+		jstr(b, nft_dtypes[s->key_dt].name);
+	}
 	nft_sb_printf(b, ", \"handle\": %" PRIu64, s->handle);
 	if (s->comment) {
 		nft_sb_puts(b, ", \"comment\": ");
 		jstr(b, s->comment);
 	}
 	if (s->is_map) {
-		nft_sb_puts(b, ", \"map\": ");
-		jstr(b, nft_dtypes[s->data_dt].name);
+		/* but a concatenated data type is one string, "a . b" */
+		nft_sb_puts(b, ", \"map\": \"");
+		if (s->dcat.n)
+			for (uint8_t i = 0; i < s->dcat.n; i++)
+				nft_sb_printf(b, "%s%s", i ? " . " : "", nft_dtypes[s->dcat.dt[i]].name);
+		else
+			nft_sb_puts(b, nft_dtypes[s->data_dt].name);
+		nft_sb_puts(b, "\"");
 	}
 	if (s->flags & (SETF_CONSTANT | SETF_INTERVAL)) {
 		nft_sb_puts(b, ", \"flags\": [");
