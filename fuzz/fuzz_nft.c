@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the nft script parser and checker: any byte string
  * is applied to an empty ruleset and, when accepted, evaluated on a TCP/IPv4
- * and a UDP/IPv6 packet at every hook, and listed; the listing is
+ * and a UDP/IPv6 packet at every hook, and listed (also in JSON and with
+ * the other list commands); the listing is
  * applied again and listed, twice: the second and third listings must be the
  * same.  (The first may differ: like nft, a dependency written by hand can
  * disappear on the first round, e.g. `ip protocol 58 meta l4proto 58 ...`.)
@@ -45,6 +46,30 @@ static void eval_all(struct nft_ruleset *rs)
 			}
 }
 
+/* The other list commands, and JSON, on every accepted ruleset: they must not fail. */
+static void list_more(const struct nft_ruleset *rs)
+{
+	static const struct {
+		const char *cmd;
+		unsigned flags;
+	} cmds[] = {
+		{ "list ruleset", NFT_LIST_JSON },
+		{ "list ruleset", NFT_LIST_JSON | NFT_LIST_NUMERIC | NFT_LIST_STATELESS },
+		{ "list ruleset", NFT_LIST_NUMERIC | NFT_LIST_HANDLES | NFT_LIST_TERSE },
+		{ "list tables; list chains; list sets; list maps; list counters", 0 },
+		{ "list tables; list chains; list sets; list maps", NFT_LIST_JSON },
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *out = NULL, *err = NULL;
+
+		if (nft_ruleset_list_cmd(rs, cmds[i].cmd, cmds[i].flags, &out, &err) && !err)
+			abort(); /* only memory can fail these */
+		free(out);
+		free(err);
+	}
+}
+
 /* Apply `in` to an empty ruleset and list it; NULL if rejected. */
 static char *relist(const char *in, size_t len)
 {
@@ -55,6 +80,7 @@ static char *relist(const char *in, size_t len)
 		return NULL;
 	if (nft_ruleset_apply(rs, "fuzz", in, len, false, &err) == 0) {
 		nft_ruleset_list(rs, 0, &out);
+		list_more(rs);
 		eval_all(rs);
 	}
 	free(err);

@@ -122,7 +122,8 @@ run_pytest() {
 }
 
 # nftables: tier-A conformance (no root), golden listings and error
-# messages (no root), and the evaluator against the kernel (root).
+# messages (no root), the evaluator against the kernel and the JSON
+# listings against nft's (root).
 run_nft() {
 	PY=/usr/bin/python3
 	[ -x "$PY" ] || PY=python3
@@ -164,8 +165,13 @@ run_nft() {
 		rc=$?
 		tail -n 3 "$LOG"
 		if [ "$rc" -eq 0 ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
+		# every tier-A rule's JSON listing against nft's, byte for byte
+		"$PY" "$ROOT/tests/nft/jsondiff.py" "$BUILD" >"$LOG" 2>&1
+		rc=$?
+		tail -n 3 "$LOG"
+		if [ "$rc" -eq 0 ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
 	else
-		echo "SKIP nft evaldiff: needs root and network namespaces"
+		echo "SKIP nft evaldiff, jsondiff: need root and network namespaces"
 	fi
 }
 

@@ -3,12 +3,16 @@
  * ctrack-nft: nft for ctrackd's ruleset, and for rulesets without a kernel.
  *
  * Against a running ctrackd, as nft against the kernel:
- *   ctrack-nft [--socket PATH] [-c] [-a] [-s] [-p] COMMAND...
+ *   ctrack-nft [--socket PATH] [-c] [-ajnpstyT] COMMAND...
  *   ctrack-nft [--socket PATH] [-c] -f FILE     (FILE "-": standard input)
  *       COMMAND is what nft takes: `add table ip filter`, `add rule filter
  *       input ct state established counter accept`, `insert rule ...`,
- *       `delete rule filter input handle 4`, `flush ruleset`, `list ruleset`
- *       (`list table`, `list chain`, `list tables`) with the live counters.
+ *       `delete rule filter input handle 4`, `flush ruleset`, and the list
+ *       commands (`list ruleset`, `list tables`, `list table`, `list
+ *       chains`, `list chain`, `list sets`, `list set`, `list maps`, `list
+ *       map`, `list counters`, `list counter`, `list ct helpers`, `list ct
+ *       helper`), which ctrackd runs on its live ruleset, counters
+ *       included; -j prints them as nft -j does (libnftables-json).
  *       The words are joined with spaces into one transaction, as nft does;
  *       -f applies a file all or nothing.  An error leaves the running
  *       ruleset untouched and prints nft's message; the exit status is 1.
@@ -16,9 +20,10 @@
  *       /run/ctrack/ctrackd.sock.  (-S is nft's --service, so it is not used.)
  *
  * Offline (no daemon):
- *   ctrack-nft [-c] [-s] [-p] [-a] -f FILE [list ruleset]
+ *   ctrack-nft [-c] [-ajnpstyT] -f FILE [list ...]
  *       without --socket and $CTRACK_SOCKET (or with --offline), -f checks
- *       (-c) or applies FILE to an empty ruleset and lists it
+ *       (-c) or applies FILE to an empty ruleset, then runs the list
+ *       command if one is given
  *   ctrack-nft SCRIPT [-s] [-p]      (conformance-runner form: apply, then list)
  *   ctrack-nft -f FILE --eval HOOK PKTS [--conntrack] [--iif N] [--oif N] [list ruleset]
  *       evaluate each packet of PKTS (one IPv4/IPv6 packet per line, in hex)
@@ -438,190 +443,17 @@ static int live_apply(const char *name, const char *text, size_t len, bool check
 	return rc;
 }
 
-/* The daemon's `list ruleset` text (malloc'ed), or NULL after an error message. */
-static char *live_list(unsigned flags)
+/* The words of a command joined with spaces, as nft joins its arguments (malloc'ed). */
+static char *join_words(char **words, int nwords)
 {
-	struct ctl_buf b;
-	struct ctl_msg rep;
-	char *out = NULL;
-
-	ctl_buf_init(&b);
-	ctl_msg_begin(&b, CTL_REQ_RULESET_LIST, next_seq++);
-	ctl_put_u32(&b, CTL_A_FLAGS, flags);
-	if (!live_call(&b, &rep)) {
-		if (rep.type == CTL_REP_ERROR)
-			print_error(&rep);
-		else
-			out = strdup(ctl_has(&rep, CTL_A_TEXT) ? rep.text : "");
-	}
-	ctl_buf_free(&b);
-	return out;
-}
-
-/* ---- list commands, cut out of the ruleset listing ---- */
-
-static const char *const family_names[] = { "ip", "ip6", "inet", "arp", "bridge", "netdev" };
-
-static bool is_family(const char *w)
-{
-	for (size_t i = 0; i < sizeof(family_names) / sizeof(family_names[0]); i++)
-		if (!strcmp(w, family_names[i]))
-			return true;
-	return false;
-}
-
-/* Length of the line at s, newline included. */
-static size_t line_len(const char *s)
-{
-	const char *nl = strchr(s, '\n');
-
-	return nl ? (size_t)(nl - s) + 1 : strlen(s);
-}
-
-/* Does the line at s open `KIND FAM NAME {` (tables) or `\tKIND NAME {` (chains)? */
-static bool opens(const char *s, const char *prefix, const char *name)
-{
-	size_t pl = strlen(prefix), nl = strlen(name);
-
-	return !strncmp(s, prefix, pl) && !strncmp(s + pl, name, nl) && s[pl + nl] == ' ' &&
-	       s[pl + nl + 1] == '{';
-}
-
-/* nft's "No such file or directory" for a list command, marking word `w`. */
-static int list_enoent(char **words, int nwords, int w)
-{
-	size_t col = 0;
-
-	fprintf(stderr, "Error: No such file or directory\n");
-	for (int i = 0; i < nwords; i++)
-		fprintf(stderr, "%s%s", i ? " " : "", words[i]);
-	fputc('\n', stderr);
-	for (int i = 0; i < w; i++)
-		col += strlen(words[i]) + 1;
-	fprintf(stderr, "%*s", (int)col, "");
-	for (size_t i = 0; i < strlen(words[w]); i++)
-		fputc('^', stderr);
-	fputc('\n', stderr);
-	return 1;
-}
-
-/*
- * `list ruleset [FAMILY]`, `list tables [FAMILY]`, `list table [FAMILY] T`,
- * `list chain [FAMILY] T C`: the daemon lists the whole ruleset (with live
- * counters) and the part asked for is printed as nft prints it.
- */
-static int live_list_cmd(char **words, int nwords, unsigned flags)
-{
-	const char *what = nwords > 1 ? words[1] : "";
-	const char *fam = "ip";
-	int k = 2;
-
-	if (strcmp(what, "ruleset") && strcmp(what, "tables") && strcmp(what, "table") &&
-	    strcmp(what, "chain")) {
-		fprintf(stderr, "Error: list %s is not supported by ctrack-nft\n", what);
-		return 1;
-	}
-	if (k < nwords && is_family(words[k]) &&
-	    (!strcmp(what, "ruleset") || !strcmp(what, "tables") || k + 1 < nwords))
-		fam = words[k++];
-	bool any_family = k == 2;
-	int need = !strcmp(what, "table") ? 1 : !strcmp(what, "chain") ? 2 : 0;
-
-	if (nwords - k != need) {
-		fprintf(stderr, "Error: syntax error in list command\n");
-		return 1;
-	}
-	char *text = live_list(flags), *p;
-
-	if (!text)
-		return 1;
-	char prefix[64];
-	bool found_table = false, found_chain = false;
-
-	if (!strcmp(what, "ruleset") || !strcmp(what, "tables")) {
-		for (p = text; *p;) {
-			size_t n = line_len(p);
-			bool mine = any_family || (!strncmp(p, "table ", 6) &&
-						   !strncmp(p + 6, fam, strlen(fam)) &&
-						   p[6 + strlen(fam)] == ' ');
-			char *end = p;
-
-			/* a table block: from its line to the closing "}" at column 0 */
-			while (*end) {
-				size_t m = line_len(end);
-
-				end += m;
-				if (end - m != p && !strncmp(end - m, "}\n", 2))
-					break;
-			}
-			if (!strncmp(p, "table ", 6) && mine) {
-				if (!strcmp(what, "tables")) {
-					const char *brace = strstr(p, " {");
-
-					printf("%.*s\n", (int)(brace ? brace - p : (long)n - 1), p);
-				} else {
-					fwrite(p, 1, (size_t)(end - p), stdout);
-				}
-			}
-			p = end;
-			(void)n;
-		}
-		free(text);
-		return 0;
-	}
-	snprintf(prefix, sizeof(prefix), "table %s ", fam);
-	for (p = text; *p; p += line_len(p)) {
-		if (!opens(p, prefix, words[k]))
-			continue;
-		found_table = true;
-		if (!strcmp(what, "table")) {
-			for (char *q = p; *q; q += line_len(q)) {
-				fwrite(q, 1, line_len(q), stdout);
-				if (!strncmp(q, "}\n", 2))
-					break;
-			}
-			break;
-		}
-		/* list chain: the table line without its handle comment, then the chain */
-		for (char *q = p + line_len(p); *q && strncmp(q, "}\n", 2); q += line_len(q)) {
-			if (!opens(q, "\tchain ", words[k + 1]))
-				continue;
-			found_chain = true;
-			printf("%s%s {\n", prefix, words[k]);
-			for (char *r = q; *r; r += line_len(r)) {
-				fwrite(r, 1, line_len(r), stdout);
-				if (!strncmp(r, "\t}\n", 3))
-					break;
-			}
-			printf("}\n");
-			break;
-		}
-		break;
-	}
-	free(text);
-	if (!found_table)
-		return list_enoent(words, nwords, k);
-	if (!strcmp(what, "chain") && !found_chain)
-		return list_enoent(words, nwords, k + 1);
-	return 0;
-}
-
-/* Commands given as words: joined with spaces into one transaction, as nft does. */
-static int live_words(char **words, int nwords, bool check, unsigned flags)
-{
-	size_t len = 0;
+	size_t len = 1;
 	char *text;
-	int rc;
 
-	if (!strcmp(words[0], "list"))
-		return live_list_cmd(words, nwords, flags);
 	for (int i = 0; i < nwords; i++)
 		len += strlen(words[i]) + 1;
-	text = malloc(len + 1);
-	if (!text) {
-		fprintf(stderr, "Error: out of memory\n");
-		return 1;
-	}
+	text = malloc(len);
+	if (!text)
+		return NULL;
 	len = 0;
 	for (int i = 0; i < nwords; i++) {
 		size_t n = strlen(words[i]);
@@ -631,6 +463,73 @@ static int live_words(char **words, int nwords, bool check, unsigned flags)
 		memcpy(text + len, words[i], n);
 		len += n;
 	}
+	text[len] = 0;
+	return text;
+}
+
+/* Does a command line start with `list` (as a word of its own or the first of several)? */
+static bool is_list(const char *w)
+{
+	return !strncmp(w, "list", 4) && (!w[4] || w[4] == ' ' || w[4] == '\t');
+}
+
+/*
+ * A list command (`list ruleset`, `list set inet filter x`, ...): ctrackd
+ * runs it on its live ruleset, counters included, and answers with the
+ * listing or with nft's error message.
+ */
+static int live_list_cmd(char **words, int nwords, unsigned flags)
+{
+	struct ctl_buf b;
+	struct ctl_msg rep;
+	char *cmd = join_words(words, nwords);
+	int rc = 1;
+
+	if (!cmd) {
+		fprintf(stderr, "Error: out of memory\n");
+		return 1;
+	}
+	ctl_buf_init(&b);
+	ctl_msg_begin(&b, CTL_REQ_RULESET_LIST, next_seq++);
+	ctl_put_u32(&b, CTL_A_FLAGS, flags);
+	ctl_put_str(&b, CTL_A_TEXT, cmd);
+	if (!live_call(&b, &rep)) {
+		if (rep.type == CTL_REP_ERROR) {
+			print_error(&rep);
+		} else {
+			fputs(ctl_has(&rep, CTL_A_TEXT) ? rep.text : "", stdout);
+			rc = 0;
+		}
+	}
+	ctl_buf_free(&b);
+	free(cmd);
+	return rc;
+}
+
+/* Commands given as words: joined with spaces into one transaction, as nft does. */
+static int live_words(char **words, int nwords, bool check, unsigned flags)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (is_list(words[0]))
+		return live_list_cmd(words, nwords, flags);
+	text = join_words(words, nwords);
+	if (!text) {
+		fprintf(stderr, "Error: out of memory\n");
+		return 1;
+	}
+	/* nft's command line ends with a newline: errors point past the end at it */
+	len = strlen(text);
+	char *nl = realloc(text, len + 2);
+
+	if (!nl) {
+		free(text);
+		fprintf(stderr, "Error: out of memory\n");
+		return 1;
+	}
+	text = nl;
 	text[len++] = '\n';
 	text[len] = 0;
 	/* an unnamed source: nft prints command-line errors without a location */
@@ -655,18 +554,70 @@ static bool is_command(const char *w)
 	return false;
 }
 
+/*
+ * Flag options, nft's letters: -c -s -p -a -j -n -y -t -T, bundled as getopt
+ * allows (-an, -nn), or long.  Returns NFT_LIST_* bits (OPT_CHECK for -c),
+ * 0 for an argument that is no flag option, OPT_BAD for an unknown letter
+ * in a bundle.
+ */
+#define OPT_CHECK (1u << 30)
+#define OPT_BAD (1u << 31)
+
+static unsigned flag_option(const char *a)
+{
+	static const struct {
+		char c;
+		const char *name;
+		unsigned bits;
+	} opts[] = {
+		{ 'c', "--check", OPT_CHECK },
+		{ 's', "--stateless", NFT_LIST_STATELESS },
+		{ 'p', "--numeric-protocol", NFT_LIST_NUMERIC_PROTO },
+		{ 'a', "--handle", NFT_LIST_HANDLES },
+		{ 'j', "--json", NFT_LIST_JSON },
+		{ 'n', "--numeric", NFT_LIST_NUMERIC },
+		{ 'y', "--numeric-priority", NFT_LIST_NUMERIC_PRIO },
+		{ 't', "--terse", NFT_LIST_TERSE },
+		{ 'T', "--numeric-time", NFT_LIST_NUMERIC_TIME },
+	};
+	unsigned bits = 0;
+	size_t i;
+
+	if (a[0] != '-' || !a[1])
+		return 0;
+	if (a[1] == '-') {
+		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (!strcmp(a, opts[i].name))
+				return opts[i].bits;
+		return 0;
+	}
+	for (const char *c = a + 1; *c; c++) {
+		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (*c == opts[i].c)
+				break;
+		if (i == sizeof(opts) / sizeof(opts[0]))
+			/* a single unknown letter is some other option (-f, -e ...) */
+			return c == a + 1 && !c[1] ? 0 : OPT_BAD;
+		bits |= opts[i].bits;
+	}
+	return bits;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ctrack-nft [--socket PATH] [-c] [-a] [-s] [-p] COMMAND...   (ctrackd)\n"
-		"       ctrack-nft [--socket PATH] [-c] -f FILE                     (ctrackd)\n"
-		"       ctrack-nft [--offline] [-c] [-s] [-p] [-a] -f FILE [list ruleset]\n"
+		"usage: ctrack-nft [--socket PATH] [-c] [-ajnpstyT] COMMAND...        (ctrackd)\n"
+		"       ctrack-nft [--socket PATH] [-c] -f FILE                      (ctrackd)\n"
+		"       ctrack-nft [--offline] [-c] [-ajnpstyT] -f FILE [list ...]\n"
 		"       ctrack-nft SCRIPT [-s] [-p]\n");
 }
 
-/* -f FILE offline: apply to an empty ruleset, evaluate, list. */
-static int offline(const char *file, bool check, bool list, unsigned flags, const char *evalf,
-		   int hook, const char *iif, const char *oif, bool track)
+/*
+ * -f FILE offline: apply to an empty ruleset, evaluate, then run the list
+ * command `list` (words joined with spaces; NULL: none).
+ */
+static int offline(const char *file, bool check, const char *list, unsigned flags,
+		   const char *evalf, int hook, const char *iif, const char *oif, bool track)
 {
 	const char *name = strcmp(file, "-") ? file : "/dev/stdin";
 	char *buf, *err = NULL, *dir = strdup(file), *slash;
@@ -707,15 +658,17 @@ static int offline(const char *file, bool check, bool list, unsigned flags, cons
 	if (evalf && !check && eval_file(rs, hook, evalf, iif, oif, track))
 		rc = 1;
 	if (list && !check) {
-		char *out;
+		char *out = NULL;
 
-		if (nft_ruleset_list(rs, flags, &out)) {
-			fprintf(stderr, "Error: out of memory\n");
+		err = NULL;
+		if (nft_ruleset_list_cmd(rs, list, flags, &out, &err)) {
+			fputs(err ? err : "Error: out of memory\n", stderr);
 			rc = 1;
 		} else {
 			fputs(out, stdout);
-			free(out);
 		}
+		free(out);
+		free(err);
 	}
 	nft_ruleset_free(rs);
 	free(dir);
@@ -754,15 +707,17 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-c") || !strcmp(a, "--check"))
-			check = true;
-		else if (!strcmp(a, "-s") || !strcmp(a, "--stateless"))
-			flags |= NFT_LIST_STATELESS;
-		else if (!strcmp(a, "-p") || !strcmp(a, "--numeric-protocol"))
-			flags |= NFT_LIST_NUMERIC_PROTO;
-		else if (!strcmp(a, "-a") || !strcmp(a, "--handle"))
-			flags |= NFT_LIST_HANDLES;
-		else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+		unsigned f = flag_option(a);
+
+		if (f == OPT_BAD) {
+			usage();
+			return 2;
+		}
+		if (f) {
+			if (f & OPT_CHECK)
+				check = true;
+			flags |= f & NFT_LIST_FLAGS_ALL;
+		} else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
 			if (++i >= argc) {
 				usage();
 				return 2;
@@ -809,7 +764,14 @@ int main(int argc, char **argv)
 	}
 	char **words = first_word ? argv + first_word : NULL;
 	int nwords = first_word ? argc - first_word : 0;
-	bool list_ruleset = nwords == 2 && !strcmp(words[0], "list") && !strcmp(words[1], "ruleset");
+	bool listing = nwords && is_list(words[0]);
+
+	if ((flags & NFT_LIST_JSON) && (nwords || file) && !listing && !positional) {
+		/* nft -j reads its commands as JSON: not supported here */
+		fprintf(stderr, "Error: ctrack-nft reads no JSON commands; -j applies to list "
+				"commands\n");
+		return 1;
+	}
 
 	/*
 	 * Offline as before: the conformance runner's SCRIPT form, --eval, and
@@ -818,12 +780,21 @@ int main(int argc, char **argv)
 	 * touch a daemon that happens to run); --offline forces it.
 	 */
 	if (positional || evalf || force_offline || (file && !sock)) {
-		if (!file || (nwords && !list_ruleset)) {
+		if (!file || (nwords && !listing)) {
 			usage();
 			return 2;
 		}
-		return offline(file, check, positional || list_ruleset, flags, evalf, hook, iif, oif,
-			       track);
+		char *list = listing ? join_words(words, nwords) : positional ? strdup("list ruleset")
+									       : NULL;
+
+		if ((listing || positional) && !list) {
+			fprintf(stderr, "Error: out of memory\n");
+			return 1;
+		}
+		int rc = offline(file, check, list, flags, evalf, hook, iif, oif, track);
+
+		free(list);
+		return rc;
 	}
 	if (!file && !nwords) {
 		fprintf(stderr, "ctrack-nft: no command specified\n");

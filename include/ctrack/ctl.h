@@ -59,7 +59,8 @@ enum ctl_type {
 	CTL_REQ_SETTING_GET = 9,  /* NAME -> DONE(VALUE) */
 	CTL_REQ_SETTING_SET = 10, /* NAME, TEXT -> DONE */
 	CTL_REQ_RULESET_APPLY = 11, /* TEXT, NAME?, FLAGS(CHECK) -> DONE or ERROR(TEXT) */
-	CTL_REQ_RULESET_LIST = 12,  /* FLAGS(list flags) -> DONE(TEXT) */
+	CTL_REQ_RULESET_LIST = 12,  /* FLAGS(list flags), TEXT? (an nft list command;
+				       default `list ruleset`) -> DONE(TEXT) or ERROR(TEXT) */
 	CTL_REQ_SUBSCRIBE = 13, /* TABLE, EVMASK, FMT, TZ -> DONE, then EVENT/LOST */
 	CTL_REQ_MAX_,
 	/* replies */

@@ -44,12 +44,18 @@ struct nft_config {
 	size_t n_ifaces;
 };
 
-/* Listing flags (nft -s, -p). */
+/* Listing flags (nft -s, -p, -a, -j, -n, -y, -t, -T). */
 enum nft_list_flag {
 	NFT_LIST_STATELESS = 1u << 0, /* -s: no counter values */
 	NFT_LIST_NUMERIC_PROTO = 1u << 1, /* -p: numeric protocols */
 	NFT_LIST_HANDLES = 1u << 2, /* -a: object handles */
+	NFT_LIST_JSON = 1u << 3, /* -j: libnftables-json(5), as nft 1.0.6 prints it */
+	NFT_LIST_NUMERIC = 1u << 4, /* -n: numbers for symbols, priorities, protocols */
+	NFT_LIST_NUMERIC_PRIO = 1u << 5, /* -y: chain priorities as numbers */
+	NFT_LIST_TERSE = 1u << 6, /* -t: sets without their elements */
+	NFT_LIST_NUMERIC_TIME = 1u << 7, /* -T: times in seconds (-n too) */
 };
+#define NFT_LIST_FLAGS_ALL 0xffu
 
 /* An empty ruleset. */
 int nft_ruleset_new(const struct nft_config *cfg, struct nft_ruleset **out);
@@ -76,6 +82,29 @@ int nft_ruleset_apply(struct nft_ruleset *rs, const char *name, const char *buf,
 
 /* `nft list ruleset` text (malloc'ed in *out).  flags: enum nft_list_flag. */
 int nft_ruleset_list(const struct nft_ruleset *rs, unsigned flags, char **out);
+
+/*
+ * One nft list command, as nft reads it from its command line (the words
+ * joined with spaces): `list ruleset [FAMILY]`, `list tables [FAMILY]`,
+ * `list table [FAMILY] NAME`, `list chains [FAMILY]`, `list chain [FAMILY]
+ * TABLE NAME`, `list sets [FAMILY]`, `list sets table [FAMILY] TABLE`, `list
+ * set [FAMILY] TABLE NAME`, `list maps [FAMILY]`, `list map ...`, `list
+ * ct helpers table [FAMILY] TABLE`, `list ct helper [FAMILY] TABLE NAME`;
+ * and the kinds the engine has none of, answered as nft answers for a
+ * ruleset without them: `list counters|quotas|limits|secmarks|synproxys
+ * [FAMILY]` (and `... table ...`: the tables that have objects, empty),
+ * `list counter|quota|limit|secmark|synproxy|ct timeout|ct expectation
+ * ...`, `list meters|flowtables [FAMILY]`, `list meter|flowtable ...`.
+ * Several commands may be separated by ';'.  A family left out means ip
+ * for a named table, all families otherwise.
+ * Returns 0 with the listing (text, or JSON with NFT_LIST_JSON) malloc'ed
+ * in *out, or -ENOENT (a table, chain, set or object that does not exist)
+ * or -EINVAL (syntax) with nft's message in *err (malloc'ed, when err is
+ * not NULL): "Error: No such file or directory", the command and a marker
+ * line under the name.
+ */
+int nft_ruleset_list_cmd(const struct nft_ruleset *rs, const char *cmd, unsigned flags,
+			 char **out, char **err);
 
 /*
  * Evaluation.  A ruleset is compiled when it is applied: per hook, the base

@@ -601,7 +601,23 @@ static int do_ruleset(struct ctl_server *s, const struct ctl_msg *req, struct ct
 	if (!s->rs)
 		return -EOPNOTSUPP;
 	if (req->type == CTL_REQ_RULESET_LIST) {
-		err = nft_ruleset_list(s->rs, req->flags & 7u, &text); /* -s, -p, -a */
+		unsigned flags = req->flags & NFT_LIST_FLAGS_ALL; /* -s -p -a -j -n -y -t -T */
+
+		/* TEXT: an nft list command; without it, `list ruleset` */
+		if (ctl_has(req, CTL_A_TEXT)) {
+			char *msg = NULL;
+
+			err = nft_ruleset_list_cmd(s->rs, req->text, flags, &text, &msg);
+			if (err) {
+				/* nft's message travels with the error, as for apply */
+				int e = ctl_put_error(out, req->seq, err, msg);
+
+				free(msg);
+				return e;
+			}
+		} else {
+			err = nft_ruleset_list(s->rs, flags, &text);
+		}
 		if (err)
 			return err;
 		ctl_msg_begin(out, CTL_REP_DONE, req->seq);

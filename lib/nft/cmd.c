@@ -385,7 +385,11 @@ static int parse_set_body(struct nft_pstate *ps, struct nft_table *t, struct nft
 		} else if (nft_accept_kw(ps, "comment")) {
 			if (nft_peek(ps)->kind != TK_STRING)
 				return nft_syntax_error(ps, nft_peek(ps));
-			nft_next(ps);
+			/* the kernel keeps a set's user data from its creation */
+			struct nft_tok *c = nft_next(ps);
+
+			if (!s->handle && !s->comment)
+				s->comment = nft_tok_str(ps, c);
 		} else if (nft_accept_kw(ps, "policy")) {
 			nft_next(ps);
 		} else if (nft_accept_kw(ps, "auto-merge")) {

@@ -263,6 +263,8 @@ struct nft_expr {
 	uint8_t vcode;     /* verdict code */
 	uint8_t tok;       /* EK_SYM: token kind */
 	bool neg_ok;       /* spare */
+	bool fam_written;  /* ct saddr/daddr: `ip`/`ip6` was written (nft's ip saddr key,
+			    * not the family-less saddr its JSON tells apart) */
 	struct nft_loc loc;
 	uint8_t v[16];     /* EK_VALUE: big endian (strings: NUL padded) */
 	const char *text;  /* EK_SYM / EK_SETREF / verdict chain name */
@@ -415,6 +417,7 @@ struct nft_set {
 	uint32_t nelems;
 	uint64_t handle;
 	uint32_t nwritten;     /* anonymous sets: elements as written, before merging */
+	const char *comment;   /* named sets: `comment "..."` of the declaration */
 	void *vm;              /* compiled form (compile.c), owned by the compiled ruleset */
 	struct nft_set *next;
 };
@@ -633,6 +636,32 @@ void nft_print_time(struct nft_sbuf *b, uint64_t ms);
 void nft_print_rule(struct nft_sbuf *b, const struct nft_table *t, const struct nft_rule *r,
 		    unsigned flags);
 void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigned flags);
+/* Pieces of a listing, for the list commands (list.c); flags: enum nft_list_flag. */
+const char *nft_family_name(uint8_t family);
+const char *nft_meta_key_name(uint8_t key);
+const char *nft_ct_key_name(uint8_t key);
+/* v[] = the elements of s in nft's listing order; returns their number, -1 (no memory). */
+int nft_elems_listing_order(const struct nft_set *s, const struct nft_elem **v);
+/* Is [lo, hi] (len bytes) exactly a prefix?  *plen: its length. */
+bool nft_is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen);
+void nft_print_table(struct nft_sbuf *b, const struct nft_table *t, unsigned flags);
+void nft_print_chain_decl(struct nft_sbuf *b, const struct nft_chain *c, unsigned flags);
+void nft_print_chain(struct nft_sbuf *b, const struct nft_table *t, const struct nft_chain *c,
+		     unsigned flags);
+void nft_print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags);
+void nft_print_ct_helper(struct nft_sbuf *b, const struct nft_obj *o, unsigned flags);
+
+/* json.c: libnftables-json(5) objects as nft 1.0.6 prints them (-j) */
+void nft_json_begin(struct nft_sbuf *b);        /* {"nftables": [{"metainfo": ...} */
+void nft_json_end(struct nft_sbuf *b);          /* ]}\n */
+void nft_json_table(struct nft_sbuf *b, const struct nft_table *t);
+void nft_json_table_full(struct nft_sbuf *b, const struct nft_table *t, unsigned flags);
+void nft_json_chain(struct nft_sbuf *b, const struct nft_table *t, const struct nft_chain *c);
+void nft_json_rules(struct nft_sbuf *b, const struct nft_table *t, const struct nft_chain *c,
+		    unsigned flags);
+void nft_json_set(struct nft_sbuf *b, const struct nft_table *t, const struct nft_set *s,
+		  unsigned flags);
+void nft_json_ct_helper(struct nft_sbuf *b, const struct nft_table *t, const struct nft_obj *o);
 
 /* payload field descriptions */
 struct nft_field {

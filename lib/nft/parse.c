@@ -251,6 +251,7 @@ static struct nft_expr *parse_selector(struct nft_pstate *ps)
 			e->nfproto = NFT_FAM_IP;
 		else if (nft_accept_kw(ps, "ip6"))
 			e->nfproto = NFT_FAM_IP6;
+		e->fam_written = e->nfproto != 0;
 		struct nft_tok *k = nft_next(ps);
 
 		for (size_t i = 0; i < sizeof(ct_keys) / sizeof(ct_keys[0]); i++)

@@ -3,7 +3,7 @@
  * `nft list ruleset` output, byte for byte as nft 1.0.6 prints it: tab
  * indentation, objects then sets then chains, canonical statement forms.
  */
-#define _GNU_SOURCE /* qsort_r */
+#define _GNU_SOURCE /* qsort_r: a comparator with a context, no global state */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,23 @@
 #include "nft_priv.h"
 
 static const char *const fam_names[] = { [1] = "inet", [2] = "ip", [10] = "ip6" };
+
+const char *nft_family_name(uint8_t family)
+{
+	return family < sizeof(fam_names) / sizeof(fam_names[0]) && fam_names[family]
+		       ? fam_names[family]
+		       : "";
+}
+
+/*
+ * nft -n prints every symbolic constant as its number (flags in hex, one
+ * per bit), priorities, protocols and times (in seconds) too; interface
+ * names stay.
+ */
+static bool all_numeric(unsigned flags)
+{
+	return flags & NFT_LIST_NUMERIC;
+}
 
 static void print_expr(struct nft_sbuf *b, const struct nft_expr *e, unsigned flags);
 
@@ -26,7 +43,7 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 		if (s->val && (x & s->val) == s->val)
 			rest &= ~(uint64_t)s->val;
 	if (rest || !x) {
-		nft_dt_print(b, (enum nft_dt)dt, len, v, flags, false);
+		nft_dt_print(b, (enum nft_dt)dt, len, v, flags, all_numeric(flags));
 		return;
 	}
 	for (const struct nft_sym *s = d->syms; s && s->name; s++) {
@@ -34,7 +51,10 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 			continue;
 		if (!first)
 			nft_sb_puts(b, sep);
-		nft_sb_puts(b, s->name);
+		if (all_numeric(flags))
+			nft_sb_printf(b, "0x%" PRIx32, s->val);
+		else
+			nft_sb_puts(b, s->name);
 		first = false;
 	}
 }
@@ -42,6 +62,8 @@ static void print_flag_list(struct nft_sbuf *b, uint8_t dt, uint8_t len, const u
 static void print_value(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8_t *v,
 			unsigned flags, bool numeric)
 {
+	if (dt == DT_TIME ? flags & (NFT_LIST_NUMERIC | NFT_LIST_NUMERIC_TIME) : all_numeric(flags))
+		numeric = true;
 	nft_dt_print(b, (enum nft_dt)dt, len, v, flags, numeric);
 }
 
@@ -53,7 +75,7 @@ static void print_range(struct nft_sbuf *b, uint8_t dt, uint8_t len, const uint8
 	print_value(b, dt, len, hi, flags, true);
 }
 
-static bool is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen)
+bool nft_is_prefix_range(const uint8_t *lo, const uint8_t *hi, uint8_t len, uint8_t *plen)
 {
 	unsigned bits = len * 8u, p = bits;
 
@@ -84,7 +106,7 @@ static void print_interval(struct nft_sbuf *b, uint8_t dt, uint8_t len, const ui
 		print_value(b, dt, len, lo, flags, false);
 		return;
 	}
-	if ((dt == DT_IPV4 || dt == DT_IPV6) && is_prefix_range(lo, hi, len, &plen)) {
+	if ((dt == DT_IPV4 || dt == DT_IPV6) && nft_is_prefix_range(lo, hi, len, &plen)) {
 		print_value(b, dt, len, lo, flags, false);
 		nft_sb_printf(b, "/%u", plen);
 		return;
@@ -211,28 +233,86 @@ static int le_cmp(const void *a, const void *b, void *arg)
 	return 0;
 }
 
+struct order_item {
+	const struct nft_elem *e;
+	uint8_t key[NFT_KEY_MAX];
+};
+
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct order_item *x = a, *y = b;
+	uint8_t len = *(const uint8_t *)arg;
+	int c = memcmp(x->key, y->key, len);
+
+	/* equal sort keys: the kernel's order, highest key first */
+	return c ? c : memcmp(y->e->lo, x->e->lo, len);
+}
+
+/*
+ * The order nft lists a set's elements in: it sorts what the kernel
+ * returns (highest key first) by its own values, in which a string is a
+ * little-endian number (compared from its last byte) and a combination of
+ * flags (syn | ack) counts as its first flag.  Concatenations: by the
+ * kernel's key bytes (le_cmp), or, with intervals (pipapo), in the order
+ * they were added.
+ */
+int nft_elems_listing_order(const struct nft_set *s, const struct nft_elem **v)
+{
+	const struct nft_dtype *d = &nft_dtypes[s->key_dt];
+	struct order_item *it;
+	unsigned n = 0;
+	uint8_t len = s->key_len;
+
+	if (s->kcat.n) {
+		for (const struct nft_elem *e = s->elems; e; e = e->next)
+			v[n++] = e;
+		if (!(s->flags & SETF_INTERVAL))
+			qsort_r(v, n, sizeof(*v), le_cmp, (void *)s);
+		return (int)n;
+	}
+	it = malloc((s->nelems + 1) * sizeof(*it));
+	if (!it)
+		return -1;
+	for (const struct nft_elem *e = s->elems; e; e = e->next, n++) {
+		it[n].e = e;
+		memcpy(it[n].key, e->lo, sizeof(it[n].key));
+		if (s->key_dt == DT_IFNAME || s->key_dt == DT_STRING) {
+			for (unsigned i = 0; i < len; i++)
+				it[n].key[i] = e->lo[len - 1 - i];
+		} else if (d->bitmask && !e->interval) {
+			uint64_t x = nft_val_get(e->lo, len), rest = x, first = 0;
+			unsigned count = 0;
+
+			for (const struct nft_sym *sym = d->syms; sym && sym->name; sym++)
+				if (sym->val && (x & sym->val) == sym->val) {
+					rest &= ~(uint64_t)sym->val;
+					if (!count++)
+						first = sym->val;
+				}
+			if (count > 1 && !rest)
+				nft_val_put(it[n].key, len, first);
+		}
+	}
+	qsort_r(it, n, sizeof(*it), order_cmp, &len);
+	for (unsigned i = 0; i < n; i++)
+		v[i] = it[i].e;
+	free(it);
+	return (int)n;
+}
+
 static void print_elems(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	const struct nft_elem **v = malloc((s->nelems + 1) * sizeof(*v));
-	unsigned per = elems_per_line(s->key_dt), n = 0, count = 0;
+	unsigned per = elems_per_line(s->key_dt), count = 0;
+	int n = v ? nft_elems_listing_order(s, v) : -1;
 
-	if (!v) {
+	if (n < 0) {
+		free(v);
 		b->oom = true;
 		return;
 	}
-	for (const struct nft_elem *e = s->elems; e; e = e->next)
-		v[n++] = e;
-	/*
-	 * listings come back from the kernel in key order; concatenations
-	 * with intervals (pipapo) in the order they were added
-	 */
-	if (!s->kcat.n) {
-		nft_elems_sort(v, n, s->key_len);
-	} else if (!(s->flags & SETF_INTERVAL)) {
-		qsort_r(v, n, sizeof(*v), le_cmp, (void *)s);
-	}
 	nft_sb_puts(b, "{ ");
-	for (unsigned i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct nft_elem *e = v[i];
 
 		if (i)
@@ -270,6 +350,16 @@ static const char *const ct_names[] = { "",          "state",     "direction", "
 					"mark",      "expiration", "helper",   "l3proto",
 					"protocol",  "saddr",      "daddr",    "proto-src",
 					"proto-dst", "bytes",      "packets",  "zone" };
+
+const char *nft_meta_key_name(uint8_t key)
+{
+	return key < sizeof(meta_names) / sizeof(meta_names[0]) ? meta_names[key] : "";
+}
+
+const char *nft_ct_key_name(uint8_t key)
+{
+	return key < sizeof(ct_names) / sizeof(ct_names[0]) ? ct_names[key] : "";
+}
 
 static void print_selector(struct nft_sbuf *b, const struct nft_expr *e)
 {
@@ -451,7 +541,7 @@ static void print_log(struct nft_sbuf *b, const struct nft_stmt *s)
 }
 
 static void print_reject(struct nft_sbuf *b, const struct nft_table *t,
-			 const struct nft_stmt *s)
+			 const struct nft_stmt *s, unsigned flags)
 {
 	const char *n;
 
@@ -485,7 +575,7 @@ static void print_reject(struct nft_sbuf *b, const struct nft_table *t,
 		}
 		break;
 	}
-	if (n)
+	if (n && !all_numeric(flags))
 		nft_sb_puts(b, n);
 	else
 		nft_sb_printf(b, "%u", s->rj_code);
@@ -499,7 +589,7 @@ static void print_nat_addr(struct nft_sbuf *b, const struct nft_stmt *s, unsigne
 	if (a->kind == EK_VALUE && h && h->kind == EK_VALUE) {
 		uint8_t plen;
 
-		if (!s->port && is_prefix_range(a->v, h->v, a->len, &plen)) {
+		if (!s->port && nft_is_prefix_range(a->v, h->v, a->len, &plen)) {
 			print_value(b, a->dt, a->len, a->v, flags, false);
 			nft_sb_printf(b, "/%u", plen);
 			return;
@@ -625,7 +715,7 @@ static void print_stmt(struct nft_sbuf *b, const struct nft_table *t, const stru
 		nft_sb_puts(b, "notrack");
 		return;
 	case SK_REJECT:
-		print_reject(b, t, s);
+		print_reject(b, t, s, flags);
 		return;
 	case SK_NAT:
 		print_nat(b, t, s, flags);
@@ -655,7 +745,7 @@ void nft_print_rule(struct nft_sbuf *b, const struct nft_table *t, const struct 
 		nft_sb_printf(b, " comment \"%s\"", r->comment);
 }
 
-static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
+static void print_prio(struct nft_sbuf *b, const struct nft_chain *c, unsigned flags)
 {
 	static const struct {
 		const char *n;
@@ -667,6 +757,9 @@ static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int32_t d = c->prio - names[i].v;
+
+		if (flags & (NFT_LIST_NUMERIC | NFT_LIST_NUMERIC_PRIO))
+			break;
 
 		if (names[i].hook >= 0 && names[i].hook != c->hook)
 			continue;
@@ -681,8 +774,8 @@ static void print_prio(struct nft_sbuf *b, const struct nft_chain *c)
 	nft_sb_printf(b, "%d", c->prio);
 }
 
-static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
-			const struct nft_chain *c, unsigned flags)
+/* A chain's head: its line, comment and hook line (`list chains` stops there). */
+void nft_print_chain_decl(struct nft_sbuf *b, const struct nft_chain *c, unsigned flags)
 {
 	static const char *const types[] = { "", "filter", "nat", "route" };
 	static const char *const hooks[] = { "prerouting", "input", "forward", "output",
@@ -696,9 +789,15 @@ static void print_chain(struct nft_sbuf *b, const struct nft_table *t,
 		nft_sb_printf(b, "\t\tcomment \"%s\"\n", c->comment);
 	if (c->base) {
 		nft_sb_printf(b, "\t\ttype %s hook %s priority ", types[c->type], hooks[c->hook]);
-		print_prio(b, c);
+		print_prio(b, c, flags);
 		nft_sb_printf(b, "; policy %s;\n", c->policy == NFT_ACCEPT ? "accept" : "drop");
 	}
+}
+
+void nft_print_chain(struct nft_sbuf *b, const struct nft_table *t, const struct nft_chain *c,
+		     unsigned flags)
+{
+	nft_print_chain_decl(b, c, flags);
 	for (const struct nft_rule *r = c->rules; r; r = r->next) {
 		nft_sb_puts(b, "\t\t");
 		nft_print_rule(b, t, r, flags);
@@ -719,7 +818,7 @@ static void print_type(struct nft_sbuf *b, uint8_t dt, const struct nft_ctype *c
 		nft_sb_printf(b, "%s%s", i ? " . " : "", nft_dtypes[cat->dt[i]].name);
 }
 
-static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
+void nft_print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flags)
 {
 	nft_sb_printf(b, "\t%s %s {", s->is_map ? "map" : "set", s->name);
 	if (flags & NFT_LIST_HANDLES)
@@ -752,7 +851,10 @@ static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flag
 			nft_sb_printf(b, "%sinterval", sep);
 		nft_sb_puts(b, "\n");
 	}
-	if (s->elems) {
+	if (s->comment)
+		nft_sb_printf(b, "\t\tcomment \"%s\"\n", s->comment);
+	/* -t (terse) leaves the elements out */
+	if (s->elems && !(flags & NFT_LIST_TERSE)) {
 		nft_sb_puts(b, "\t\telements = ");
 		print_elems(b, s, flags);
 		nft_sb_puts(b, "\n");
@@ -760,40 +862,49 @@ static void print_set(struct nft_sbuf *b, const struct nft_set *s, unsigned flag
 	nft_sb_puts(b, "\t}\n");
 }
 
+void nft_print_ct_helper(struct nft_sbuf *b, const struct nft_obj *o, unsigned flags)
+{
+	nft_sb_printf(b, "\tct helper %s {", o->name);
+	if (flags & NFT_LIST_HANDLES)
+		nft_sb_printf(b, " # handle %" PRIu64, o->handle);
+	nft_sb_printf(b, "\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n", o->helper,
+		      o->l4proto == 6 ? "tcp" : "udp", nft_family_name(o->l3proto));
+}
+
+/* A whole table: objects, then sets, then chains, a blank line between. */
+void nft_print_table(struct nft_sbuf *b, const struct nft_table *t, unsigned flags)
+{
+	bool first = true;
+
+	nft_sb_printf(b, "table %s %s {", nft_family_name(t->family), t->name);
+	if (flags & NFT_LIST_HANDLES)
+		nft_sb_printf(b, " # handle %" PRIu64, t->handle);
+	nft_sb_puts(b, "\n");
+	if (t->comment)
+		nft_sb_printf(b, "\tcomment \"%s\"\n", t->comment);
+	for (const struct nft_obj *o = t->objs; o; o = o->next) {
+		if (!first)
+			nft_sb_puts(b, "\n");
+		first = false;
+		nft_print_ct_helper(b, o, flags);
+	}
+	for (const struct nft_set *s = t->sets; s; s = s->next) {
+		if (!first)
+			nft_sb_puts(b, "\n");
+		first = false;
+		nft_print_set(b, s, flags);
+	}
+	for (const struct nft_chain *c = t->chains; c; c = c->next) {
+		if (!first)
+			nft_sb_puts(b, "\n");
+		first = false;
+		nft_print_chain(b, t, c, flags);
+	}
+	nft_sb_puts(b, "}\n");
+}
+
 void nft_print_ruleset(struct nft_sbuf *b, const struct nft_ruleset *rs, unsigned flags)
 {
-	for (const struct nft_table *t = rs->tables; t; t = t->next) {
-		bool first = true;
-
-		nft_sb_printf(b, "table %s %s {", fam_names[t->family], t->name);
-		if (flags & NFT_LIST_HANDLES)
-			nft_sb_printf(b, " # handle %" PRIu64, t->handle);
-		nft_sb_puts(b, "\n");
-		if (t->comment)
-			nft_sb_printf(b, "\tcomment \"%s\"\n", t->comment);
-		for (const struct nft_obj *o = t->objs; o; o = o->next) {
-			if (!first)
-				nft_sb_puts(b, "\n");
-			first = false;
-			nft_sb_printf(b, "\tct helper %s {", o->name);
-			if (flags & NFT_LIST_HANDLES)
-				nft_sb_printf(b, " # handle %" PRIu64, o->handle);
-			nft_sb_printf(b, "\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n",
-				      o->helper, o->l4proto == 6 ? "tcp" : "udp",
-				      fam_names[o->l3proto]);
-		}
-		for (const struct nft_set *s = t->sets; s; s = s->next) {
-			if (!first)
-				nft_sb_puts(b, "\n");
-			first = false;
-			print_set(b, s, flags);
-		}
-		for (const struct nft_chain *c = t->chains; c; c = c->next) {
-			if (!first)
-				nft_sb_puts(b, "\n");
-			first = false;
-			print_chain(b, t, c, flags);
-		}
-		nft_sb_puts(b, "}\n");
-	}
+	for (const struct nft_table *t = rs->tables; t; t = t->next)
+		nft_print_table(b, t, flags);
 }

@@ -5,6 +5,7 @@ stderr and the exit status after every command, and `list ruleset` (also
 with -a) after each sequence.  Then what only ctrackd can show here: rule
 counters that survive other rules coming and going, with live traffic
 through ctrackd (a veth pair, ping to ctrackd's own address)."""
+import json
 import os
 import shutil
 import signal
@@ -223,6 +224,97 @@ def test_file_atomic(pair):
     pair.same(["-f", os.path.join(pair.tmp, "missing.nft")])
 
 
+# The list commands (and -j) on a ruleset with sets, maps, a vmap, a ct
+# helper object, comments and two families, before and after elements come
+# and go: ctrackd answers them from its live ruleset.
+LISTS = """flush ruleset
+table inet filter {
+	comment "main"
+	ct helper ftp-std {
+		type "ftp" protocol tcp
+		l3proto inet
+	}
+	set blocklist {
+		type ipv4_addr
+		flags interval
+		comment "bad hosts"
+		elements = { 10.0.0.0/8, 192.0.2.1, 198.51.100.10-198.51.100.20 }
+	}
+	map ports {
+		type inet_service : verdict
+		elements = { 22 : accept, 80 : drop }
+	}
+	map marks {
+		type ipv4_addr : mark
+		elements = { 10.1.1.1 : 0x1 }
+	}
+	chain input {
+		type filter hook input priority filter; policy drop;
+		comment "input"
+		ct state established,related counter accept
+		ip saddr @blocklist counter drop comment "blocked"
+		tcp dport vmap @ports
+		meta mark set ip saddr map @marks
+		ct helper set "ftp-std"
+		icmp type echo-request limit rate 5/second accept
+	}
+	chain sub {
+		return
+	}
+}
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth0" masquerade
+	}
+}
+table ip6 six {
+	set s6 {
+		type ipv6_addr
+		elements = { ::1, 2001:db8::1 }
+	}
+}
+"""
+
+LIST_COMMANDS = [
+    ["list", "tables"], ["list", "tables", "inet"],
+    ["list", "table", "inet", "filter"], ["-a", "list", "table", "inet", "filter"],
+    ["list", "table", "nat"], ["list", "table", "ip", "nope"], ["list", "table", "ip", "filter"],
+    ["list", "chains"], ["-a", "list", "chains", "inet"],
+    ["list", "chain", "inet", "filter", "input"], ["-a", "list", "chain", "inet", "filter", "sub"],
+    ["list", "chain", "inet", "filter", "nope"],
+    ["list", "sets"], ["list", "sets", "table", "inet", "filter"], ["list", "sets", "ip6"],
+    ["list", "set", "inet", "filter", "blocklist"], ["-a", "list", "set", "ip6", "six", "s6"],
+    ["list", "set", "inet", "filter", "nope"], ["list", "set", "inet", "filter", "ports"],
+    ["list", "maps"], ["list", "map", "inet", "filter", "ports"],
+    ["list", "counters"], ["list", "counter", "inet", "filter", "ftp-std"],
+    ["list", "ct", "helpers", "table", "inet", "filter"],
+    ["list", "ruleset", "ip"], ["-n", "list", "ruleset"], ["-t", "list", "sets"],
+    ["list", "set", "inet", "filter"], ["list", "tables", "foo"],
+    ["-j", "list", "ruleset"], ["-j", "-s", "list", "ruleset"], ["-j", "list", "tables"],
+    ["-j", "list", "table", "inet", "filter"], ["-j", "list", "chain", "inet", "filter", "input"],
+    ["-j", "list", "set", "inet", "filter", "blocklist"], ["-j", "list", "maps"],
+    ["-j", "list", "set", "inet", "filter", "nope"],
+]
+
+
+def test_list_commands(pair):
+    pair.same(["-f", write(pair, "lists.nft", LISTS)])
+    for args in LIST_COMMANDS:
+        pair.same(args)
+    # elements added and deleted show in the next listing
+    pair.same(["add", "element", "inet", "filter", "blocklist", "{ 203.0.113.5, 172.16.0.0/12 }"])
+    pair.same(["add", "element", "inet", "filter", "ports", "{ 443 : accept }"])
+    pair.same(["delete", "element", "inet", "filter", "blocklist", "{ 192.0.2.1 }"])
+    for args in (["list", "set", "inet", "filter", "blocklist"],
+                 ["-j", "list", "set", "inet", "filter", "blocklist"],
+                 ["list", "map", "inet", "filter", "ports"],
+                 ["-j", "list", "map", "inet", "filter", "ports"],
+                 ["list", "table", "inet", "filter"], ["-j", "list", "ruleset"]):
+        pair.same(args)
+    pair.same(["flush", "ruleset"])
+
+
 def test_offline_forms_ignore_the_daemon(pair, tmp_path):
     """-f without a socket named stays offline, as before this mode existed."""
     f = tmp_path / "r.nft"
@@ -364,3 +456,32 @@ def test_counters_survive_other_rules(live):
     # flush ruleset ends it all
     assert nft("flush", "ruleset")[0] == 0
     assert nft("list", "ruleset")[1] == ""
+
+
+def test_live_listings_show_counters(live):
+    """list chain / list table / -j list ruleset carry what ctrackd counted."""
+    nft, ping = live
+    assert nft("add table ip filter; add chain ip filter input { type filter hook input priority 0; }")[0] == 0
+    assert nft("add", "rule", "ip", "filter", "input", "icmp", "type", "echo-request", "counter",
+               "accept")[0] == 0
+    assert nft("add", "set", "ip", "filter", "seen", "{ type ipv4_addr; }")[0] == 0
+    assert ping(2) == 2
+    for cmd in (["list", "chain", "ip", "filter", "input"], ["list", "table", "ip", "filter"]):
+        rc, out, _ = nft(*cmd)
+        assert rc == 0 and counter_of(out, "echo-request") == (2, 76)
+    rc, out, _ = nft("-j", "list", "ruleset")
+    assert rc == 0
+    rules = [o["rule"] for o in json.loads(out)["nftables"] if "rule" in o]
+    assert [e for e in rules[0]["expr"] if "counter" in e] == [
+        {"counter": {"packets": 2, "bytes": 76}}]
+    rc, out, _ = nft("-j", "-s", "list", "chain", "ip", "filter", "input")
+    assert rc == 0 and '{"counter": null}' in out
+    # an element added live is listed at once, in text and JSON
+    assert nft("add", "element", "ip", "filter", "seen", "{ 10.9.1.2 }")[0] == 0
+    rc, out, _ = nft("list", "set", "ip", "filter", "seen")
+    assert rc == 0 and "elements = { 10.9.1.2 }" in out
+    rc, out, _ = nft("-j", "list", "set", "ip", "filter", "seen")
+    assert json.loads(out)["nftables"][1]["set"]["elem"] == ["10.9.1.2"]
+    rc, _, err = nft("list", "set", "ip", "filter", "nope")
+    assert rc == 1 and err.startswith("Error: No such file or directory\n")
+    assert nft("flush", "ruleset")[0] == 0
