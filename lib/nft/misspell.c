@@ -87,20 +87,6 @@ bool nft_misspell_update(struct nft_misspell *m, const char *have, const char *w
 	return true;
 }
 
-const char *nft_family_name(uint8_t family)
-{
-	switch (family) {
-	case NFT_FAM_IP:
-		return "ip";
-	case NFT_FAM_IP6:
-		return "ip6";
-	case NFT_FAM_INET:
-		return "inet";
-	default:
-		return "unknown";
-	}
-}
-
 /* Tables, chains and sets are searched in every table, in creation order. */
 const struct nft_table *nft_suggest_table(const struct nft_ruleset *rs, const char *name)
 {

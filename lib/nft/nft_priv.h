@@ -584,7 +584,6 @@ struct nft_misspell {
 void nft_misspell_init(struct nft_misspell *m);
 bool nft_misspell_update(struct nft_misspell *m, const char *have, const char *want,
 			 const void *obj);
-const char *nft_family_name(uint8_t family);
 const struct nft_table *nft_suggest_table(const struct nft_ruleset *rs, const char *name);
 const struct nft_chain *nft_suggest_chain(const struct nft_ruleset *rs, const char *name,
 					  const struct nft_table **table);
