@@ -138,23 +138,12 @@ static int fail(struct ctx *x, const struct nft_loc *l, const struct nft_loc *l2
 /*
  * A jump to a missing chain: the kernel refuses the rule (ENOENT), and nft
  * then looks for a chain whose name is close to that of the rule's own
- * chain (not the missing one): if that is another chain, it names it.
- * Elements of a named map are not a rule: no suggestion there.
+ * chain (not the missing one).  Elements of a named map are not a rule.
  */
 static int missing_chain(struct ctx *x, const struct nft_loc *l)
 {
-	const struct nft_table *t = NULL;
-	const struct nft_chain *near = NULL;
-
 	if (x->r && x->c)
-		near = nft_suggest_chain(x->ps->rs, x->c->name, &t);
-	if (near && strcmp(near->name, x->c->name)) {
-		nft_error(x->ps, l, NULL,
-			  "No such file or directory; did you mean chain \u2018%s\u2019 in table %s "
-			  "\u2018%s\u2019?",
-			  near->name, nft_family_name(t->family), t->name);
-		return -EINVAL;
-	}
+		return nft_missing_chain(x->ps, x->c->name, l, true);
 	return fail(x, l, NULL, "Could not process rule: No such file or directory");
 }
 
@@ -1184,6 +1173,38 @@ bool nft_set_referenced(struct nft_table *t, struct nft_set *s)
 	return false;
 }
 
+static bool elems_name(const struct nft_set *s, const char *name)
+{
+	if (!s || s->data_dt != DT_STRING)
+		return false;
+	for (const struct nft_elem *e = s->elems; e; e = e->next)
+		if (e->data && e->data->kind == EK_VALUE && !memcmp(e->data->v, name, 16))
+			return true;
+	return false;
+}
+
+/* A ct helper object set by a rule or named by a map's element is in use. */
+bool nft_obj_referenced(struct nft_table *t, const struct nft_obj *o)
+{
+	char name[16] = { 0 };
+
+	memcpy(name, o->name, strnlen(o->name, sizeof(name)));
+	for (const struct nft_set *s = t->sets; s; s = s->next)
+		if (elems_name(s, name))
+			return true;
+	for (struct nft_chain *c = t->chains; c; c = c->next)
+		for (struct nft_rule *r = c->rules; r; r = r->next)
+			for (struct nft_stmt *st = r->stmts; st; st = st->next) {
+				if (st->kind != SK_CT_SET || st->key != CK_HELPER || !st->r)
+					continue;
+				if (st->r->kind == EK_VALUE && !memcmp(st->r->v, name, 16))
+					return true;
+				if (st->r->kind == EK_MAP && elems_name(st->r->set, name))
+					return true;
+			}
+	return false;
+}
+
 /* ---- statements ---- */
 
 static bool all_ones(const uint8_t *v, uint8_t len)
@@ -1330,18 +1351,10 @@ static int set_ref(struct ctx *x, struct nft_expr *lhs, struct nft_expr *ref, bo
 		   struct nft_set **out)
 {
 	struct nft_set *s = nft_set_find(x->t, ref->text);
-	const struct nft_table *nt = NULL;
-	const struct nft_set *near = s ? NULL : nft_suggest_set(x->ps->rs, ref->text, &nt);
 
-	if (near) {
-		nft_error(x->ps, &ref->loc, NULL,
-			  "No such file or directory; did you mean %s \u2018%s\u2019 in table %s "
-			  "\u2018%s\u2019?",
-			  near->is_map ? "map" : "set", near->name, nft_family_name(nt->family),
-			  nt->name);
-		return -EINVAL;
-	}
-	if (!s || s->is_map != want_map)
+	if (!s)
+		return nft_missing_set(x->ps, ref->text, &ref->loc, false);
+	if (s->is_map != want_map)
 		return fail(x, &ref->loc, NULL, "No such file or directory");
 	struct nft_ctype lc;
 	char b1[256], b2[256];

@@ -47,7 +47,15 @@ static int no_such(struct nft_pstate *ps, const struct nft_loc *loc)
 	return -ENOENT;
 }
 
-static struct nft_table *get_table(struct nft_pstate *ps, uint8_t *fam, struct nft_loc *loc)
+/*
+ * Who finds a missing table: nft's cache when it evaluates the command
+ * (add chain, set, element; flush set), the kernel otherwise; for a table
+ * command nft then suggests a table, for the others it stays silent.
+ */
+enum lookup { BY_CACHE, BY_KERNEL, BY_KERNEL_TABLE };
+
+static struct nft_table *get_table(struct nft_pstate *ps, uint8_t *fam, struct nft_loc *loc,
+				   enum lookup by)
 {
 	const char *name;
 	struct nft_table *t;
@@ -58,9 +66,13 @@ static struct nft_table *get_table(struct nft_pstate *ps, uint8_t *fam, struct n
 	if (!name)
 		return NULL;
 	t = nft_table_find(ps->rs, *fam, name);
-	if (!t)
+	if (t)
+		return t;
+	if (by == BY_KERNEL)
 		no_such(ps, loc);
-	return t;
+	else
+		nft_missing_table(ps, name, loc, by == BY_KERNEL_TABLE);
+	return NULL;
 }
 
 static struct nft_table *add_table(struct nft_pstate *ps, uint8_t fam, const char *name)
@@ -662,7 +674,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		return 0;
 	}
 	if (nft_tok_is(what, "chain")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
 		name = nft_parse_name(ps, &nl);
@@ -675,7 +687,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		return chain_body(ps, t, c, false);
 	}
 	if (nft_tok_is(what, "rule")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_KERNEL);
 		if (!t)
 			return -EINVAL;
 		name = nft_parse_name(ps, &nl);
@@ -684,7 +696,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		struct nft_chain *c = nft_chain_find(t, name);
 
 		if (!c)
-			return no_such(ps, &nl);
+			return nft_missing_chain(ps, name, &nl, true);
 		struct nft_rule *ref = NULL;
 		struct nft_tok *pk = nft_peek(ps);
 
@@ -726,7 +738,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		return 0;
 	}
 	if (nft_tok_is(what, "set") || nft_tok_is(what, "map")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
 		name = nft_parse_name(ps, &nl);
@@ -741,7 +753,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		return 0;
 	}
 	if (nft_tok_is(what, "element")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
 		name = nft_parse_name(ps, &nl);
@@ -750,7 +762,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		struct nft_set *s = nft_set_find(t, name);
 
 		if (!s)
-			return no_such(ps, &nl);
+			return nft_missing_set(ps, name, &nl, false);
 		if (nft_peek(ps)->kind != TK_LBRACE)
 			return nft_syntax_error(ps, nft_peek(ps));
 		struct nft_expr *lit = nft_parse_setlit(ps);
@@ -760,7 +772,7 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 	if (nft_tok_is(what, "ct")) {
 		if (nft_expect_kw(ps, "helper"))
 			return -EINVAL;
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
 		name = nft_parse_name(ps, &nl);
@@ -802,7 +814,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		return 0;
 	}
 	if (nft_tok_is(what, "table")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_KERNEL_TABLE);
 		if (!t)
 			return -EINVAL;
 		if (del)
@@ -812,7 +824,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		return 0;
 	}
 	if (nft_tok_is(what, "chain")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_KERNEL);
 		if (!t)
 			return -EINVAL;
 		const char *name = nft_parse_name(ps, &nl);
@@ -822,7 +834,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		struct nft_chain *c = nft_chain_find(t, name);
 
 		if (!c)
-			return no_such(ps, &nl);
+			return nft_missing_chain(ps, name, &nl, false);
 		if (!del) {
 			chain_unlink_rules(c);
 			return 0;
@@ -843,7 +855,8 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		return 0;
 	}
 	if (nft_tok_is(what, "set") || nft_tok_is(what, "map")) {
-		t = get_table(ps, &fam, &nl);
+		/* nft looks up the set of a flush, the kernel that of a delete */
+		t = get_table(ps, &fam, &nl, del ? BY_KERNEL : BY_CACHE);
 		if (!t)
 			return -EINVAL;
 		const char *name = nft_parse_name(ps, &nl);
@@ -853,7 +866,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		struct nft_set *s = nft_set_find(t, name);
 
 		if (!s)
-			return no_such(ps, &nl);
+			return nft_missing_set(ps, name, &nl, del);
 		if (del && nft_set_referenced(t, s)) {
 			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
 			return -EBUSY;
@@ -874,7 +887,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		return 0;
 	}
 	if (del && nft_tok_is(what, "rule")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_KERNEL);
 		if (!t)
 			return -EINVAL;
 		const char *name = nft_parse_name(ps, &nl);
@@ -886,7 +899,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		uint64_t n;
 
 		if (!c)
-			return no_such(ps, &nl);
+			return nft_missing_chain(ps, name, &nl, true);
 		if (nft_expect_kw(ps, "handle"))
 			return -EINVAL;
 		h = nft_peek(ps);
@@ -905,8 +918,32 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 			c->rules_tail = r;
 		return 0;
 	}
+	if (del && nft_tok_is(what, "ct")) {
+		if (nft_expect_kw(ps, "helper"))
+			return -EINVAL;
+		t = get_table(ps, &fam, &nl, BY_KERNEL);
+		if (!t)
+			return -EINVAL;
+		const char *name = nft_parse_name(ps, &nl);
+		struct nft_obj **pp = &t->objs, *prev = NULL;
+
+		if (!name)
+			return -EINVAL;
+		while (*pp && strcmp((*pp)->name, name))
+			prev = *pp, pp = &(*pp)->next;
+		if (!*pp)
+			return nft_missing_obj(ps, name, &nl);
+		if (nft_obj_referenced(t, *pp)) {
+			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
+			return -EBUSY;
+		}
+		if (t->objs_tail == *pp)
+			t->objs_tail = prev;
+		*pp = (*pp)->next;
+		return 0;
+	}
 	if (del && nft_tok_is(what, "element")) {
-		t = get_table(ps, &fam, &nl);
+		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
 		const char *name = nft_parse_name(ps, &nl);
@@ -916,7 +953,7 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		struct nft_set *s = nft_set_find(t, name);
 
 		if (!s)
-			return no_such(ps, &nl);
+			return nft_missing_set(ps, name, &nl, false);
 		if (nft_peek(ps)->kind != TK_LBRACE)
 			return nft_syntax_error(ps, nft_peek(ps));
 		struct nft_expr *lit = nft_parse_setlit(ps);

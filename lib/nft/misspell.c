@@ -14,6 +14,7 @@
  * this file reproduces that arithmetic (tests/nft/keywords.tsv has the
  * answers of the real nft for hundreds of words).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,4 +123,83 @@ const struct nft_set *nft_suggest_set(const struct nft_ruleset *rs, const char *
 			if (s->name && nft_misspell_update(&m, s->name, name, s))
 				*table = t;
 	return m.obj;
+}
+
+/*
+ * What nft reports for a missing object.  Where its evaluator looks the
+ * object up in its cache (the table of `add chain`, the set of `add element`
+ * or `flush set`), that is "No such file or directory" with a suggestion
+ * when there is one.  Where only the kernel finds out (`delete table`,
+ * `flush chain`, a rule's jump), nft looks for a suggestion after the fact
+ * and reports "Could not process rule: No such file or directory" if it has
+ * none.
+ */
+static int plain(struct nft_pstate *ps, const struct nft_loc *loc, bool kernel)
+{
+	nft_error(ps, loc, NULL, "%sNo such file or directory",
+		  kernel ? "Could not process rule: " : "");
+	return -ENOENT;
+}
+
+int nft_missing_table(struct nft_pstate *ps, const char *name, const struct nft_loc *loc,
+		      bool kernel)
+{
+	const struct nft_table *near = nft_suggest_table(ps->rs, name);
+
+	if (!near)
+		return plain(ps, loc, kernel);
+	nft_error(ps, loc, NULL,
+		  "No such file or directory; did you mean table \u2018%s\u2019 in family %s?",
+		  near->name, nft_family_name(near->family));
+	return -ENOENT;
+}
+
+int nft_missing_chain(struct nft_pstate *ps, const char *name, const struct nft_loc *loc,
+		      bool rule)
+{
+	const struct nft_table *t = NULL;
+	const struct nft_chain *near = nft_suggest_chain(ps->rs, name, &t);
+
+	/* for a rule, nft searched with the name of the rule's chain */
+	if (!near || (rule && !strcmp(near->name, name)))
+		return plain(ps, loc, true);
+	nft_error(ps, loc, NULL,
+		  "No such file or directory; did you mean chain \u2018%s\u2019 in table %s "
+		  "\u2018%s\u2019?",
+		  near->name, nft_family_name(t->family), t->name);
+	return -ENOENT;
+}
+
+int nft_missing_set(struct nft_pstate *ps, const char *name, const struct nft_loc *loc,
+		    bool kernel)
+{
+	const struct nft_table *t = NULL;
+	const struct nft_set *near = nft_suggest_set(ps->rs, name, &t);
+
+	if (!near)
+		return plain(ps, loc, kernel);
+	nft_error(ps, loc, NULL,
+		  "No such file or directory; did you mean %s \u2018%s\u2019 in table %s "
+		  "\u2018%s\u2019?",
+		  near->is_map ? "map" : "set", near->name, nft_family_name(t->family), t->name);
+	return -ENOENT;
+}
+
+int nft_missing_obj(struct nft_pstate *ps, const char *name, const struct nft_loc *loc)
+{
+	const struct nft_table *t = NULL;
+	struct nft_misspell m;
+
+	nft_misspell_init(&m);
+	for (const struct nft_table *tt = ps->rs->tables; tt; tt = tt->next)
+		for (const struct nft_obj *o = tt->objs; o; o = o->next)
+			if (nft_misspell_update(&m, o->name, name, o))
+				t = tt;
+	if (!m.obj)
+		return plain(ps, loc, true);
+	nft_error(ps, loc, NULL,
+		  "No such file or directory; did you mean obj \u2018%s\u2019 in table %s "
+		  "\u2018%s\u2019?",
+		  ((const struct nft_obj *)m.obj)->name, nft_family_name(t->family), t->name);
+	return -ENOENT;
 }

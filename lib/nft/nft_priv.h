@@ -589,6 +589,16 @@ const struct nft_chain *nft_suggest_chain(const struct nft_ruleset *rs, const ch
 					  const struct nft_table **table);
 const struct nft_set *nft_suggest_set(const struct nft_ruleset *rs, const char *name,
 				      const struct nft_table **table);
+/* Report a missing table, chain, set as nft does (with "did you mean"); -ENOENT.
+ * kernel: found missing by the kernel, not by nft's cache; rule: a rule
+ * command, name being the rule's chain. */
+int nft_missing_table(struct nft_pstate *ps, const char *name, const struct nft_loc *loc,
+		      bool kernel);
+int nft_missing_chain(struct nft_pstate *ps, const char *name, const struct nft_loc *loc,
+		      bool rule);
+int nft_missing_set(struct nft_pstate *ps, const char *name, const struct nft_loc *loc,
+		    bool kernel);
+int nft_missing_obj(struct nft_pstate *ps, const char *name, const struct nft_loc *loc);
 
 /* error.c */
 struct nft_loc nft_loc_join(const struct nft_loc *a, const struct nft_loc *b);
@@ -605,6 +615,7 @@ int nft_set_delete_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_
 			 struct nft_expr *lit);
 bool nft_chain_referenced(struct nft_table *t, struct nft_chain *c);
 bool nft_set_referenced(struct nft_table *t, struct nft_set *s);
+bool nft_obj_referenced(struct nft_table *t, const struct nft_obj *o);
 void nft_chain_link(struct nft_chain *c, struct nft_rule *r, struct nft_rule *ref, bool before);
 int nft_check_set_elems(struct nft_pstate *ps, struct nft_table *t, struct nft_set *s,
 			struct nft_expr *lit, bool named);

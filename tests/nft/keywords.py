@@ -123,6 +123,23 @@ POSITIONS = [
     ("add-rule-chain-near", "add table ip t\nadd chain ip t abc\nadd rule ip t {W} accept\n"),
     ("delete-chain-near", "add table ip t\nadd chain ip t abc\ndelete chain ip t {W}\n"),
     ("jump-near", "table ip t {{\n\tchain abc {{ }}\n\tchain c {{ jump {W}; }}\n}}\n"),
+    ("delete-table-near", "add table ip abc\ndelete table ip {W}\n"),
+    ("flush-table-near", "add table ip abc\nflush table ip {W}\n"),
+    ("flush-chain-near", "add table ip t\nadd chain ip t abc\nflush chain ip t {W}\n"),
+    ("delete-set-near", "add table ip t\nadd set ip t abc {{ type ipv4_addr; }}\n"
+     "delete set ip t {W}\n"),
+    ("delete-element-near", "add table ip t\nadd set ip t abc {{ type ipv4_addr; }}\n"
+     "delete element ip t {W} {{ 1.2.3.4 }}\n"),
+    # the table of a command missing, beside a table "abc"
+    ("add-rule-table-near", "add table ip abc\nadd rule ip {W} c accept\n"),
+    ("add-set-table-near", "add table ip abc\nadd set ip {W} s {{ type ipv4_addr; }}\n"),
+    ("add-element-table-near", "add table ip abc\nadd element ip {W} s {{ 1.2.3.4 }}\n"),
+    ("flush-set-table-near", "add table ip abc\nflush set ip {W} s\n"),
+    ("delete-set-table-near", "add table ip abc\ndelete set ip {W} s\n"),
+    ("delete-element-table-near", "add table ip abc\ndelete element ip {W} s {{ 1.2.3.4 }}\n"),
+    ("delete-chain-table-near", "add table ip abc\ndelete chain ip {W} c\n"),
+    ("flush-chain-table-near", "add table ip abc\nflush chain ip {W} c\n"),
+    ("delete-rule-table-near", "add table ip abc\ndelete rule ip {W} c handle 1\n"),
     ("var-near", "define abc = 1.2.3.4\ntable ip t {{\n\tchain c {{ ip saddr ${W}; }}\n}}\n"),
     # define names and variable references
     ("define", "define {W} = 1\n"),
