@@ -221,11 +221,37 @@ static int name_rest(struct nft_pstate *ps, const char *s, size_t len, struct nf
 	return 0;
 }
 
+/*
+ * A MAC address or a classid ("a:b" before a blank) is a string token in
+ * nft, so a name; our tokens split it at the colons.
+ */
+static bool colon_name(struct nft_pstate *ps, struct nft_tok *t, struct nft_tok *out)
+{
+	const struct nft_src *src = &ps->srcs[t->loc.src];
+	size_t k;
+
+	if (t->s < src->buf || t->s > src->buf + src->len)
+		return false;
+	k = nft_colon_word_len(t->s, (size_t)(src->buf + src->len - t->s));
+	if (k <= t->len)
+		return false;
+	*out = *t;
+	while (nft_peek(ps)->s < t->s + k && nft_peek(ps)->kind != TK_EOF) {
+		out->loc.c2 = nft_peek(ps)->loc.c2;
+		nft_next(ps);
+	}
+	out->kind = TK_IDENT;
+	out->len = (uint32_t)k;
+	return true;
+}
+
 static int read_name(struct nft_pstate *ps, const char *expecting, unsigned scopes,
 		     struct nft_tok *out)
 {
 	struct nft_tok *t = nft_peek(ps);
 
+	if ((t->kind == TK_IDENT || t->kind == TK_NUM) && colon_name(ps, t, out))
+		return 0;
 	switch (t->kind) {
 	case TK_DOT:
 		/* ".x" is a string, "." alone the concatenation operator */

@@ -370,3 +370,41 @@ size_t nft_number_prefix(const char *s, size_t n)
 	/* flex takes the longest match */
 	return t > d ? 0 : d;
 }
+
+static size_t hex_run(const char *s, size_t n, size_t at, size_t max)
+{
+	size_t i = at;
+
+	while (i < n && i - at < max && is_hex(s[i]))
+		i++;
+	return i - at;
+}
+
+size_t nft_colon_word_len(const char *s, size_t n)
+{
+	size_t best = 0, i = 0, h;
+
+	/* a MAC address: five "xx:" and "xx" */
+	for (int g = 0; g < 6; g++) {
+		h = hex_run(s, n, i, 2);
+		if (!h)
+			break;
+		i += h;
+		if (g == 5) {
+			best = i;
+			break;
+		}
+		if (i >= n || s[i] != ':')
+			break;
+		i++;
+	}
+	/* a classid "hhhh:hhhh", only before a blank, ':', '-', '}' or ',' */
+	h = hex_run(s, n, 0, 4);
+	if (h && h < n && s[h] == ':') {
+		size_t h2 = hex_run(s, n, h + 1, 4), end = h + 1 + h2;
+
+		if (h2 && end < n && strchr(" \t\n:-},", s[end]) && s[end] && end > best)
+			best = end;
+	}
+	return best;
+}

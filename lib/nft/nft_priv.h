@@ -105,6 +105,9 @@ bool nft_word_is_keyword(const char *s, size_t len, unsigned scopes, const char 
 /* Length of the number nft's scanner reads at the start of a word of digits
  * first ("10", "0x1a", the 1 of "1a"); 0 for a time string ("1d", "1h30m"). */
 size_t nft_number_prefix(const char *s, size_t n);
+/* Length of the MAC address or classid ("1:10") nft's scanner reads as one
+ * string token at the start of s, n bytes to the end of the source; 0 if none. */
+size_t nft_colon_word_len(const char *s, size_t n);
 
 /* ---- datatypes (types.c) ---- */
 enum nft_dt {
