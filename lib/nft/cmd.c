@@ -24,6 +24,13 @@ static int parse_family(struct nft_pstate *ps, uint8_t *fam)
 	else if (nft_tok_is(t, "inet"))
 		*fam = NFT_FAM_INET;
 	else if (nft_tok_is(t, "arp") || nft_tok_is(t, "bridge") || nft_tok_is(t, "netdev")) {
+		/* without a name after it, the name reader reports what nft does */
+		enum nft_tok_kind k = nft_peek2(ps)->kind;
+
+		if (k != TK_IDENT && k != TK_STRING && k != TK_NUM) {
+			*fam = NFT_FAM_IP;
+			return 0;
+		}
 		nft_error(ps, &t->loc, NULL, "family %.*s is not supported", (int)t->len, t->s);
 		return -EINVAL;
 	} else {

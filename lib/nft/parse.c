@@ -1307,6 +1307,21 @@ struct nft_rule *nft_parse_rule(struct nft_pstate *ps)
 			}
 			break;
 		}
+		/*
+		 * After a statement, a token that starts none: nft's parser
+		 * wanted the rule to end there.
+		 */
+		enum nft_tok_kind k = nft_peek(ps)->kind;
+
+		if (last && (k == TK_COLON || k == TK_RPAREN || k == TK_RBRACK)) {
+			char what[16];
+
+			snprintf(what, sizeof(what), k == TK_COLON ? "colon" :
+				 k == TK_RPAREN ? "')'" : "']'");
+			nft_error(ps, &nft_peek(ps)->loc, NULL,
+				  "syntax error, unexpected %s, expecting newline or semicolon", what);
+			return NULL;
+		}
 		struct nft_stmt *s = parse_stmt(ps);
 
 		if (!s)
