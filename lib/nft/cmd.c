@@ -561,10 +561,9 @@ static int prescan_chains(struct nft_pstate *ps, struct nft_table *t)
 		else if (k->kind == TK_RBRACE && --depth < 0)
 			break;
 		else if (!depth && nft_tok_is(k, "chain") && i + 1 < ps->end) {
-			struct nft_tok *n = &ps->tk->v[i + 1];
+			struct nft_tok n;
 
-			if ((n->kind == TK_IDENT || n->kind == TK_STRING || n->kind == TK_NUM) &&
-			    !add_chain(ps, t, nft_tok_str(ps, n), &n->loc))
+			if (nft_name_at(ps, i + 1, &n) && !add_chain(ps, t, nft_tok_str(ps, &n), &n.loc))
 				return -EINVAL;
 		}
 	}

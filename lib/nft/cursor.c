@@ -310,6 +310,21 @@ const char *nft_parse_sigil_name(struct nft_pstate *ps, const struct nft_tok *si
 	return name_copy(ps, &n, loc);
 }
 
+bool nft_name_at(struct nft_pstate *ps, size_t i, struct nft_tok *out)
+{
+	size_t pos = ps->pos;
+	bool failed = ps->failed;
+	int rc;
+
+	/* read it as the parser will, quietly: a failed state reports nothing */
+	ps->pos = i;
+	ps->failed = true;
+	rc = read_name(ps, "string", 0, out);
+	ps->pos = pos;
+	ps->failed = failed;
+	return rc == 0;
+}
+
 static bool is_family(const struct nft_tok *t)
 {
 	static const char *const f[] = { "ip", "ip6", "inet", "arp", "bridge", "netdev" };

@@ -564,6 +564,8 @@ const char *nft_parse_name(struct nft_pstate *ps, struct nft_loc *loc);
  * keywords of scopes (NFT_KWS_*) besides those of every scope. */
 const char *nft_parse_name_as(struct nft_pstate *ps, struct nft_loc *loc, const char *expecting,
 			      unsigned scopes);
+/* The name that starts at token i, if there is one (nothing is read or reported). */
+bool nft_name_at(struct nft_pstate *ps, size_t i, struct nft_tok *out);
 /* The name of an @set or $variable token (sigil, already read). */
 const char *nft_parse_sigil_name(struct nft_pstate *ps, const struct nft_tok *sigil,
 				 const char *expecting, unsigned scopes, struct nft_loc *loc);
