@@ -75,6 +75,16 @@ static struct nft_table *get_table(struct nft_pstate *ps, uint8_t *fam, struct n
 	t = nft_table_find(ps->rs, *fam, name);
 	if (t)
 		return t;
+	/*
+	 * nft reads the whole command before it looks anything up: a bad
+	 * object name after the table is the error it reports.
+	 */
+	struct nft_tok n;
+
+	if (by != BY_KERNEL_TABLE && !nft_name_at(ps, ps->pos, &n)) {
+		nft_parse_name(ps, NULL);
+		return NULL;
+	}
 	if (by == BY_KERNEL)
 		no_such(ps, loc);
 	else
@@ -333,8 +343,8 @@ static int parse_set_body(struct nft_pstate *ps, struct nft_table *t, struct nft
 	struct nft_expr *elems = NULL;
 	bool have_type = false;
 
-	if (nft_expect(ps, TK_LBRACE))
-		return -EINVAL;
+	if (!nft_accept_tok(ps, TK_LBRACE))
+		return nft_syntax_error_expecting(ps, nft_peek(ps), "'{'");
 	for (;;) {
 		while (nft_peek(ps)->kind == TK_NL || nft_peek(ps)->kind == TK_SEMI)
 			nft_next(ps);
@@ -460,8 +470,8 @@ static int parse_ct_helper_body(struct nft_pstate *ps, struct nft_table *t, stru
 {
 	bool have_type = false;
 
-	if (nft_expect(ps, TK_LBRACE))
-		return -EINVAL;
+	if (!nft_accept_tok(ps, TK_LBRACE))
+		return nft_syntax_error_expecting(ps, nft_peek(ps), "'{'");
 	for (;;) {
 		while (nft_peek(ps)->kind == TK_NL || nft_peek(ps)->kind == TK_SEMI)
 			nft_next(ps);

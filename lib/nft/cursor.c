@@ -102,6 +102,16 @@ int nft_syntax_error(struct nft_pstate *ps, const struct nft_tok *t)
 	return -EINVAL;
 }
 
+int nft_syntax_error_expecting(struct nft_pstate *ps, const struct nft_tok *t,
+			       const char *expecting)
+{
+	char what[64];
+
+	describe(t, what, sizeof(what));
+	nft_error(ps, &t->loc, NULL, "syntax error, unexpected %s, expecting %s", what, expecting);
+	return -EINVAL;
+}
+
 int nft_expect(struct nft_pstate *ps, enum nft_tok_kind k)
 {
 	if (nft_accept_tok(ps, k))
@@ -349,23 +359,43 @@ struct name_ctx {
 	bool family; /* the cursor is on a family word nft takes as the family */
 };
 
+static const char *const cmd_words[] = { "add", "create", "insert", "replace", "delete",
+					 "destroy", "flush", "list", "reset", "rename", "get" };
+
+/* The first token of the statement the cursor is in. */
+static size_t stmt_first(struct nft_pstate *ps)
+{
+	const struct nft_tok *v = ps->tk->v;
+	size_t first = ps->pos;
+
+	while (first > 0 && v[first - 1].kind != TK_NL && v[first - 1].kind != TK_SEMI &&
+	       v[first - 1].kind != TK_LBRACE && v[first - 1].kind != TK_RBRACE)
+		first--;
+	return first;
+}
+
+bool nft_in_command(struct nft_pstate *ps)
+{
+	const struct nft_tok *t = &ps->tk->v[stmt_first(ps)];
+
+	for (size_t i = 0; i < sizeof(cmd_words) / sizeof(cmd_words[0]); i++)
+		if (nft_tok_is(t, cmd_words[i]))
+			return true;
+	return false;
+}
+
 static void name_context(struct nft_pstate *ps, struct name_ctx *c)
 {
-	static const char *const cmds[] = { "add", "create", "insert", "replace", "delete",
-					    "destroy", "flush", "list", "reset", "rename",
-					    "get" };
+	const char *const *cmds = cmd_words;
 	const struct nft_tok *v = ps->tk->v;
-	size_t first = ps->pos, obj, groups = 0;
+	size_t first = stmt_first(ps), obj, groups = 0;
 	bool del = false, cmd = false;
 
 	c->expecting = "string";
 	c->scopes = 0;
 	c->family = false;
-	while (first > 0 && v[first - 1].kind != TK_NL && v[first - 1].kind != TK_SEMI &&
-	       v[first - 1].kind != TK_LBRACE && v[first - 1].kind != TK_RBRACE)
-		first--;
 	obj = first;
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && obj < ps->pos; i++) {
+	for (size_t i = 0; i < sizeof(cmd_words) / sizeof(cmd_words[0]) && obj < ps->pos; i++) {
 		if (nft_tok_is(&v[obj], cmds[i])) {
 			del = i == 4 || i == 5;
 			cmd = true;

@@ -554,6 +554,9 @@ bool nft_is_kw(struct nft_pstate *ps, const char *w);
 bool nft_accept_kw(struct nft_pstate *ps, const char *w);
 bool nft_accept_tok(struct nft_pstate *ps, enum nft_tok_kind k);
 int nft_syntax_error(struct nft_pstate *ps, const struct nft_tok *t); /* -EINVAL */
+/* "syntax error, unexpected X, expecting E" where nft's parser lists E */
+int nft_syntax_error_expecting(struct nft_pstate *ps, const struct nft_tok *t,
+			       const char *expecting);
 int nft_expect(struct nft_pstate *ps, enum nft_tok_kind k);
 int nft_expect_kw(struct nft_pstate *ps, const char *w);
 const char *nft_tok_str(struct nft_pstate *ps, const struct nft_tok *t);
@@ -564,6 +567,8 @@ const char *nft_parse_name(struct nft_pstate *ps, struct nft_loc *loc);
  * keywords of scopes (NFT_KWS_*) besides those of every scope. */
 const char *nft_parse_name_as(struct nft_pstate *ps, struct nft_loc *loc, const char *expecting,
 			      unsigned scopes);
+/* Is the cursor in a command (add rule ...), not in a table block? */
+bool nft_in_command(struct nft_pstate *ps);
 /* The name that starts at token i, if there is one (nothing is read or reported). */
 bool nft_name_at(struct nft_pstate *ps, size_t i, struct nft_tok *out);
 /* The name of an @set or $variable token (sigil, already read). */

@@ -1318,8 +1318,10 @@ struct nft_rule *nft_parse_rule(struct nft_pstate *ps)
 
 			snprintf(what, sizeof(what), k == TK_COLON ? "colon" :
 				 k == TK_RPAREN ? "')'" : "']'");
+			/* a command may also end the file */
 			nft_error(ps, &nft_peek(ps)->loc, NULL,
-				  "syntax error, unexpected %s, expecting newline or semicolon", what);
+				  "syntax error, unexpected %s, expecting %snewline or semicolon", what,
+				  nft_in_command(ps) ? "end of file or " : "");
 			return NULL;
 		}
 		struct nft_stmt *s = parse_stmt(ps);
