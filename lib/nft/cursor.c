@@ -76,7 +76,15 @@ static void describe(const struct nft_tok *t, char *what, size_t n)
 	};
 
 	if (t->kind == TK_IDENT) {
-		snprintf(what, n, "%.*s", (int)(t->len < 40 ? t->len : 40), t->s);
+		const char *op;
+
+		/* a word that is no keyword is a string token to nft */
+		if (!nft_word_is_keyword(t->s, t->len, 0, &op))
+			snprintf(what, n, "string");
+		else if (op)
+			snprintf(what, n, "%s", op);
+		else
+			snprintf(what, n, "%.*s", (int)(t->len < 40 ? t->len : 40), t->s);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -85,6 +85,8 @@ static const struct name_case cases[] = {
 		  "x.nft:3:16-18: Error: No such file or directory; did you mean set ‘abc’ in table ip ‘t’?" },
 	/* 28 */ { "add table ip t\nadd chain ip t c\nadd rule ip t c accept :\n",
 		  "x.nft:3:24-24: Error: syntax error, unexpected colon, expecting end of file or newline or semicolon" },
+	/* 29 */ { "add table ip t\nadd map ip t s x\n",
+		  "x.nft:2:16-16: Error: syntax error, unexpected string, expecting '{'" },
 };
 
 static void test_names(void **state)
