@@ -56,31 +56,12 @@ struct list_cmd {
 
 /* ---- parsing ---- */
 
-/* Words nft's scanner reads as keywords where a list command expects a name. */
+/* Is this token a word nft's scanner reads as a keyword (lex.c's table)? */
 static bool keyword(const struct nft_tok *t)
 {
-	static const char *const kw[] = {
-	    "accept",	   "add",      "arp",	   "bridge",   "chain",	   "chains",
-	    "comment",	   "counter",  "counters", "create",   "ct",	   "delete",
-	    "describe",	   "destroy",  "drop",	   "element",  "export",   "flowtable",
-	    "flowtables",  "flush",    "get",	   "goto",     "helper",   "helpers",
-	    "hook",	   "hooks",    "icmp",	   "icmpv6",   "import",   "inet",
-	    "insert",	   "ip",       "ip6",	   "jump",     "limit",	   "limits",
-	    "list",	   "map",      "maps",	   "meta",     "meter",	   "meters",
-	    "monitor",	   "netdev",   "policy",   "priority", "quota",	   "quotas",
-	    "rename",	   "replace",  "reset",	   "return",   "rule",	   "ruleset",
-	    "secmark",	   "secmarks", "set",	   "sets",     "synproxy", "table",
-	    "tables",	   "tcp",      "udp",	   "type",     "counter",  "timeout",
-	    "expectation", "th",       "log",	   "reject",   "snat",	   "dnat",
-	    "masquerade",  "redirect", "notrack",  "continue",
-	};
+	const char *op;
 
-	if (t->kind != TK_IDENT)
-		return false;
-	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-		if (nft_tok_is(t, kw[i]))
-			return true;
-	return false;
+	return t->kind == TK_IDENT && nft_word_is_keyword(t->s, t->len, 0, &op);
 }
 
 /* "syntax error, unexpected X[, expecting Y]" as nft's parser words it. */
@@ -326,79 +307,19 @@ static const struct nft_obj *find_obj(const struct nft_table *t, const char *nam
 	return NULL;
 }
 
-/*
- * The edit distance nft's misspelling hints use, computed as nft computes
- * it: the characters compared are those one position further on (so a
- * string's first character never counts and its terminating NUL does), and
- * the table is laid out with rows len(b) wide, so that the last cell of a
- * row is the first of the next.  Both quirks decide which names get a hint,
- * so they are kept.
- */
-static unsigned misspell_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned *d = calloc((la + 1) * (lb + 1), sizeof(*d));
-	unsigned r;
-
-	if (!d)
-		return ~0u;
-#define D(i, j) d[(i)*lb + (j)]
-	for (size_t i = 0; i <= la; i++)
-		D(i, 0) = (unsigned)i;
-	for (size_t j = 0; j <= lb; j++)
-		D(0, j) = (unsigned)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned sub = a[i] != b[j];
-			unsigned best = D(i - 1, j) + 1;
-
-			if (D(i, j - 1) + 1 < best)
-				best = D(i, j - 1) + 1;
-			if (D(i - 1, j - 1) + sub < best)
-				best = D(i - 1, j - 1) + sub;
-			D(i, j) = best;
-			if (i > 1 && j > 1 && a[i] == b[j - 1] && a[i - 1] == b[j] &&
-			    D(i - 2, j - 2) + sub < D(i, j))
-				D(i, j) = D(i - 2, j - 2) + sub;
-		}
-	r = D(la, lb);
-#undef D
-	free(d);
-	return r;
-}
-
-/* Is `have` close enough to `typed` for a hint?  *best tracks the closest so far. */
-static bool misspelt(const char *have, const char *typed, unsigned *best)
-{
-	size_t la = strlen(have), lb = strlen(typed);
-	size_t mx = la > lb ? la : lb, mn = la < lb ? la : lb;
-	unsigned th, dist;
-
-	if (mx <= 1)
-		return false;
-	if (mx - mn <= 1)
-		th = (unsigned)((mx + 2) / 3 > 1 ? (mx + 2) / 3 : 1);
-	else
-		th = (unsigned)((mx + 2 + 2) / 3);
-	dist = misspell_distance(have, typed);
-	if (dist > th || dist >= *best)
-		return false;
-	*best = dist;
-	return true;
-}
-
 /* "No such file or directory" at loc, with nft's hint for object commands. */
 static int table_missing(struct nft_pstate *ps, const struct list_cmd *c, bool hint)
 {
 	const struct nft_table *near = NULL;
-	unsigned best = ~0u;
+	struct nft_misspell ms;
 
+	nft_misspell_init(&ms);
 	for (const struct nft_table *t = hint ? ps->rs->tables : NULL; t; t = t->next) {
 		if (!strcmp(t->name, c->table)) {
 			near = t;
 			break;
 		}
-		if (misspelt(t->name, c->table, &best))
+		if (nft_misspell_update(&ms, t->name, c->table, t->name))
 			near = t;
 	}
 	if (near)
@@ -416,8 +337,10 @@ static int obj_missing(struct nft_pstate *ps, const struct list_cmd *c)
 {
 	const struct nft_table *nt = NULL;
 	const struct nft_obj *near = NULL;
-	unsigned best = ~0u;
+	struct nft_misspell ms;
 	bool exact = false;
+
+	nft_misspell_init(&ms);
 
 	/* an object of that very name (of another type, or table) wins at once */
 	for (const struct nft_table *t = ps->rs->tables; t && !exact; t = t->next)
@@ -428,7 +351,7 @@ static int obj_missing(struct nft_pstate *ps, const struct list_cmd *c)
 				exact = true;
 				break;
 			}
-			if (misspelt(o->name, c->name, &best)) {
+			if (nft_misspell_update(&ms, o->name, c->name, o->name)) {
 				near = o;
 				nt = t;
 			}
@@ -449,9 +372,10 @@ static int set_missing(struct nft_pstate *ps, const struct list_cmd *c)
 {
 	const struct nft_table *nt = NULL;
 	const struct nft_set *near = NULL;
-	unsigned best = ~0u;
-
+	struct nft_misspell ms;
 	bool exact = false;
+
+	nft_misspell_init(&ms);
 
 	/* a set of that very name in another table wins at once */
 	for (const struct nft_table *t = ps->rs->tables; t && !exact; t = t->next)
@@ -464,7 +388,7 @@ static int set_missing(struct nft_pstate *ps, const struct list_cmd *c)
 				exact = true;
 				break;
 			}
-			if (misspelt(s->name, c->name, &best)) {
+			if (nft_misspell_update(&ms, s->name, c->name, s->name)) {
 				near = s;
 				nt = t;
 			}
