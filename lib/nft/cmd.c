@@ -92,6 +92,43 @@ static struct nft_table *get_table(struct nft_pstate *ps, uint8_t *fam, struct n
 	return NULL;
 }
 
+/*
+ * The chain or set a command names after its table: its name, looked up in
+ * t.  NULL with *err set when the name is malformed (-EINVAL) or missing
+ * (nft's "No such file or directory", with its hint; `kernel`: reported as
+ * the kernel reports it).  *loc ends at the name.
+ */
+static struct nft_chain *named_chain(struct nft_pstate *ps, struct nft_table *t,
+				     struct nft_loc *loc, bool kernel, int *err)
+{
+	const char *name = nft_parse_name(ps, loc);
+	struct nft_chain *c;
+
+	*err = -EINVAL;
+	if (!name)
+		return NULL;
+	c = nft_chain_find(t, name);
+	if (!c)
+		*err = nft_missing_chain(ps, name, loc, kernel);
+	return c;
+}
+
+static struct nft_set *named_set(struct nft_pstate *ps, struct nft_table *t, struct nft_loc *loc,
+				 bool kernel, int *err)
+{
+	const char *name = nft_parse_name(ps, loc);
+	struct nft_set *s;
+
+	*err = -EINVAL;
+	if (!name)
+		return NULL;
+	s = nft_set_find(t, name);
+	if (!s)
+		*err = nft_missing_set(ps, name, loc, kernel);
+	return s;
+}
+
+
 static struct nft_table *add_table(struct nft_pstate *ps, uint8_t fam, const char *name)
 {
 	struct nft_table *t = nft_table_find(ps->rs, fam, name);
@@ -706,13 +743,11 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		t = get_table(ps, &fam, &nl, BY_KERNEL);
 		if (!t)
 			return -EINVAL;
-		name = nft_parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = nft_chain_find(t, name);
+		int err;
+		struct nft_chain *c = named_chain(ps, t, &nl, true, &err);
 
 		if (!c)
-			return nft_missing_chain(ps, name, &nl, true);
+			return err;
 		struct nft_rule *ref = NULL;
 		struct nft_tok *pk = nft_peek(ps);
 
@@ -772,13 +807,11 @@ static int cmd_add(struct nft_pstate *ps, bool insert, bool create)
 		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
-		name = nft_parse_name(ps, &nl);
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = nft_set_find(t, name);
+		int err;
+		struct nft_set *s = named_set(ps, t, &nl, false, &err);
 
 		if (!s)
-			return nft_missing_set(ps, name, &nl, false);
+			return err;
 		if (nft_peek(ps)->kind != TK_LBRACE)
 			return nft_syntax_error(ps, nft_peek(ps));
 		struct nft_expr *lit = nft_parse_setlit(ps);
@@ -843,14 +876,11 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		t = get_table(ps, &fam, &nl, BY_KERNEL);
 		if (!t)
 			return -EINVAL;
-		const char *name = nft_parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = nft_chain_find(t, name);
+		int err;
+		struct nft_chain *c = named_chain(ps, t, &nl, false, &err);
 
 		if (!c)
-			return nft_missing_chain(ps, name, &nl, false);
+			return err;
 		if (!del) {
 			chain_unlink_rules(c);
 			return 0;
@@ -875,14 +905,11 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		t = get_table(ps, &fam, &nl, del ? BY_KERNEL : BY_CACHE);
 		if (!t)
 			return -EINVAL;
-		const char *name = nft_parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = nft_set_find(t, name);
+		int err;
+		struct nft_set *s = named_set(ps, t, &nl, del, &err);
 
 		if (!s)
-			return nft_missing_set(ps, name, &nl, del);
+			return err;
 		if (del && nft_set_referenced(t, s)) {
 			nft_error(ps, &nl, NULL, "Could not process rule: Device or resource busy");
 			return -EBUSY;
@@ -906,16 +933,13 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		t = get_table(ps, &fam, &nl, BY_KERNEL);
 		if (!t)
 			return -EINVAL;
-		const char *name = nft_parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_chain *c = nft_chain_find(t, name);
+		int err;
+		struct nft_chain *c = named_chain(ps, t, &nl, true, &err);
 		struct nft_tok *h;
 		uint64_t n;
 
 		if (!c)
-			return nft_missing_chain(ps, name, &nl, true);
+			return err;
 		if (nft_expect_kw(ps, "handle"))
 			return -EINVAL;
 		h = nft_peek(ps);
@@ -962,14 +986,11 @@ static int cmd_flush_delete(struct nft_pstate *ps, bool del)
 		t = get_table(ps, &fam, &nl, BY_CACHE);
 		if (!t)
 			return -EINVAL;
-		const char *name = nft_parse_name(ps, &nl);
-
-		if (!name)
-			return -EINVAL;
-		struct nft_set *s = nft_set_find(t, name);
+		int err;
+		struct nft_set *s = named_set(ps, t, &nl, false, &err);
 
 		if (!s)
-			return nft_missing_set(ps, name, &nl, false);
+			return err;
 		if (nft_peek(ps)->kind != TK_LBRACE)
 			return nft_syntax_error(ps, nft_peek(ps));
 		struct nft_expr *lit = nft_parse_setlit(ps);
