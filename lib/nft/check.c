@@ -838,6 +838,36 @@ static bool adjacent(const uint8_t *hi, const uint8_t *lo2, uint8_t len)
 	return !memcmp(t, lo2, len);
 }
 
+/* The set's elements as an array (malloc'ed), numbered in list order if `number`. */
+static struct nft_elem **elems_to_array(const struct nft_set *s, bool number)
+{
+	struct nft_elem **v = malloc(s->nelems * sizeof(*v));
+	size_t i = 0;
+
+	if (!v)
+		return NULL;
+	for (struct nft_elem *e = s->elems; e; e = e->next, i++) {
+		if (number)
+			e->seq = (uint32_t)i;
+		v[i] = e;
+	}
+	return v;
+}
+
+/* Make v[0..n) (n >= 1) the set's element list, numbered in that order; frees v. */
+static void elems_from_array(struct nft_set *s, struct nft_elem **v, size_t n)
+{
+	s->elems = NULL;
+	for (size_t i = n; i-- > 0;) {
+		v[i]->seq = (uint32_t)i;
+		v[i]->next = s->elems;
+		s->elems = v[i];
+	}
+	s->elems_tail = v[n - 1];
+	s->nelems = (uint32_t)n;
+	free(v);
+}
+
 /*
  * Sort the elements of an interval set; merge overlapping and adjacent ones
  * (anonymous sets, as nft's automerge) or refuse overlaps (maps, and new
@@ -850,12 +880,9 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 
 	if (n < 2)
 		return 0;
-	v = malloc(n * sizeof(*v));
+	v = elems_to_array(s, false);
 	if (!v)
 		return -ENOMEM;
-	i = 0;
-	for (struct nft_elem *e = s->elems; e; e = e->next, i++)
-		v[i] = e;
 	sort_len = s->key_len;
 	qsort(v, n, sizeof(*v), elem_qcmp);
 	for (i = 0, j = 0; i < n; i++) {
@@ -890,15 +917,7 @@ static int normalise_intervals(struct ctx *x, struct nft_set *s, bool merge, siz
 keep:
 		v[j++] = cur;
 	}
-	s->elems = NULL;
-	for (i = j; i-- > 0;) {
-		v[i]->seq = (uint32_t)i;
-		v[i]->next = s->elems;
-		s->elems = v[i];
-	}
-	s->elems_tail = v[j - 1];
-	s->nelems = (uint32_t)j;
-	free(v);
+	elems_from_array(s, v, j);
 	return 0;
 }
 
@@ -976,29 +995,16 @@ static int concat_intervals(struct nft_set *s)
 
 	if (n < 2)
 		return 0;
-	v = malloc(n * sizeof(*v));
+	v = elems_to_array(s, true);
 	if (!v)
 		return -ENOMEM;
-	i = 0;
-	for (struct nft_elem *e = s->elems; e; e = e->next, i++) {
-		e->seq = (uint32_t)i;
-		v[i] = e;
-	}
 	sort_len = s->key_len;
 	qsort(v, n, sizeof(*v), elem_qcmp_full);
 	for (i = 0, j = 0; i < n; i++)
 		if (!j || elem_cmp(&v[j - 1], &v[i], s->key_len))
 			v[j++] = v[i];
 	qsort(v, j, sizeof(*v), elem_qcmp_seq);
-	s->elems = NULL;
-	for (i = j; i-- > 0;) {
-		v[i]->seq = (uint32_t)i;
-		v[i]->next = s->elems;
-		s->elems = v[i];
-	}
-	s->elems_tail = v[j - 1];
-	s->nelems = (uint32_t)j;
-	free(v);
+	elems_from_array(s, v, j);
 	return 0;
 }
 
@@ -1013,26 +1019,15 @@ static int dedupe(struct nft_set *s)
 
 	if (n < 2)
 		return 0;
-	v = malloc(n * sizeof(*v));
+	v = elems_to_array(s, false);
 	if (!v)
 		return -ENOMEM;
-	i = 0;
-	for (struct nft_elem *e = s->elems; e; e = e->next)
-		v[i++] = e;
 	sort_len = s->key_len;
 	qsort(v, n, sizeof(*v), elem_qcmp_stable);
 	for (i = 0, j = 0; i < n; i++)
 		if (!j || memcmp(v[j - 1]->lo, v[i]->lo, s->key_len))
 			v[j++] = v[i];
-	s->elems = NULL;
-	for (i = j; i-- > 0;) {
-		v[i]->seq = (uint32_t)i;
-		v[i]->next = s->elems;
-		s->elems = v[i];
-	}
-	s->elems_tail = v[j - 1];
-	s->nelems = (uint32_t)j;
-	free(v);
+	elems_from_array(s, v, j);
 	return 0;
 }
 
