@@ -670,17 +670,25 @@ struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *tu, uint64_
  * MADV_POPULATE_WRITE: touch every page instead (the mapping is
  * zero-filled, so writing a zero changes nothing).
  */
-static void big_prefault(void *p, size_t len)
+static int big_prefault(void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(BIG_PAGE - 1);
 
 	len += (uintptr_t)p - a;
 #ifdef MADV_POPULATE_WRITE
 	if (madvise((void *)a, len, MADV_POPULATE_WRITE) == 0)
-		return;
+		return 0;
+	/*
+	 * Only a kernel without it (EINVAL) is worked around: out of memory
+	 * is an error for ct_table_new, not an OOM kill half-way through
+	 * touching the pages.
+	 */
+	if (errno != EINVAL)
+		return -ENOMEM;
 #endif
 	for (size_t off = 0; off < len; off += BIG_PAGE)
 		((volatile uint8_t *)a)[off] = 0;
+	return 0;
 }
 
 static void *big_alloc(size_t size, bool prefault)
@@ -693,8 +701,10 @@ static void *big_alloc(size_t size, bool prefault)
 	if (size >= (2u << 20))
 		madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
 #endif
-	if (prefault)
-		big_prefault(p, size);
+	if (prefault && big_prefault(p, size)) {
+		munmap(p, size);
+		return NULL;
+	}
 	return p;
 }
 
@@ -724,8 +734,8 @@ static int pool_map(struct ct_pool *pl, bool v6, bool prefault)
 	h->ids = (uint32_t *)(void *)(pl->mem + n * pl->size);
 	h->rkey = pl->mem + n * (pl->size + sizeof(uint32_t));
 	/* Entries and ids; the reply-key slots (NAT only) stay on demand. */
-	if (prefault)
-		big_prefault(m, (size_t)(h->rkey - m));
+	if (prefault && big_prefault(m, (size_t)(h->rkey - m)))
+		return -ENOMEM; /* the mapping is freed with the table's arrays */
 	return 0;
 }
 
